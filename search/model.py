@@ -1,0 +1,137 @@
+"""Typed, frozen records of a parsed determination letter."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .fields import OUTCOME_OVERTURNED
+
+
+@dataclass(frozen=True, slots=True)
+class Reviewer:
+    """The expert reviewer: states of licensure (full names) and specialties."""
+
+    states: tuple[str, ...] = ()
+    specialties: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    """The injured worker, as far as the letter says."""
+
+    age: int | None = None
+    sex: str | None = None  # "male" | "female"
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One section of a letter: stable key, heading as written, de-noised text."""
+
+    key: str
+    heading: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One disputed item and the reviewer's decision on it."""
+
+    ordinal: int
+    request: str
+    outcome: str | None  # "Upheld" | "Overturned" | None when not stated
+    medically_necessary: bool | None
+    drug: str | None = None  # generic, lowercase; "hydrocodone/acetaminophen"
+    drug_as_written: str | None = None  # "Zanaflex"
+    drug_class: str | None = None
+    strength: str | None = None  # "4 mg", "10/325 mg", "1%"
+    quantity: str | None = None  # "30"
+    category: str = "other"
+    claims_administrator_guideline: str = ""
+    maximus_guideline: str = ""
+    guideline_sources: tuple[str, ...] = ()  # subset of fields.GUIDELINE_SOURCES
+    mtus_pages: tuple[str, ...] = ()  # ("66",), ("78", "91"), ("63-68",)
+    rationale: str = ""
+
+    @property
+    def overturned(self) -> bool:
+        """True when the denial was overturned."""
+        return self.outcome == OUTCOME_OVERTURNED
+
+
+@dataclass(frozen=True, slots=True)
+class Determination:
+    """A parsed IMR final determination letter."""
+
+    id: str
+    source: str
+    sha256: str
+    layout: str
+    case_number: str | None = None
+    date_assigned: str | None = None  # ISO dates, "2014-01-31"
+    ur_denial_date: str | None = None
+    date_of_injury: str | None = None
+    reviewer: Reviewer = field(default_factory=Reviewer)
+    worker: Worker = field(default_factory=Worker)
+    sections: tuple[Section, ...] = ()
+    decisions: tuple[Decision, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def section(self, key: str) -> str:
+        """Text of the section with this key ("" when absent)."""
+        return "\n\n".join(s.text for s in self.sections if s.key == key)
+
+    @property
+    def year(self) -> int | None:
+        """Year of the determination: date assigned, else the case number's (CM13 -> 2013)."""
+        if self.date_assigned:
+            return int(self.date_assigned[:4])
+        if self.case_number and len(self.case_number) >= 4 and self.case_number[2:4].isdigit():
+            return 2000 + int(self.case_number[2:4])
+        return None
+
+    @property
+    def text(self) -> str:
+        """The whole de-noised text, section by section."""
+        return "\n\n".join(s.text for s in self.sections)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: nested reviewer/worker, sections as {key: text}, decisions as a list."""
+        data = asdict(self)
+        sections: dict[str, str] = {}
+        for s in self.sections:
+            sections[s.key] = f"{sections[s.key]}\n\n{s.text}" if s.key in sections else s.text
+        data["sections"] = sections
+        data["year"] = self.year
+        return data
+
+
+def determination_from_dict(data: dict[str, Any]) -> Determination:
+    """Inverse of Determination.to_dict (sections come back in key order)."""
+    decisions = tuple(
+        Decision(
+            **{
+                **d,
+                "guideline_sources": tuple(d.get("guideline_sources", ())),
+                "mtus_pages": tuple(d.get("mtus_pages", ())),
+            }
+        )
+        for d in data.get("decisions", ())
+    )
+    rev = data.get("reviewer") or {}
+    wrk = data.get("worker") or {}
+    return Determination(
+        id=data["id"],
+        source=data["source"],
+        sha256=data["sha256"],
+        layout=data["layout"],
+        case_number=data.get("case_number"),
+        date_assigned=data.get("date_assigned"),
+        ur_denial_date=data.get("ur_denial_date"),
+        date_of_injury=data.get("date_of_injury"),
+        reviewer=Reviewer(tuple(rev.get("states", ())), tuple(rev.get("specialties", ()))),
+        worker=Worker(wrk.get("age"), wrk.get("sex")),
+        sections=tuple(Section(k, k, v) for k, v in (data.get("sections") or {}).items()),
+        decisions=decisions,
+        warnings=tuple(data.get("warnings", ())),
+    )
