@@ -1,0 +1,86 @@
+"""The `imr-search` command line: parse, index, search, show, similar, serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+# Each command module exposes add_arguments(subparsers) registering its subcommands, with
+# the handler set as `func` (args -> exit code). Modules are imported lazily per command so
+# that `imr-search parse` never pays for Whoosh or Flask imports.
+COMMAND_MODULES: dict[str, str] = {
+    "parse": "search.cli",
+    "index": "search.cli_engine",
+    "search": "search.cli_engine",
+    "show": "search.cli_engine",
+    "similar": "search.cli_engine",
+    "serve": "web.cli_serve",
+}
+
+EXIT_OK = 0
+EXIT_SOME_FAILED = 1
+EXIT_USAGE = 2
+
+
+def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `parse`."""
+    p = sub.add_parser("parse", help="parse letters (.txt/.pdf files or folders) to JSON")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
+    p.add_argument("--jsonl", action="store_true", help="one compact JSON object per line")
+    p.set_defaults(func=run_parse)
+
+
+def run_parse(args: argparse.Namespace) -> int:
+    """Print one JSON object per letter; one stderr line per file that failed."""
+    from .load import LoadError, load_all
+    from .parse import parse_loaded
+
+    failed = 0
+    for item in load_all(args.paths):
+        if isinstance(item, LoadError):
+            failed += 1
+            print(f"imr-search: {item}", file=sys.stderr)
+            continue
+        record = parse_loaded(item)
+        indent = None if args.jsonl else 2
+        print(json.dumps(record.to_dict(), indent=indent, ensure_ascii=False))
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def build_parser(command: str | None) -> argparse.ArgumentParser:
+    """The argument parser, with the subcommands of `command`'s module (all when None)."""
+    import importlib
+
+    parser = argparse.ArgumentParser(
+        prog="imr-search",
+        description="Search California workers' comp IMR final determination letters.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    modules = (
+        {COMMAND_MODULES[command]} if command in COMMAND_MODULES else set(COMMAND_MODULES.values())
+    )
+    for name in sorted(modules):
+        register: Callable[..., None] = importlib.import_module(name).add_arguments
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    try:
+        parser = build_parser(command)
+    except ImportError as exc:  # a command module that is missing its dependency
+        print(f"imr-search: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

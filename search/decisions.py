@@ -1,0 +1,321 @@
+"""Stage 2, find: the disputed items of a letter, their outcomes, guidelines and rationales."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .clean import Line, join_lines
+from .fields import OUTCOME_OVERTURNED, OUTCOME_UPHELD
+
+
+@dataclass(frozen=True, slots=True)
+class RawDecision:
+    """A disputed item as found in the text, before normalization."""
+
+    request: str
+    outcome: str | None
+    outcome_stated: bool  # False when the outcome was inferred from "(not) medically necessary"
+    claims_administrator_guideline: str
+    maximus_guideline: str
+    rationale: str
+
+
+@dataclass(slots=True)
+class _Block:
+    """An item being read: its request, stated outcome and labelled parts."""
+
+    request: str
+    outcome: str | None = None
+    parts: dict[str, list[Line]] = field(default_factory=dict)
+    current: str = "text"
+
+    def add(self, line: Line) -> None:
+        """Append a line to the part being read."""
+        self.parts.setdefault(self.current, []).append(line)
+
+
+_OUTCOME_WORDS = {
+    "upheld": OUTCOME_UPHELD,
+    "uphold": OUTCOME_UPHELD,
+    "upholds": OUTCOME_UPHELD,
+    "affirmed": OUTCOME_UPHELD,
+    "overturned": OUTCOME_OVERTURNED,
+    "overturn": OUTCOME_OVERTURNED,
+    "overturns": OUTCOME_OVERTURNED,
+    "reversed": OUTCOME_OVERTURNED,
+}
+_OUT = r"(upheld|uphold|overturned|overturn)"
+# "Norco 10/325 mg #30:  Upheld", "Tramadol 50mg #60 - Overturned", "Item: UPHELD."
+_ITEM_LINE = re.compile(rf"^(?P<req>.*?\S)\s*(?::|\s[-\u2013\u2014|]|\s=)\s*{_OUT}\s*[.!]?$", re.I)
+# "Upheld", "Decision: Overturned", "The decision is upheld." on a line of its own.
+_BARE_OUTCOME = re.compile(
+    r"^(?:(?:the\s+)?(?:final\s+|imr\s+|expert\s+reviewer'?s?\s+)?(?:decision|determination|"
+    rf"outcome|result)\s*(?:is|:|-|=)?\s*)?{_OUT}\s*[.!]?$",
+    re.I,
+)
+_LABEL = re.compile(r"^(?P<label>[A-Za-z][A-Za-z0-9 '\u2019()/&,.-]{1,90}?)\s*:\s*(?P<rest>.*)$")
+_REQUEST_LABEL = re.compile(
+    r"^(?:(?:disputed|requested)\s+(?:item|service|treatment|request)s?(?:/services?)?"
+    r"|(?:item|issue|request)(?:\s*(?:no\.?|#)?\s*\d{1,2})?|request(?:ed)?(?:\s+(?:treatment|service))?"
+    r"|treatment(?:\s+requested)?)$",
+    re.I,
+)
+NUMBERED_LINE = _NUMBERED = re.compile(r"^(?:\(?(\d{1,2})[.)]|#\s*\d{1,2}[.:)]?)\s+(?P<body>\S.*)$")
+_INTRO = re.compile(
+    r"set forth below|based on (?:the )?decisions? for|following (?:disputed )?(?:items|requests)",
+    re.I,
+)
+_DECISION_SENTENCE = re.compile(
+    r"\b(?:decision|determination|denial|non-?certification|review|request|item|service)s?\b"
+    r"[^.;]{0,120}?\b(?:is|are|was|were|be|been|being|hereby)\s+(?:hereby\s+)?"
+    r"(upheld|overturned|reversed|affirmed)\b"
+    r"|\b(?:I|we|reviewer)\s+(?:hereby\s+)?(uphold|overturn)s?\b",
+    re.I,
+)
+_NECESSITY = re.compile(
+    r"medically\s+(?:necessary|indicated|appropriate|reasonable)|medical\s+necessity",
+    re.I,
+)
+_NEGATION = re.compile(
+    r"\b(?:not|cannot|can't|no|never|neither|nor|non|unable|fails?|lacks?|without)\b|n't\b",
+    re.I,
+)
+_NECESSITY_AFFIRMED = re.compile(
+    r"\b(?:has|have|was|were|is|been)\s+(?:been\s+)?(?:established|substantiated|demonstrated"
+    r"|supported|met)\b",
+    re.I,
+)
+_TRAILING_NECESSITY = re.compile(
+    r"\s*(?:,|\bwhich\b|\bthat\b)?\s*(?:is|are|was|were)\s+(?:not\s+)?medically\s+necessary.*$",
+    re.I,
+)
+_REQUEST_PREFIX = re.compile(r"^(?:the\s+)?request(?:ed)?\s+(?:is\s+)?for\s+", re.I)
+
+
+def outcome_word(word: str) -> str | None:
+    """Upheld / Overturned for a word such as "UPHOLD" or "overturned"."""
+    return _OUTCOME_WORDS.get(word.lower())
+
+
+def _label_kind(label: str, rest: str) -> str | None:
+    """Which part a "Label: ..." line opens: ca, mx, rationale, outcome, request, or None."""
+    low = " ".join(label.lower().split())
+    if len(low) > 90:
+        return None
+    guideline = any(w in low for w in ("guideline", "relied", "basis", "criteria", "citation"))
+    if "claims administrator" in low or "utilization review" in low or low.startswith("ur "):
+        return "ca" if guideline else None
+    if guideline and any(
+        w in low for w in ("maximus", "reviewer", "imr", "professional", "expert", "medical")
+    ):
+        return "mx"
+    if low in {"guideline", "guidelines", "guidelines cited", "guideline(s)"}:
+        return "mx"
+    if "rationale" in low or low in {"reason", "reasons", "basis for the decision", "discussion"}:
+        return "rationale"
+    if re.fullmatch(r"(?:(?:final|imr|the)\s+)?(?:decision|determination|outcome|result)", low):
+        return "outcome" if _BARE_OUTCOME.match(rest.strip()) or not rest.strip() else None
+    if _REQUEST_LABEL.match(low) and rest.strip():
+        return "request"
+    return None
+
+
+def _is_label(text: str) -> bool:
+    """True when the line opens a labelled part."""
+    m = _LABEL.match(text)
+    return bool(m and _label_kind(m.group("label"), m.group("rest")))
+
+
+def stated_outcome(text: str) -> str | None:
+    """The outcome a decision sentence states ("the decision is upheld"), last one wins."""
+    found: str | None = None
+    for m in _DECISION_SENTENCE.finditer(text):
+        found = outcome_word(m.group(1) or m.group(2))
+    return found
+
+
+def necessity_outcome(text: str) -> str | None:
+    """Upheld when the conclusion is "not medically necessary", Overturned when "medically
+    necessary"; judged from the last statement of necessity."""
+    last = None
+    for m in _NECESSITY.finditer(text):
+        last = m
+    if last is None:
+        return None
+    start = max(text.rfind(".", 0, last.start()), text.rfind(";", 0, last.start()), 0)
+    clause = text[start : last.start()][-90:]
+    after = text[last.end() : last.end() + 60].split(".")[0]
+    if _NEGATION.search(clause):
+        return OUTCOME_UPHELD
+    if last.group(0).lower().startswith("medical necessity"):
+        if _NEGATION.search(after):
+            return OUTCOME_UPHELD
+        return OUTCOME_OVERTURNED if _NECESSITY_AFFIRMED.search(after) else None
+    return OUTCOME_OVERTURNED
+
+
+def clean_request(text: str) -> str:
+    """A request as written, without numbering, trailing colon or outcome sentence."""
+    text = text.strip()
+    m = _NUMBERED.match(text)
+    if m:
+        text = m.group("body")
+    text = _TRAILING_NECESSITY.sub("", text)
+    text = _REQUEST_PREFIX.sub("", text) if _TRAILING_NECESSITY.search(text) else text
+    return text.strip().rstrip(":;,.-").strip()
+
+
+def _numbered_item(lines: list[Line], i: int) -> str | None:
+    """The request of a numbered item line ("1. Norco ... is not medically necessary"), if it is one."""
+    line = lines[i]
+    m = _NUMBERED.match(line.text)
+    if not m or not line.para or len(line.text) > 400:
+        return None
+    if _NECESSITY.search(line.text) or re.search(_OUT, line.text, re.I):
+        return m.group("body")
+    ahead = [ln.text for ln in lines[i + 1 : i + 4]]
+    if any(_is_label(t) or _BARE_OUTCOME.match(t) for t in ahead[:3]):
+        return m.group("body")
+    return None
+
+
+def _paragraph_tail(block: _Block | None, intro: list[Line]) -> list[Line]:
+    """Remove and return the last paragraph read (a request written above its labels)."""
+    source = intro if block is None else block.parts.get(block.current, [])
+    if not source:
+        return []
+    start = max(i for i, ln in enumerate(source) if ln.para or i == 0)
+    tail = source[start:]
+    text = " ".join(ln.text for ln in tail)
+    if len(tail) > 3 or len(text) > 300 or (text.endswith(".") and block is not None):
+        return []
+    if _INTRO.search(text):
+        return []
+    del source[start:]
+    return tail
+
+
+def _wrapped_request_head(block: _Block | None, intro: list[Line], line: Line) -> str:
+    """Earlier lines of a request that wrapped before its "...: Upheld" line."""
+    if line.para:
+        return ""
+    source = intro if block is None else block.parts.get(block.current, [])
+    head: list[str] = []
+    while source and len(head) < 2:
+        prev = source[-1]
+        text = prev.text
+        if (
+            text[-1:] in '.:;!?")'
+            or len(text) > 120
+            or _is_label(text)
+            or _INTRO.search(text)
+            or _NECESSITY.search(text)
+        ):
+            break
+        head.insert(0, source.pop().text)
+        if prev.para:
+            break
+    return " ".join(head)
+
+
+def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
+    """Items found in a run of lines, and the lines before the first item (the intro)."""
+    blocks: list[_Block] = []
+    intro: list[Line] = []
+    cur: _Block | None = None
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        text = line.text
+        item = _ITEM_LINE.match(text)
+        bare = _BARE_OUTCOME.match(text)
+        label = _LABEL.match(text)
+        kind = _label_kind(label.group("label"), label.group("rest")) if label else None
+        if bare:
+            word = outcome_word(bare.group(1))
+            if cur is not None and cur.outcome is None:
+                cur.outcome = word
+            elif cur is None and intro and intro[-1].text.endswith(":"):
+                request = intro.pop().text
+                cur = _Block(clean_request(request), word)
+                blocks.append(cur)
+            elif cur is not None:
+                cur.add(line)
+            i += 1
+            continue
+        if item and kind not in ("ca", "mx", "rationale"):
+            head = _wrapped_request_head(cur, intro, line)
+            cur = _Block(clean_request(f"{head} {item.group('req')}"), outcome_word(item.group(2)))
+            blocks.append(cur)
+            i += 1
+            continue
+        if kind == "request" and label is not None:
+            cur = _Block(clean_request(label.group("rest")))
+            blocks.append(cur)
+            i += 1
+            continue
+        numbered = None if kind else _numbered_item(lines, i)
+        if numbered is not None:
+            cur = _Block(clean_request(numbered), stated_outcome(text) or None)
+            blocks.append(cur)
+            i += 1
+            continue
+        # A request ending in ":" with its outcome on the next line.
+        if (
+            text.endswith(":")
+            and i + 1 < len(lines)
+            and _BARE_OUTCOME.match(lines[i + 1].text)
+            and not kind
+        ):
+            cur = _Block(clean_request(text), outcome_word(_BARE_OUTCOME.match(lines[i + 1].text).group(1)))  # type: ignore[union-attr]
+            blocks.append(cur)
+            i += 2
+            continue
+        if kind in ("ca", "mx", "rationale") and label is not None:
+            starts_new = kind == "ca" and (cur is None or any(
+                k in cur.parts for k in ("ca", "mx", "rationale")
+            ))
+            if starts_new:
+                tail = _paragraph_tail(cur, intro)
+                if tail or cur is None:
+                    cur = _Block(clean_request(" ".join(ln.text for ln in tail)))
+                    blocks.append(cur)
+            if cur is None:
+                intro.append(line)
+                i += 1
+                continue
+            cur.current = kind
+            rest = label.group("rest").strip()
+            if rest:
+                cur.add(Line(rest, True))
+            i += 1
+            continue
+        if cur is None:
+            intro.append(line)
+        else:
+            cur.add(line)
+        i += 1
+    return [_finish(b) for b in blocks], intro
+
+
+def _finish(block: _Block) -> RawDecision:
+    """A RawDecision from a block, inferring the outcome from its text when unstated."""
+    parts = {k: join_lines(v) for k, v in block.parts.items()}
+    rationale = parts.get("rationale", "")
+    extra = parts.get("text", "")
+    rationale = f"{rationale}\n\n{extra}".strip() if rationale and extra else rationale or extra
+    outcome, stated = block.outcome, block.outcome is not None
+    if outcome is None:
+        outcome = stated_outcome(rationale)
+        stated = outcome is not None
+    if outcome is None:
+        outcome = necessity_outcome(rationale) or necessity_outcome(block.request)
+    return RawDecision(
+        request=block.request,
+        outcome=outcome,
+        outcome_stated=stated,
+        claims_administrator_guideline=parts.get("ca", ""),
+        maximus_guideline=parts.get("mx", ""),
+        rationale=rationale,
+    )

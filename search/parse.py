@@ -1,0 +1,366 @@
+"""Stage 3, resolve: a letter's text into a typed Determination record."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from pathlib import PurePath
+from typing import TYPE_CHECKING
+
+from . import normalize
+from .clean import Line, clean_lines, join_lines
+from .decisions import (
+    NUMBERED_LINE,
+    RawDecision,
+    necessity_outcome,
+    outcome_word,
+    scan_items,
+    stated_outcome,
+)
+from .fields import (
+    LAYOUT_PROFESSIONAL,
+    OUTCOME_OVERTURNED,
+    SECTION_CASE_SUMMARY,
+    SECTION_DECISIONS,
+    SECTION_GUIDELINES,
+    SECTION_HEADER,
+    SECTION_HOW_MADE,
+    SECTION_ISSUE_AT_DISPUTE,
+    SECTION_OTHER,
+    SECTION_QUALIFICATIONS,
+    SECTION_RATIONALE,
+)
+from .model import Decision, Determination, Reviewer, Section, Worker
+from .sections import RawSection, detect_layout, split_sections
+
+if TYPE_CHECKING:
+    from .load import LoadedText
+
+CASE_NUMBER = re.compile(r"\b([A-Z]{2}\d{2}-\d{7})\b")
+_CASE_LABEL = re.compile(r"case\s*(?:number|no\.?|#)\s*:?\s*([A-Z]{2}\d{2}-\d{7})", re.I)
+_MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        ("jan january", "feb february", "mar march", "apr april", "may", "jun june",
+         "jul july", "aug august", "sep sept september", "oct october", "nov november",
+         "dec december")
+    )
+    for m in names.split()
+}  # fmt: skip
+_DATE = (
+    r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}"
+    r"|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4})"
+)
+_LABELLED_DATES = {
+    "date_assigned": re.compile(rf"date\s+assigned\s*:?\s*({_DATE})", re.I),
+    "ur_denial_date": re.compile(
+        rf"(?:ur\s+denial\s+date|date\s+of\s+(?:the\s+)?ur\s+(?:decision|denial)|"
+        rf"utilization\s+review\s+(?:denial\s+)?date)\s*:?\s*({_DATE})",
+        re.I,
+    ),
+    "date_of_injury": re.compile(
+        rf"(?:date\s+of\s+injury|\bDOI\b)\s*(?:\(doi\)\s*)?(?:of|was|on|is|:)?\s*({_DATE})", re.I
+    ),
+}
+_INJURY_PROSE = re.compile(
+    rf"\b(?:injur(?:y|ies|ed)|accident|hurt)\b[^.]{{0,40}}?\b(?:on|of|dated)\s+({_DATE})", re.I
+)
+_AGE = re.compile(
+    r"\b(\d{1,2})\s*(?:-|\s)?\s*(?:years?|yrs?|y)\s*(?:-|\s)?\s*(?:old|/o|o)\b"
+    r"|\b(\d{1,2})\s*y\.?o\.?\b|\bage(?:d)?\s*:?\s*(\d{1,2})\b",
+    re.I,
+)
+_SEX = re.compile(r"\b(male|female|man|woman|gentleman|lady)\b", re.I)
+_SEX_WORDS = {"male": "male", "man": "male", "gentleman": "male"}
+_LICENSURE = re.compile(r"state\(?s?\)?\s+of\s+licensure\s*:\s*([^\n]+)", re.I)
+_LICENSED_PROSE = re.compile(
+    r"licensed\s+(?:to\s+practice\s+)?(?:medicine\s+)?in\s+(?:the\s+states?\s+of\s+)?"
+    r"([A-Za-z .,&]+?)(?:\.\s|\.$|\s+(?:he|she|and\s+(?:has|is))\b|;|\n|$)",
+    re.I,
+)
+_CERTIFICATION = re.compile(
+    r"(?:certification\(?s?\)?\s*/\s*specialt(?:y|ies)|specialt(?:y|ies)|board certification)"
+    r"\s*:\s*([^\n]+)",
+    re.I,
+)
+_BOARD_PROSE = re.compile(
+    r"board[- ]certified\s+(?:in\s+)?(.+?)(?=,|;|\.\s|\.$|\s+and\s+(?:is|has)\b|\s+with\b|\n|$)",
+    re.I,
+)
+_SUBSPECIALTY = re.compile(
+    r"sub-?specialty\s+(?:certification\s+)?in\s+(.+?)(?=,|;|\.\s|\.$|\s+and\s+(?:is|has)\b|\n|$)",
+    re.I,
+)
+_FINAL_DETERMINATION = re.compile(r"final determination\s*:?\s*(uphold|overturn)\w*\b", re.I)
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def parse_date(text: str) -> str | None:
+    """An ISO date for "5/15/11", "2-1-2009", "2014-01-31", "January 5, 2012"; None if invalid."""
+    text = text.strip().rstrip(".,")
+    try:
+        if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text):
+            y, mo, d = (int(g) for g in m.groups())
+        elif m := re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})", text):
+            mo, d, y = (int(g) for g in m.groups())
+            if y < 100:
+                y += 2000 if y <= 30 else 1900
+        elif m := re.fullmatch(r"([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})", text):
+            mo, d, y = _MONTHS.get(m.group(1).lower(), 0), int(m.group(2)), int(m.group(3))
+        elif m := re.fullmatch(r"(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})", text):
+            d, mo, y = int(m.group(1)), _MONTHS.get(m.group(2).lower(), 0), int(m.group(3))
+        else:
+            return None
+    except ValueError:
+        return None
+    if not (1 <= mo <= 12 and 1 <= d <= 31 and 1900 <= y <= 2100):
+        return None
+    days = (31, 29 if y % 4 == 0 and (y % 100 or y % 400 == 0) else 28, 31, 30, 31, 30,
+            31, 31, 30, 31, 30, 31)  # fmt: skip
+    return f"{y:04d}-{mo:02d}-{d:02d}" if d <= days[mo - 1] else None
+
+
+def _first_date(pattern: re.Pattern[str], *texts: str) -> str | None:
+    """The first valid date the pattern finds in the texts, in order."""
+    for text in texts:
+        for m in pattern.finditer(text):
+            if date := parse_date(m.group(1)):
+                return date
+    return None
+
+
+def _case_number(text: str) -> str | None:
+    """The IMR case number (labelled first, else the first one in the letter)."""
+    m = _CASE_LABEL.search(text) or CASE_NUMBER.search(text)
+    return m.group(1).upper() if m else None
+
+
+def _reviewer(credentials: str) -> Reviewer:
+    """States of licensure and specialties, from labelled lines or prose."""
+    flat = " ".join(credentials.split())
+    states: list[str] = []
+    for m in _LICENSURE.finditer(credentials):
+        states += normalize.find_states(m.group(1))
+    if not states:
+        for m in _LICENSED_PROSE.finditer(flat):
+            states += normalize.find_states(m.group(1))
+    specialties: list[str] = []
+    for m in _CERTIFICATION.finditer(credentials):
+        specialties += normalize.split_specialties(m.group(1))
+    if not specialties:
+        for pattern in (_BOARD_PROSE, _SUBSPECIALTY):
+            for m in pattern.finditer(flat):
+                specialties += normalize.split_specialties(m.group(1))
+    return Reviewer(tuple(dict.fromkeys(states)), tuple(dict.fromkeys(specialties)))
+
+
+def _worker(summary: str) -> Worker:
+    """Age and sex of the injured worker, from the first such mention."""
+    flat = " ".join(summary.split())
+    age = sex = None
+    m = _AGE.search(flat)
+    if m:
+        value = int(next(g for g in m.groups() if g))
+        age = value if 14 <= value <= 99 else None
+        window = flat[m.start() : m.end() + 60]
+        s = _SEX.search(window)
+        if s:
+            sex = _SEX_WORDS.get(s.group(1).lower(), "female")
+    if sex is None and (s := _SEX.search(flat)):
+        sex = _SEX_WORDS.get(s.group(1).lower(), "female")
+    return Worker(age, sex)
+
+
+def make_id(case_number: str | None, source: str) -> str:
+    """The case number when present, else the file stem limited to [A-Za-z0-9._-]."""
+    if case_number:
+        return case_number
+    stem = PurePath(source).stem if source else ""
+    return _ID_UNSAFE.sub("_", stem).strip("._-")[:100] or "letter"
+
+
+def _decision(ordinal: int, raw: RawDecision) -> Decision:
+    """Normalize a found item: drug, class, strength, quantity, category, guidelines."""
+    match = normalize.find_drug(raw.request)
+    drug = match.generic if match else None
+    guideline_text = f"{raw.claims_administrator_guideline}\n{raw.maximus_guideline}"
+    sources = normalize.guideline_sources(f"{guideline_text}\n{raw.rationale}")
+    pages = normalize.mtus_pages(raw.maximus_guideline) or normalize.mtus_pages(
+        raw.claims_administrator_guideline
+    )
+    return Decision(
+        ordinal=ordinal,
+        request=raw.request,
+        outcome=raw.outcome,
+        medically_necessary=None if raw.outcome is None else raw.outcome == OUTCOME_OVERTURNED,
+        drug=drug,
+        drug_as_written=match.as_written if match else None,
+        drug_class=match.drug_class if match else None,
+        strength=normalize.parse_strength(raw.request),
+        quantity=normalize.parse_quantity(raw.request),
+        category=normalize.categorize(raw.request, drug),
+        claims_administrator_guideline=raw.claims_administrator_guideline,
+        maximus_guideline=raw.maximus_guideline,
+        guideline_sources=sources,
+        mtus_pages=pages,
+        rationale=raw.rationale,
+    )
+
+
+def _lines_of(sections: list[RawSection], *keys: str) -> list[Line]:
+    """All lines of the sections with these keys, in order."""
+    return [ln for s in sections if s.key in keys for ln in s.lines]
+
+
+def _professional_items(sections: list[RawSection]) -> list[RawDecision]:
+    """Items of the MEDICAL PROFESSIONAL REVIEW layout: requests under ISSUE AT DISPUTE,
+    reasons under the RATIONALE heading (one block per item, or one shared)."""
+    issue_lines = _lines_of(sections, SECTION_ISSUE_AT_DISPUTE)
+    issues, intro = scan_items(issue_lines)
+    if not issues:
+        paragraphs = [p for p in join_lines(issue_lines).split("\n\n") if p.strip()]
+        issues = [
+            RawDecision(p, stated_outcome(p) or necessity_outcome(p), False, "", "", "")
+            for p in paragraphs
+            if len(p) < 400
+        ]
+    reason_lines = _lines_of(sections, SECTION_RATIONALE)
+    reasons, reason_intro = scan_items(reason_lines)
+    if not reasons and len(issues) > 1:
+        reasons = _numbered_paragraphs(reason_lines, len(issues))
+    shared = join_lines(reason_intro or _lines_of(sections, SECTION_RATIONALE))
+    guidelines = join_lines(_lines_of(sections, SECTION_GUIDELINES))
+    if not issues:
+        return reasons
+    out: list[RawDecision] = []
+    for n, issue in enumerate(issues):
+        reason = reasons[n] if len(reasons) == len(issues) else None
+        rationale = reason.rationale if reason else shared
+        outcome = issue.outcome if issue.outcome_stated else None
+        outcome = outcome or (reason.outcome if reason and reason.outcome_stated else None)
+        if outcome is None and reason is None and len(issues) == 1:
+            outcome = stated_outcome(shared)
+        outcome = outcome or issue.outcome or (reason.outcome if reason else None)
+        if outcome is None:
+            outcome = necessity_outcome(rationale) if len(issues) == 1 or reason else None
+        out.append(
+            RawDecision(
+                request=issue.request,
+                outcome=outcome,
+                outcome_stated=issue.outcome_stated or bool(reason and reason.outcome_stated),
+                claims_administrator_guideline=issue.claims_administrator_guideline,
+                maximus_guideline=(reason.maximus_guideline if reason else "") or guidelines,
+                rationale=rationale,
+            )
+        )
+    return out
+
+
+def _numbered_paragraphs(lines: list[Line], count: int) -> list[RawDecision]:
+    """Rationale split at numbered paragraphs ("1. Gabapentin ...: The MTUS ..."), when there
+    are exactly `count` of them; else nothing."""
+    starts = [i for i, ln in enumerate(lines) if ln.para and NUMBERED_LINE.match(ln.text)]
+    if len(starts) != count:
+        return []
+    bounds = [*starts, len(lines)]
+    out = []
+    for a, b in itertools.pairwise(bounds):
+        text = join_lines(lines[a:b])
+        outcome = stated_outcome(text)
+        stated = outcome is not None
+        out.append(RawDecision("", outcome or necessity_outcome(text), stated, "", "", text))
+    return out
+
+
+def _find_items(layout: str, sections: list[RawSection], lines: list[Line]) -> list[RawDecision]:
+    """Items by the layout's structure, falling back to a scan of the whole letter."""
+    items: list[RawDecision] = []
+    if layout == LAYOUT_PROFESSIONAL or any(s.key == SECTION_ISSUE_AT_DISPUTE for s in sections):
+        items = _professional_items(sections)
+    if not items:
+        items, _ = scan_items(_lines_of(sections, SECTION_DECISIONS))
+    if not items:
+        summary_at = next(
+            (i for i, s in enumerate(sections) if s.key == SECTION_CASE_SUMMARY), -1
+        )
+        rest = [ln for s in sections[summary_at + 1 :] for ln in s.lines]
+        items, _ = scan_items(rest or lines)
+    return items
+
+
+def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) -> Determination:
+    """Parse one letter's text. Never raises on any input; problems become warnings."""
+    digest = sha256 or hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    lines = clean_lines(text)
+    plain = join_lines(lines)
+    layout = detect_layout("\n".join(ln.text for ln in lines[:400]))
+    raw_sections = split_sections(lines)
+    sections = tuple(
+        Section(s.key, s.heading, join_lines(list(s.lines)))
+        for s in raw_sections
+        if s.lines or s.key != SECTION_HEADER
+    )
+    by_key: dict[str, str] = {}
+    for s in sections:
+        by_key[s.key] = f"{by_key[s.key]}\n\n{s.text}" if s.key in by_key else s.text
+    warnings: list[str] = []
+    items = _find_items(layout, raw_sections, lines)
+    final = _FINAL_DETERMINATION.search(plain)
+    if final and items and all(i.outcome is None for i in items):
+        word = outcome_word(final.group(1))
+        items = [RawDecision(i.request, word, True, *_guidelines_and_rationale(i)) for i in items]
+    decisions = tuple(_decision(n, raw) for n, raw in enumerate(items, start=1))
+    if not decisions:
+        warnings.append("no decisions found: the letter is indexed by its text only")
+    for d in decisions:
+        if d.outcome is None:
+            warnings.append(f"decision {d.ordinal}: no outcome stated")
+        if not d.request:
+            warnings.append(f"decision {d.ordinal}: no request text")
+    if not any(s.key != SECTION_HEADER for s in sections) and plain:
+        warnings.append("no known section headings: kept as one block of text")
+    head = by_key.get(SECTION_HEADER, "")
+    credentials = "\n".join(
+        by_key.get(k, "") for k in (SECTION_HOW_MADE, SECTION_QUALIFICATIONS, SECTION_HEADER)
+    )
+    reviewer = _reviewer(credentials)
+    if not reviewer.states or not reviewer.specialties:
+        fallback = _reviewer(plain)
+        reviewer = Reviewer(
+            reviewer.states or fallback.states, reviewer.specialties or fallback.specialties
+        )
+    if not reviewer.states:
+        warnings.append("reviewer's state of licensure not found")
+    summary = by_key.get(SECTION_CASE_SUMMARY, "") or plain
+    case_number = _case_number(head) or _case_number(plain)
+    dates = {
+        key: _first_date(pattern, head, plain) for key, pattern in _LABELLED_DATES.items()
+    }
+    if dates["date_of_injury"] is None:
+        dates["date_of_injury"] = _first_date(_INJURY_PROSE, summary)
+    return Determination(
+        id=make_id(case_number, source),
+        source=source,
+        sha256=digest,
+        layout=layout,
+        case_number=case_number,
+        date_assigned=dates["date_assigned"],
+        ur_denial_date=dates["ur_denial_date"],
+        date_of_injury=dates["date_of_injury"],
+        reviewer=reviewer,
+        worker=_worker(summary),
+        sections=sections or (Section(SECTION_OTHER, "", plain),),
+        decisions=decisions,
+        warnings=tuple(warnings),
+    )
+
+
+def _guidelines_and_rationale(item: RawDecision) -> tuple[str, str, str]:
+    """The guideline and rationale fields of an item, to rebuild it with another outcome."""
+    return item.claims_administrator_guideline, item.maximus_guideline, item.rationale
+
+
+def parse_loaded(loaded: LoadedText) -> Determination:
+    """Parse a loaded file (keeps its source path and raw-bytes sha256)."""
+    return parse_text(loaded.text, source=loaded.source, sha256=loaded.sha256)
