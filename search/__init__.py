@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .fields import FACETS, LAYOUTS, OUTCOMES, SECTION_KEYS
 from .model import Decision, Determination, Reviewer, Section, Worker
 from .results import DecisionHit, Hit, QueryError, SearchRequest, SearchResponse
+
+if TYPE_CHECKING:  # for type checkers; at run time these load lazily (see __getattr__)
+    from .engine import SearchIndex
+    from .index import IndexLocked, IndexMissing, IndexSummary, create_or_open_index, index_paths
 
 __all__ = [
     "FACETS",
@@ -15,10 +21,37 @@ __all__ = [
     "DecisionHit",
     "Determination",
     "Hit",
+    "IndexLocked",
+    "IndexMissing",
+    "IndexSummary",
     "QueryError",
     "Reviewer",
+    "SearchIndex",
     "SearchRequest",
     "SearchResponse",
     "Section",
     "Worker",
+    "create_or_open_index",
+    "index_paths",
 ]
+
+# The engine's names load lazily, so `import search` (and `imr-search parse`) never pays
+# for Whoosh and numpy.
+_ENGINE_NAMES = {
+    "IndexLocked": "index",
+    "IndexMissing": "index",
+    "IndexSummary": "index",
+    "create_or_open_index": "index",
+    "index_paths": "index",
+    "SearchIndex": "engine",
+}
+
+
+def __getattr__(name: str) -> object:
+    """search.SearchIndex and friends, imported on first use."""
+    module = _ENGINE_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'search' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f".{module}", __name__), name)

@@ -19,9 +19,8 @@ _PAGE_FOOTER = re.compile(
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]|[A-Za-z]")
 # Prefixes that keep their hyphen when a line break splits the compound ("non-\nopioid").
 _HYPHEN_PREFIXES = frozenset(
-    "non anti self well co post pre semi multi short long first second third follow "
-    "re ex sub inter intra extra over under low high mid left right one two three four "
-    "long-term short-term x t e ".split()
+    "non anti self well semi multi short long low high left right mid follow first second "
+    "third one two three four five six seven eight nine ten".split()
 )
 
 
@@ -67,6 +66,9 @@ def _join_hyphen(head: str, tail: str, vocab: Counter[str]) -> str:
         return f"{head}-{tail}"
     if vocab[whole]:
         return head + tail
+    # Both halves standing alone elsewhere in the letter: a compound ("on-going").
+    if len(head) > 1 and vocab[head.lower()] > 1 and vocab[tail.lower()] > 1:
+        return f"{head}-{tail}"
     if (
         head.lower() in _HYPHEN_PREFIXES
         or any(c.isdigit() for c in head)
@@ -111,7 +113,17 @@ def _dehyphenate(lines: list[Line], vocab: Counter[str]) -> list[Line]:
 
 def _continues(previous: str, line: str) -> bool:
     """True when `line` plainly continues the sentence that `previous` left open."""
-    return previous[-1:].isalpha() and previous[-1:].islower() and line[:1].islower()
+    if previous.endswith("-") and previous[-2:-1].isalnum():
+        return line[:1].isalnum()
+    return previous[-1:] in "," or previous[-1:].islower() and line[:1].islower()
+
+
+def _is_title(line: str) -> bool:
+    """True for a short line in capitals with several words: "CLINICAL CASE SUMMARY"."""
+    if len(line) > 100 or line.count(" ") < 1:
+        return False
+    letters = [c for c in line if c.isalpha()]
+    return len(letters) >= 8 and all(c.isupper() for c in letters)
 
 
 def clean_lines(raw: str) -> list[Line]:
@@ -128,6 +140,8 @@ def clean_lines(raw: str) -> list[Line]:
             continue
         # A break inside a sentence ("physical and" / "psychosocial") is a page gap.
         para = blanks >= gap and not (lines and _continues(lines[-1].text, ln))
+        # A title in capitals stands alone even where no blank line sets it off.
+        para = para or _is_title(ln) or bool(lines and _is_title(lines[-1].text))
         lines.append(Line(ln, para))
         blanks = 0
     return _dehyphenate(lines, _vocabulary(physical))

@@ -181,19 +181,40 @@ def _numbered_item(lines: list[Line], i: int) -> str | None:
 
 
 def _paragraph_tail(block: _Block | None, intro: list[Line]) -> list[Line]:
-    """Remove and return the last paragraph read (a request written above its labels)."""
+    """Remove and return the request written above an item's labels: the lines of the last
+    paragraph read that follow its last finished sentence."""
     source = intro if block is None else block.parts.get(block.current, [])
     if not source:
         return []
     start = max(i for i, ln in enumerate(source) if ln.para or i == 0)
+    if source[-1].text[-1:] in '.!?;"':
+        return []  # the paragraph ends a sentence: no request follows it
+    ends = [k + 1 for k in range(start, len(source) - 1) if source[k].text[-1:] in '.!?:;"']
+    start = max([start, *ends])
     tail = source[start:]
     text = " ".join(ln.text for ln in tail)
-    if len(tail) > 3 or len(text) > 300 or (text.endswith(".") and block is not None):
-        return []
-    if _INTRO.search(text):
+    if not tail or len(tail) > 3 or len(text) > 300 or _INTRO.search(text):
         return []
     del source[start:]
     return tail
+
+
+_LABELLED = ("ca", "mx", "rationale")
+
+
+def _request_above(block: _Block | None, intro: list[Line]) -> str:
+    """Remove and return the request written just above an outcome line ("X" / "Decision:
+    Upheld"): up to two short lines that end no sentence."""
+    source = intro if block is None else block.parts.get(block.current, [])
+    taken: list[str] = []
+    while source and len(taken) < 2:
+        text = source[-1].text
+        if text[-1:] in '.!?;"' or len(text) > 200 or _is_label(text) or _INTRO.search(text):
+            break
+        taken.insert(0, source.pop().text)
+        if text.endswith(":") or (source and source[-1].text.endswith(":")):
+            break
+    return " ".join(taken)
 
 
 def _wrapped_request_head(block: _Block | None, intro: list[Line], line: Line) -> str:
@@ -234,12 +255,14 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
         kind = _label_kind(label.group("label"), label.group("rest")) if label else None
         if bare:
             word = outcome_word(bare.group(1))
-            if cur is not None and cur.outcome is None:
+            labelled = cur is not None and any(k in cur.parts for k in _LABELLED)
+            if cur is not None and cur.outcome is None and not labelled:
                 cur.outcome = word
-            elif cur is None and intro and intro[-1].text.endswith(":"):
-                request = intro.pop().text
-                cur = _Block(clean_request(request), word)
+            elif above := _request_above(cur, intro):
+                cur = _Block(clean_request(above), word)
                 blocks.append(cur)
+            elif cur is not None and cur.outcome is None:
+                cur.outcome = word
             elif cur is not None:
                 cur.add(line)
             i += 1
@@ -257,7 +280,17 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             continue
         numbered = None if kind else _numbered_item(lines, i)
         if numbered is not None:
-            cur = _Block(clean_request(numbered), stated_outcome(text) or None)
+            # A long numbered request wraps: "3. Physical therapy ... is not" / "medically ...".
+            while (
+                numbered[-1:] not in ".:"
+                and i + 1 < len(lines)
+                and not lines[i + 1].para
+                and not _is_label(lines[i + 1].text)
+                and len(numbered) < 400
+            ):
+                i += 1
+                numbered = f"{numbered} {lines[i].text}"
+            cur = _Block(clean_request(numbered), stated_outcome(numbered) or None)
             blocks.append(cur)
             i += 1
             continue

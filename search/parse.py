@@ -73,7 +73,9 @@ _AGE = re.compile(
 )
 _SEX = re.compile(r"\b(male|female|man|woman|gentleman|lady)\b", re.I)
 _SEX_WORDS = {"male": "male", "man": "male", "gentleman": "male"}
-_LICENSURE = re.compile(r"state\(?s?\)?\s+of\s+licensure\s*:\s*([^\n]+)", re.I)
+_LICENSURE = re.compile(
+    r"state\(?s?\)?\s+of\s+licensure\s*:\s*([^\n]+?)\s*(?=certification|specialt|$)", re.I | re.M
+)
 _LICENSED_PROSE = re.compile(
     r"licensed\s+(?:to\s+practice\s+)?(?:medicine\s+)?in\s+(?:the\s+states?\s+of\s+)?"
     r"([A-Za-z .,&]+?)(?:\.\s|\.$|\s+(?:he|she|and\s+(?:has|is))\b|;|\n|$)",
@@ -141,7 +143,10 @@ def _reviewer(credentials: str) -> Reviewer:
     flat = " ".join(credentials.split())
     states: list[str] = []
     for m in _LICENSURE.finditer(credentials):
-        states += normalize.find_states(m.group(1))
+        # A labelled list may use postal codes ("NV, Arizona"), which prose never does.
+        parts = [normalize.normalize_state(p) for p in re.split(r"[,;/&]|\band\b", m.group(1))]
+        found = [p for p in parts if p]
+        states += found if found else normalize.find_states(m.group(1))
     if not states:
         for m in _LICENSED_PROSE.finditer(flat):
             states += normalize.find_states(m.group(1))
@@ -321,12 +326,16 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) 
     if not any(s.key != SECTION_HEADER for s in sections) and plain:
         warnings.append("no known section headings: kept as one block of text")
     head = by_key.get(SECTION_HEADER, "")
+    # Line by line, so that "State(s) of Licensure:" ends where its line ends.
     credentials = "\n".join(
-        by_key.get(k, "") for k in (SECTION_HOW_MADE, SECTION_QUALIFICATIONS, SECTION_HEADER)
+        ln.text
+        for s in raw_sections
+        if s.key in (SECTION_HOW_MADE, SECTION_QUALIFICATIONS, SECTION_HEADER)
+        for ln in s.lines
     )
     reviewer = _reviewer(credentials)
     if not reviewer.states or not reviewer.specialties:
-        fallback = _reviewer(plain)
+        fallback = _reviewer("\n".join(ln.text for ln in lines))
         reviewer = Reviewer(
             reviewer.states or fallback.states, reviewer.specialties or fallback.specialties
         )

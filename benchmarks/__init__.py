@@ -1,0 +1,1 @@
+"""Synthetic IMR letters with ground truth (generate) and the parser benchmark (bench_parse)."""

@@ -1,0 +1,307 @@
+"""The `index`, `search`, `show` and `similar` commands of imr-search."""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import re
+import sys
+import time
+from typing import Any, Final, TextIO
+
+from .fields import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_RELEVANCE, SORTS
+from .results import Hit, QueryError, SearchRequest, SearchResponse
+
+DEFAULT_INDEX: Final = "index"
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+EXIT_USAGE: Final = 2
+PLAIN_PROGRESS_SECONDS: Final = 5.0  # a progress line this often when stderr is not a TTY
+TTY_PROGRESS_SECONDS: Final = 0.2
+
+
+def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `index`, `search`, `show` and `similar`."""
+    p = sub.add_parser("index", help="add letters (.txt/.pdf files or folders) to the index")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
+    _index_option(p)
+    p.add_argument("--rebuild", action="store_true", help="start the index over")
+    p.add_argument("--workers", type=int, default=None, help="parsing processes (default 2)")
+    p.add_argument("--batch", type=int, default=None, help="letters per commit (default 2000)")
+    p.set_defaults(func=run_index)
+
+    p = sub.add_parser("search", help="search the index")
+    p.add_argument("query", nargs="*", metavar="QUERY", help="query text (empty: everything)")
+    _index_option(p)
+    p.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="facet filter, e.g. drug=tizanidine (repeat; same key: OR, different keys: AND)",
+    )
+    p.add_argument("--sort", choices=SORTS, default=SORT_RELEVANCE)
+    p.add_argument("--page", type=int, default=1)
+    p.add_argument(
+        "--limit",
+        type=int,
+        default=DEFAULT_PAGE_SIZE,
+        help=f"results per page (max {MAX_PAGE_SIZE})",
+    )
+    p.add_argument("--json", action="store_true", help="print the response as JSON")
+    p.set_defaults(func=run_search)
+
+    p = sub.add_parser("show", help="print one determination")
+    p.add_argument("id", metavar="ID")
+    _index_option(p)
+    p.add_argument("--json", action="store_true", help="print the record as JSON")
+    p.set_defaults(func=run_show)
+
+    p = sub.add_parser("similar", help="determinations most like one determination")
+    p.add_argument("id", metavar="ID")
+    _index_option(p)
+    p.add_argument("--same-drug", action="store_true", help="only decisions on the same drug")
+    p.add_argument("--same-outcome", action="store_true", help="only the same outcome")
+    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.set_defaults(func=run_similar)
+
+
+def _index_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--index",
+        default=DEFAULT_INDEX,
+        metavar="DIR",
+        help=f"index folder (default ./{DEFAULT_INDEX})",
+    )
+
+
+def _error(message: str) -> None:
+    print(f"imr-search: {message}", file=sys.stderr)
+
+
+# --- index ------------------------------------------------------------------------------
+
+
+class Progress:
+    """A progress bar with letters/s on a TTY, or a plain line every few seconds otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.started = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, done: int, total: int, summary: Any) -> None:
+        now = time.monotonic()
+        every = TTY_PROGRESS_SECONDS if self.tty else PLAIN_PROGRESS_SECONDS
+        if now - self.last < every and done < total:
+            return
+        self.last = now
+        rate = done / max(now - self.started, 1e-9)
+        if self.tty:
+            width = 30
+            filled = int(width * done / max(total, 1))
+            bar = "#" * filled + "-" * (width - filled)
+            self.stream.write(f"\r[{bar}] {done}/{total} letters  {rate:.0f} letters/s ")
+            self.shown = True
+        else:
+            self.stream.write(
+                f"imr-search: indexed {done}/{total} letters ({rate:.0f} letters/s)\n"
+            )
+        self.stream.flush()
+
+    def error(self, message: str) -> None:
+        """One line naming the file that failed."""
+        if self.tty and self.shown:
+            self.stream.write("\r\033[K")
+        self.stream.write(f"imr-search: {message}\n")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        """End the bar's line."""
+        if self.tty and self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def run_index(args: argparse.Namespace) -> int:
+    """Index paths; summary on stdout, progress and per-file errors on stderr."""
+    from .index import DEFAULT_BATCH, IndexLocked, index_paths
+
+    progress = Progress(sys.stderr)
+    try:
+        summary = index_paths(
+            args.index,
+            args.paths,
+            rebuild=args.rebuild,
+            workers=args.workers,
+            progress=progress,
+            on_error=progress.error,
+            batch_size=args.batch or DEFAULT_BATCH,
+        )
+    except IndexLocked as exc:
+        progress.finish()
+        _error(str(exc))
+        return EXIT_FAILED
+    except OSError as exc:
+        progress.finish()
+        _error(f"cannot write the index at {args.index}: {exc}")
+        return EXIT_FAILED
+    progress.finish()
+    print(f"imr-search: {summary}")
+    return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+# --- search, show, similar --------------------------------------------------------------
+
+
+def _open(path: str) -> Any:
+    """The SearchIndex at path, or None after printing why not."""
+    from .engine import SearchIndex
+    from .index import IndexMissing
+
+    try:
+        return SearchIndex.open(path)
+    except IndexMissing as exc:
+        _error(str(exc))
+        return None
+
+
+def _filters(items: list[str]) -> dict[str, tuple[str, ...]]:
+    """--filter KEY=VALUE options as {key: (values...)}; raises QueryError."""
+    out: dict[str, tuple[str, ...]] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip() or not value.strip():
+            raise QueryError(f"--filter needs KEY=VALUE, e.g. drug=tizanidine (got '{item}').")
+        key = key.strip().lower()
+        out[key] = (*out.get(key, ()), value.strip())
+    return out
+
+
+def run_search(args: argparse.Namespace) -> int:
+    """Search and print a table or JSON."""
+    try:
+        request = SearchRequest(
+            q=" ".join(args.query),
+            filters=_filters(args.filter),
+            sort=args.sort,
+            page=args.page,
+            size=args.limit,
+        )
+    except QueryError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    index = _open(args.index)
+    if index is None:
+        return EXIT_FAILED
+    with index:
+        try:
+            response = index.search(request)
+        except QueryError as exc:
+            _error(str(exc))
+            return EXIT_USAGE
+    if args.json:
+        print(json.dumps(response.to_json(), ensure_ascii=False, indent=2))
+    else:
+        _print_response(response)
+    return EXIT_OK
+
+
+_MARK = re.compile(r"</?mark>")
+
+
+def _plain(passage: str) -> str:
+    """A highlighted passage as terminal text: *marked* words, entities decoded."""
+    return html.unescape(_MARK.sub("*", passage))
+
+
+def _print_response(r: SearchResponse) -> None:
+    """The human-readable result table."""
+    first = (r.page - 1) * r.size + 1
+    print(
+        f"{r.total_determinations} determinations ({r.total_decisions} decisions) match"
+        + (f" '{r.query}'" if r.query else "")
+        + (f"; page {r.page} of {r.pages}" if r.total_determinations else "")
+    )
+    if r.suggestion:
+        print(f"Did you mean: {r.suggestion}")
+    outcomes = r.facets.get("outcome") or {}
+    if outcomes:
+        print("Outcomes: " + ", ".join(f"{k} {v}" for k, v in outcomes.items()))
+    for n, hit in enumerate(r.results, start=first):
+        _print_hit(n, hit)
+
+
+def _print_hit(n: int, hit: Hit) -> None:
+    print()
+    date = hit.date_assigned or "-"
+    where = ", ".join(hit.states) or "-"
+    print(f"{n:>4}. {hit.id}  {date}  reviewer: {where}  score {hit.score:.2f}")
+    for d in hit.decisions:
+        print(f"      #{d.ordinal} {d.outcome or '?':<10} {d.drug or '-':<24} {d.request[:70]}")
+        for passage in d.highlights[:1]:
+            print(f"         {_plain(passage)}")
+    for passage in hit.highlights[:1]:
+        print(f"      {_plain(passage)}")
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """Print one record."""
+    index = _open(args.index)
+    if index is None:
+        return EXIT_FAILED
+    with index:
+        record = index.get(args.id)
+    if record is None:
+        _error(f"no determination with id '{args.id}'")
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps(record.to_dict(), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"{record.id}  ({record.layout} letter, {record.source})")
+    for label, value in (
+        ("Case number", record.case_number),
+        ("Date assigned", record.date_assigned),
+        ("UR denial date", record.ur_denial_date),
+        ("Date of injury", record.date_of_injury),
+        ("Reviewer states", ", ".join(record.reviewer.states)),
+        ("Reviewer specialties", ", ".join(record.reviewer.specialties)),
+        ("Worker", " ".join(str(v) for v in (record.worker.age, record.worker.sex) if v)),
+    ):
+        if value:
+            print(f"  {label + ':':<22}{value}")
+    for d in record.decisions:
+        print()
+        print(f"  #{d.ordinal} {d.request}: {d.outcome or 'outcome not stated'}")
+        if d.rationale:
+            print(f"     {d.rationale[:600]}")
+    return EXIT_OK
+
+
+def run_similar(args: argparse.Namespace) -> int:
+    """Print the letters most like one letter."""
+    index = _open(args.index)
+    if index is None:
+        return EXIT_FAILED
+    with index:
+        hits = index.similar(
+            args.id,
+            same_drug=args.same_drug,
+            same_outcome=args.same_outcome,
+            limit=max(1, min(args.limit, 100)),
+        )
+    if hits is None:
+        _error(f"no determination with id '{args.id}'")
+        return EXIT_FAILED
+    if args.json:
+        body = SearchResponse(args.id, len(hits), 0, {}, None, tuple(hits)).to_json()["results"]
+        print(json.dumps(body, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"{len(hits)} determinations like {args.id}")
+    for n, hit in enumerate(hits, start=1):
+        _print_hit(n, hit)
+    return EXIT_OK

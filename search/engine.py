@@ -1,0 +1,471 @@
+"""Searching: the SearchIndex API used by the CLI and the web app.
+
+Facet counts are numbers of matching decisions (a letter with two matching decisions adds
+two to the letter's state, year...); a letter whose decisions could not be parsed counts
+once under the letter facets. total_determinations counts letters, total_decisions counts
+parsed decisions.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from .engine_docs import letter_texts
+from .engine_eval import Evaluator, Leaf, SearchTimeout
+from .engine_highlight import Terms, highlight
+from .engine_results import (
+    LetterRows,
+    characteristic_words,
+    field_terms,
+    make_hit,
+    ordered,
+    page_order,
+)
+from .engine_segments import (
+    BoolArray,
+    FacetTable,
+    SegmentData,
+    live_mask,
+    load_segment,
+)
+from .engine_suggest import Speller, suggest
+from .fields import (
+    FACETS,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    SECTION_CASE_SUMMARY,
+    SECTION_ISSUE_AT_DISPUTE,
+    SORT_RELEVANCE,
+    SORTS,
+)
+from .index import IndexMissing, open_index
+from .model import Determination, determination_from_dict
+from .query import ParsedQuery, build_query
+from .results import DecisionHit, Hit, QueryError, SearchRequest, SearchResponse
+from .schema import (
+    C_REC,
+    F_RID,
+    MULTI_FACETS,
+    TEXT_FIELDS,
+    unpack_record,
+)
+
+__all__ = ["IndexMissing", "SearchIndex", "SearchTimeout"]
+
+TIME_LIMIT: Final = 5.0  # seconds any one search may take
+HIGHLIGHT_HITS: Final = 100  # hits of a page that get highlights (a 5000-hit page would not)
+SUGGEST_BELOW: Final = 3  # offer "did you mean" when fewer letters match
+SUGGEST_RARE: Final = 20  # or for words in fewer documents than this
+RECORD_CACHE: Final = 4096
+MASK_CACHE: Final = 256
+
+
+@lru_cache(maxsize=1)
+def _synonyms() -> Mapping[str, Sequence[str]]:
+    """Drug names that find each other (brand <-> generic), lowercase."""
+    try:
+        from .normalize import drug_synonyms
+    except ImportError:  # the normalizer is optional for the engine
+        return {}
+    out: dict[str, list[str]] = {
+        k.lower(): [n.lower() for n in v] for k, v in drug_synonyms().items()
+    }
+    # A combination product also answers to its leading ingredient and the reverse
+    # (Norco <-> hydrocodone): letters often name only "hydrocodone 10/325".
+    for names in list(out.values()):
+        generic = names[0] if names else ""
+        if "/" not in generic:
+            continue
+        lead = generic.split("/")[0].strip()
+        if not lead:
+            continue
+        if lead not in names:
+            names.append(lead)
+        own = out.setdefault(lead, [lead])
+        own.extend(n for n in names if n not in own)
+    return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
+
+
+@lru_cache(maxsize=1)
+def _normalizers() -> Mapping[str, Callable[[str], str | None]]:
+    """Facet value normalizers: state abbreviations, specialty spellings."""
+    try:
+        from . import normalize
+    except ImportError:
+        return {}
+    out: dict[str, Callable[[str], str | None]] = {}
+    for facet, name in (("state", "normalize_state"), ("specialty", "normalize_specialty")):
+        fn = getattr(normalize, name, None)
+        if fn is not None:
+            out[facet] = _safe(fn)
+    return out
+
+
+def _safe(fn: Callable[[str], Any]) -> Callable[[str], str | None]:
+    """A normalizer that answers None instead of raising or returning non-strings."""
+
+    def call(value: str) -> str | None:
+        try:
+            result = fn(value)
+        except Exception:
+            return None
+        return result if isinstance(result, str) else None
+
+    return call
+
+
+def parse_request(text: str, filters: Mapping[str, Sequence[str]]) -> ParsedQuery:
+    """build_query with the project's synonyms and normalizers."""
+    return build_query(text, filters, synonyms=_synonyms(), normalizers=_normalizers())
+
+
+class SearchIndex:
+    """A read-only view of an index; refresh() picks up new commits. Thread-safe."""
+
+    def __init__(self, path: Path, ix: Any) -> None:
+        self.path = path
+        self._ix = ix
+        self._lock = threading.RLock()
+        self._tables = {f: FacetTable() for f in FACETS}
+        self._segments: dict[str, SegmentData] = {}
+        self._lives: dict[tuple[str, int], BoolArray] = {}
+        self._masks: OrderedDict[tuple[str, str, tuple[str, ...]], BoolArray] = OrderedDict()
+        self._records: OrderedDict[tuple[str, int], Determination] = OrderedDict()
+        self._speller: Speller | None = None
+        self._reader: Any = None
+        self._leaves: list[Leaf] = []
+        self._open_reader()
+
+    @classmethod
+    def open(cls, path: str | Path) -> SearchIndex:
+        """Open the index at path; raises IndexMissing when there is none."""
+        folder = Path(path)
+        return cls(folder, open_index(folder))
+
+    def close(self) -> None:
+        """Release the index files."""
+        with self._lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+
+    def __enter__(self) -> SearchIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- readers and per-segment caches ---------------------------------------------------
+
+    def _open_reader(self) -> None:
+        reader = self._ix.reader()
+        leaves: list[Leaf] = []
+        seen: set[str] = set()
+        for segreader, base in reader.leaf_readers():
+            segid = segreader.segment().segment_id()
+            seen.add(segid)
+            data = self._segments.get(segid)
+            if data is None:
+                data = self._segments[segid] = load_segment(segreader, self._tables)
+            deleted = segreader.segment().deleted_count()
+            live = self._lives.get((segid, deleted))
+            if live is None:
+                live = self._lives[(segid, deleted)] = live_mask(segreader, data.n)
+            leaves.append(Leaf(segreader, base, data, live, segid))
+        for segid in list(self._segments):
+            if segid not in seen:
+                del self._segments[segid]
+        self._lives = {k: v for k, v in self._lives.items() if k[0] in seen}
+        self._masks.clear()
+        old, self._reader, self._leaves = self._reader, reader, leaves
+        self._generation = self._ix.latest_generation()
+        self._speller = None
+        if old is not None:
+            old.close()
+
+    def refresh(self) -> bool:
+        """Reopen the reader when the index changed on disk; True when it did."""
+        with self._lock:
+            if self._ix.latest_generation() == self._generation:
+                return False
+            self._open_reader()
+            return True
+
+    def _filter_mask(self, leaf: Leaf, facet: str, values: tuple[str, ...]) -> BoolArray:
+        """Documents of a segment whose facet has any of the (casefolded) values; cached."""
+        key = (leaf.segid, facet, values)
+        found = self._masks.get(key)
+        if found is not None:
+            self._masks.move_to_end(key)
+            return found
+        table = self._tables[facet]
+        wanted = {v.casefold() for v in values}
+        codes = [c for c, v in enumerate(table.values) if v.casefold() in wanted]
+        column = leaf.data.facets[facet]
+        if facet in MULTI_FACETS:
+            code_set = set(codes)
+            combos = [i for i, combo in enumerate(table.combos) if code_set.intersection(combo)]
+            mask = np.isin(column, np.asarray(combos, dtype=np.int64))
+        else:
+            mask = np.isin(column, np.asarray(codes, dtype=np.int64))
+        self._masks[key] = mask
+        if len(self._masks) > MASK_CACHE:
+            self._masks.popitem(last=False)
+        return mask
+
+    # --- searching ------------------------------------------------------------------------
+
+    def _matches(
+        self, parsed: ParsedQuery, deadline: float
+    ) -> tuple[list[tuple[BoolArray, np.ndarray]], Evaluator]:
+        """Per segment: (matching live documents, scores)."""
+        ev = Evaluator(self._reader, self._leaves, deadline)
+        if not parsed.empty:
+            ev.prepare(parsed.query)
+        out = []
+        for i, leaf in enumerate(self._leaves):
+            if parsed.empty:
+                mask = leaf.live.copy()
+                score = np.zeros(leaf.data.n, dtype=np.float32)
+            else:
+                mask, score = ev.evaluate(parsed.query, i)
+                mask &= leaf.live
+            for facet, values in parsed.filters.items():
+                mask &= self._filter_mask(leaf, facet, values)
+            out.append((mask, score))
+            ev.check_time()
+        return out, ev
+
+    def search(self, request: SearchRequest) -> SearchResponse:
+        """Run a search; raises QueryError for a bad query, filter, sort or page."""
+        if request.sort not in SORTS:
+            raise QueryError(f"Unknown sort '{request.sort}'. Use one of: {', '.join(SORTS)}.")
+        if not 1 <= request.page <= MAX_PAGE:
+            raise QueryError(f"Page must be between 1 and {MAX_PAGE}.")
+        if not 1 <= request.size <= MAX_PAGE_SIZE:
+            raise QueryError(f"Page size must be between 1 and {MAX_PAGE_SIZE}.")
+        parsed = parse_request(request.q, request.filters)
+        deadline = time.monotonic() + TIME_LIMIT
+        with self._lock:
+            matches, ev = self._matches(parsed, deadline)
+            facets = self._facet_counts(matches)
+            letters, total_decisions = self._letters(matches)
+            total = len(letters[0])
+            order = page_order(letters, request.sort, request.page * request.size)
+            page_rows = order[(request.page - 1) * request.size : request.page * request.size]
+            terms = field_terms(parsed)
+            results = tuple(
+                self._hit(letters, int(row), matches, terms if n < HIGHLIGHT_HITS else {})
+                for n, row in enumerate(page_rows)
+            )
+            suggestion = None
+            # Also when hits came only through synonyms, or a word is rare (a likely typo
+            # that a few letters share): the speller offers only much more frequent words.
+            rare = [
+                w
+                for w in parsed.words
+                if sum(ev.df.get((f, w), 0) for f in TEXT_FIELDS) < SUGGEST_RARE
+            ]
+            if parsed.words and (total < SUGGEST_BELOW or rare):
+                words = parsed.words if total < SUGGEST_BELOW else tuple(rare)
+                suggestion = suggest(request.q, words, self._get_speller())
+        return SearchResponse(
+            query=request.q,
+            total_determinations=total,
+            total_decisions=total_decisions,
+            facets=facets,
+            suggestion=suggestion,
+            results=results,
+            page=request.page,
+            size=request.size,
+            sort=request.sort,
+            filters={k: tuple(v) for k, v in request.filters.items()},
+        )
+
+    def _facet_counts(self, matches: list[tuple[BoolArray, Any]]) -> dict[str, dict[str, int]]:
+        """Decision counts per facet value over every match."""
+        out: dict[str, dict[str, int]] = {}
+        idx = [np.flatnonzero(mask) for mask, _ in matches]
+        for facet in FACETS:
+            table = self._tables[facet]
+            multi = facet in MULTI_FACETS
+            size = len(table.combos) if multi else len(table.values)
+            counts = np.zeros(max(1, size), dtype=np.int64)
+            for leaf, docs in zip(self._leaves, idx, strict=True):
+                codes = leaf.data.facets[facet][docs]
+                codes = codes[codes >= 0]
+                if len(codes):
+                    counts += np.bincount(codes, minlength=len(counts))[: len(counts)]
+            values: dict[str, int] = {}
+            for code in np.flatnonzero(counts):
+                n = int(counts[code])
+                for vcode in table.combos[code] if multi else (int(code),):
+                    name = table.values[vcode]
+                    values[name] = values.get(name, 0) + n
+            out[facet] = ordered(facet, values)
+        return out
+
+    def _letters(self, matches: list[tuple[BoolArray, np.ndarray]]) -> tuple[LetterRows, int]:
+        """Matching letters as arrays (segment, letter, best score, date, key), and decisions."""
+        segs, lets, best, dates, keys = [], [], [], [], []
+        decisions = 0
+        for s, (leaf, (mask, score)) in enumerate(zip(self._leaves, matches, strict=True)):
+            docs = np.flatnonzero(mask)
+            if not len(docs):
+                continue
+            data = leaf.data
+            decisions += int(np.count_nonzero(data.ordinal[docs] > 0))
+            letter = data.letter[docs]
+            starts = np.flatnonzero(np.r_[True, letter[1:] != letter[:-1]])
+            ids = letter[starts]
+            segs.append(np.full(len(ids), s, dtype=np.int64))
+            lets.append(ids)
+            best.append(np.maximum.reduceat(score[docs], starts))
+            dates.append(data.date[data.starts[ids]])
+            keys.append(data.lkey[data.starts[ids]])
+        if not segs:
+            empty = np.zeros(0, dtype=np.int64)
+            return (empty, empty, np.zeros(0, dtype=np.float32), empty, empty), 0
+        cat = np.concatenate
+        return (cat(segs), cat(lets), cat(best), cat(dates), cat(keys)), decisions
+
+    def _record(self, leaf: Leaf, docnum: int) -> Determination:
+        """The stored record of the letter whose primary document this is (cached)."""
+        key = (leaf.segid, docnum)
+        rec = self._records.get(key)
+        if rec is None:
+            column = leaf.reader.column_reader(C_REC, translate=False)
+            rec = determination_from_dict(unpack_record(column[docnum]))
+            self._records[key] = rec
+            if len(self._records) > RECORD_CACHE:
+                self._records.popitem(last=False)
+        return rec
+
+    def _hit(
+        self,
+        letters: LetterRows,
+        row: int,
+        matches: list[tuple[BoolArray, np.ndarray]],
+        terms: Mapping[str, Terms],
+    ) -> Hit:
+        """One result: the letter, its matching decisions and highlights."""
+        s, letter, score = int(letters[0][row]), int(letters[1][row]), float(letters[2][row])
+        leaf = self._leaves[s]
+        data = leaf.data
+        start = int(data.starts[letter])
+        end = int(data.starts[letter + 1]) if letter + 1 < data.letters else data.n
+        rec = self._record(leaf, start)
+        mask = matches[s][0][start:end]
+        ordinals = {int(o) for o in data.ordinal[start:end][mask] if o > 0}
+        decisions = []
+        for d in rec.decisions:
+            if d.ordinal not in ordinals:
+                continue
+            marks: list[str] = []
+            if terms:
+                marks = highlight(d.rationale, terms.get("rationale", Terms()))
+                if not marks:
+                    marks = highlight(d.request, terms.get("request", Terms()), passages=1)
+            decisions.append(DecisionHit(d.ordinal, d.request, d.outcome, d.drug, tuple(marks)))
+        marks = []
+        if terms:
+            texts = letter_texts(rec)
+            summary = "\n\n".join(
+                rec.section(k) for k in (SECTION_ISSUE_AT_DISPUTE, SECTION_CASE_SUMMARY)
+            )
+            for field, text in (
+                ("summary", summary),
+                ("reviewer", texts["reviewer"]),
+                ("other", texts["other"]),
+            ):
+                if len(marks) < 3:
+                    marks += highlight(text, terms.get(field, Terms()), passages=3 - len(marks))
+        return make_hit(rec, score, tuple(decisions), tuple(marks))
+
+    # --- records, similar, counts -----------------------------------------------------------
+
+    def _find(self, letter_id: str) -> tuple[Leaf, int] | None:
+        """The segment and primary docnum of a letter id (live only)."""
+        from .engine_segments import postings
+
+        for leaf in self._leaves:
+            ids, _ = postings(leaf.reader, F_RID, letter_id)
+            for docnum in ids:
+                if docnum < leaf.data.n and leaf.live[docnum]:
+                    return leaf, int(docnum)
+        return None
+
+    def get(self, id: str) -> Determination | None:
+        """The record of a letter id, or None."""
+        with self._lock:
+            found = self._find(id)
+            return self._record(*found) if found else None
+
+    def similar(
+        self, id: str, *, same_drug: bool = False, same_outcome: bool = False, limit: int = 10
+    ) -> list[Hit] | None:
+        """Letters most like this one (more-like-this over its decisions); None if id unknown."""
+        with self._lock:
+            found = self._find(id)
+            if found is None:
+                return None
+            rec = self._record(*found)
+            words = characteristic_words(rec, self._reader)
+            if not words:
+                return []
+            q = " OR ".join(words)
+            filters: dict[str, tuple[str, ...]] = {}
+            if same_drug:
+                drugs = tuple(d.drug for d in rec.decisions if d.drug)
+                if not drugs:
+                    return []
+                filters["drug"] = drugs
+            if same_outcome:
+                outcomes = tuple(d.outcome for d in rec.decisions if d.outcome)
+                if not outcomes:
+                    return []
+                filters["outcome"] = outcomes
+            parsed = parse_request(q, filters)
+            matches, _ = self._matches(parsed, time.monotonic() + TIME_LIMIT)
+            letters, _ = self._letters(matches)
+            own = found[0].data.lkey[found[1]]
+            keep = letters[4] != own
+            s, lt, best, dates, keys = letters
+            letters = (s[keep], lt[keep], best[keep], dates[keep], keys[keep])
+            order = page_order(letters, SORT_RELEVANCE, max(1, min(limit, 100)))
+            return [self._hit(letters, int(r), matches, {}) for r in order[:limit]]
+
+    def facet_values(self, facet: str) -> dict[str, int]:
+        """Decision counts of every value of one facet over the whole index."""
+        if facet not in FACETS:
+            raise QueryError(f"Unknown facet '{facet}'. Known facets: {', '.join(FACETS)}.")
+        return dict(self.search(SearchRequest(size=1)).facets[facet])
+
+    def doc_count(self) -> tuple[int, int]:
+        """(determinations, decisions) in the index."""
+        with self._lock:
+            letters = decisions = 0
+            for leaf in self._leaves:
+                letters += int(np.count_nonzero(leaf.live[leaf.data.starts]))
+                decisions += int(np.count_nonzero(leaf.live & (leaf.data.ordinal > 0)))
+            return letters, decisions
+
+    def _get_speller(self) -> Speller:
+        """The did-you-mean vocabulary of the current reader (built on first need)."""
+        if self._speller is None:
+            vocab: dict[str, int] = {}
+            for leaf in self._leaves:
+                for field in ("request", "rationale", "summary"):
+                    for text, info in leaf.reader.iter_field(field):
+                        word = text.decode("utf-8") if isinstance(text, bytes) else text
+                        vocab[word] = vocab.get(word, 0) + info.doc_frequency()
+            self._speller = Speller(vocab)
+        return self._speller

@@ -1,0 +1,150 @@
+"""Highlighted passages: HTML-escaped text where our own <mark> is the only markup."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from html import escape
+from typing import Final
+
+MAX_SCAN_CHARS: Final = 60_000  # a passage search never reads more of one text
+PASSAGE_CHARS: Final = 220
+MAX_PASSAGES: Final = 3
+MAX_MARKS: Final = 300  # candidate windows considered per text
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """What to mark: words, adjacent word pairs ("low back"), and prefixes."""
+
+    words: frozenset[str] = frozenset()
+    pairs: frozenset[tuple[str, str]] = frozenset()
+    prefixes: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, items: Iterable[str]) -> Terms:
+        """From query highlight terms: "word", "low back", "pre*"."""
+        words: set[str] = set()
+        pairs: set[tuple[str, str]] = set()
+        prefixes: list[str] = []
+        for item in items:
+            if item.endswith("*"):
+                prefixes.append(item[:-1])
+            elif " " in item:
+                a, _, b = item.partition(" ")
+                pairs.add((a, b))
+            else:
+                words.add(item)
+        return cls(frozenset(words), frozenset(pairs), tuple(prefixes))
+
+    def __bool__(self) -> bool:
+        return bool(self.words or self.pairs or self.prefixes)
+
+
+@lru_cache(maxsize=256)
+def _pattern(terms: Terms) -> re.Pattern[str]:
+    """One regex finding every word that may need a mark (C-speed scanning)."""
+    words = set(terms.words) | {w for pair in terms.pairs for w in pair}
+    parts = sorted((re.escape(w) for w in words), key=len, reverse=True)
+    parts += [re.escape(p) + r"[^\W_]*" for p in terms.prefixes]
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(parts) + r")(?![^\W_])", re.IGNORECASE)
+
+
+_GAP = re.compile(r"[\W_]*")
+
+
+def _marked_spans(text: str, terms: Terms) -> list[tuple[int, int, str]]:
+    """(start, end, word) of every token to mark, in order."""
+    spans: list[tuple[int, int, str]] = []
+    prev: tuple[int, int, str] | None = None
+    prev_marked = False
+    prefixes = terms.prefixes
+    for m in _pattern(terms).finditer(text):
+        word = m.group().lower()
+        tok = (m.start(), m.end(), word)
+        hit = word in terms.words or (bool(prefixes) and word.startswith(prefixes))
+        if (
+            prev is not None
+            and (prev[2], word) in terms.pairs
+            and _GAP.fullmatch(text, prev[1], m.start())
+        ):
+            if not prev_marked:
+                spans.append(prev)
+            hit = True
+        if hit:
+            spans.append(tok)
+        prev, prev_marked = tok, hit
+    return spans
+
+
+def _render(text: str, start: int, end: int, spans: list[tuple[int, int, str]]) -> str:
+    """Escaped text[start:end] with the spans inside it wrapped in <mark>."""
+    out: list[str] = ["…" if start > 0 else ""]
+    pos = start
+    merged: list[list[int]] = []
+    for s, e, _ in spans:
+        if s < start or e > end:
+            continue
+        if merged and not text[merged[-1][1] : s].strip():  # "low back pain": one mark
+            merged[-1][1] = e
+        else:
+            merged.append([s, e])
+    for s, e in merged:
+        out.append(escape(text[pos:s]))
+        out.append(f"<mark>{escape(text[s:e])}</mark>")
+        pos = e
+    out.append(escape(text[pos:end]))
+    if end < len(text):
+        out.append("…")
+    return "".join(out)
+
+
+def highlight(
+    text: str,
+    terms: Terms,
+    *,
+    passages: int = MAX_PASSAGES,
+    width: int = PASSAGE_CHARS,
+) -> list[str]:
+    """The best passages of text for the terms, best first ([] when nothing matches)."""
+    if not terms or not text:
+        return []
+    text = " ".join(text[:MAX_SCAN_CHARS].split())  # one line; bounded work on long texts
+    spans = _marked_spans(text, terms)[:MAX_MARKS]
+    if not spans:
+        return []
+    # Candidate windows start a little before each match; score by distinct words, then hits.
+    candidates: list[tuple[float, int, int]] = []
+    for i, (s, _e, _w) in enumerate(spans):
+        start = max(0, s - width // 4)
+        end = min(len(text), start + width)
+        inside = [w for (s2, e2, w) in spans[i:] if s2 >= start and e2 <= end]
+        before = [w for (s2, e2, w) in spans[:i] if s2 >= start and e2 <= end]
+        words = inside + before
+        candidates.append((len(set(words)) + 0.01 * len(words), start, end))
+    candidates.sort(key=lambda c: (-c[0], c[1]))
+    chosen: list[tuple[int, int]] = []
+    for _score, start, end in candidates:
+        if any(start < ce and end > cs for cs, ce in chosen):
+            continue
+        chosen.append((start, end))
+        if len(chosen) == passages:
+            break
+    return [_render(text, *_snap(text, s, e), spans) for s, e in chosen]
+
+
+def _snap(text: str, start: int, end: int) -> tuple[int, int]:
+    """Move window edges to word boundaries."""
+    if start > 0:
+        space = text.find(" ", start)
+        if 0 <= space < start + 30:
+            start = space + 1
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        if space > start + 30:
+            end = space
+    return start, end

@@ -1,0 +1,103 @@
+"""Helpers of the engine: ordering letters and facet values, hits, similar-letter terms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .engine_highlight import Terms
+from .engine_segments import IntArray
+from .fields import AGE_BANDS, FACET_AGE, FACET_YEAR, SECTION_CASE_SUMMARY, SORT_NEWEST, SORT_OLDEST
+from .model import Determination
+from .query import ParsedQuery
+from .results import DecisionHit, Hit
+from .schema import TEXT_FIELDS, tokenize
+
+SIMILAR_TERMS = 25  # distinctive words that describe a letter for "similar"
+
+LetterRows = tuple[IntArray, IntArray, Any, IntArray, IntArray]  # segment, letter, score, date, key
+
+
+def make_hit(
+    rec: Determination, score: float, decisions: tuple[DecisionHit, ...], marks: tuple[str, ...]
+) -> Hit:
+    """A Hit from a record."""
+    return Hit(
+        id=rec.id,
+        url=f"/determinations/{rec.id}",
+        source=rec.source,
+        score=round(score, 4),
+        decisions=decisions,
+        case_number=rec.case_number,
+        date_assigned=rec.date_assigned,
+        ur_denial_date=rec.ur_denial_date,
+        states=rec.reviewer.states,
+        specialties=rec.reviewer.specialties,
+        highlights=marks,
+    )
+
+
+def ordered(facet: str, values: dict[str, int]) -> dict[str, int]:
+    """Facet values in display order: years newest first, age bands in order, else by count."""
+    if facet == FACET_YEAR:
+        return dict(sorted(values.items(), key=lambda kv: kv[0], reverse=True))
+    if facet == FACET_AGE:
+        rank = {label: i for i, (label, _, _) in enumerate(AGE_BANDS)}
+        return dict(sorted(values.items(), key=lambda kv: rank.get(kv[0], 99)))
+    return dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def page_order(letters: LetterRows, sort: str, top: int) -> IntArray:
+    """Row indices of the first `top` letters in sort order (ties: newer, then by key)."""
+    _segs, _lets, best, dates, keys = letters
+    n = len(best)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    score = -best.astype(np.float64)
+    if sort == SORT_NEWEST:
+        primary = -dates.astype(np.float64)
+        keys_order = (keys, score, primary)
+    elif sort == SORT_OLDEST:
+        primary = np.where(dates > 0, dates, 99_999_999).astype(np.float64)
+        keys_order = (keys, score, primary)
+    else:
+        primary = score
+        keys_order = (keys, -dates.astype(np.float64), primary)
+    rows = np.arange(n)
+    if top < n:  # only letters that can reach the page need a full sort
+        threshold = np.partition(primary, top - 1)[top - 1]
+        rows = np.flatnonzero(primary <= threshold)
+    order = np.lexsort(tuple(k[rows] for k in keys_order))
+    result: IntArray = rows[order][:top]
+    return result
+
+
+def field_terms(parsed: ParsedQuery) -> dict[str, Terms]:
+    """Highlight terms per text field."""
+    per: dict[str, list[str]] = {f: [] for f in TEXT_FIELDS}
+    for field, term in parsed.highlight:
+        if field in per:
+            per[field].append(term)
+    return {f: Terms.of(t) for f, t in per.items() if t}
+
+
+def characteristic_words(rec: Determination, reader: Any) -> list[str]:
+    """The letter's most distinctive words (tf-idf over its requests and rationales)."""
+    text = " ".join(
+        [*(d.request for d in rec.decisions), *(d.rationale for d in rec.decisions)]
+        or [rec.section(SECTION_CASE_SUMMARY)]
+    )
+    counts: dict[str, int] = {}
+    for word in tokenize(text):
+        if len(word) >= 4 and word.isalpha():
+            counts[word] = counts.get(word, 0) + 1
+    total = max(1, reader.doc_count_all())
+    scored = []
+    for word, tf in counts.items():
+        df = sum(reader.doc_frequency(f, word) for f in ("request", "rationale"))
+        if df < 2 or (total >= 50 and df > total * 0.3):  # too rare or too common to tell
+            continue
+        scored.append((tf * np.log(total / df), word))
+    scored.sort(reverse=True)
+    return [w for _, w in scored[:SIMILAR_TERMS]]

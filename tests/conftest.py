@@ -1,0 +1,55 @@
+"""Shared fixtures: the sample letters, a generated corpus, and an index built from both."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "search" / "data" / "samples"
+GENERATED_LETTERS = 240
+GENERATED_SEED = 11
+
+
+@pytest.fixture(scope="session")
+def sample_paths() -> list[Path]:
+    """The real sample letters shipped with the package."""
+    return sorted(SAMPLES_DIR.glob("*.txt"))
+
+
+@pytest.fixture(scope="session")
+def generated_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of generated letters (all layouts, with PDF-like noise)."""
+    from benchmarks.generate import write_corpus
+
+    folder = tmp_path_factory.mktemp("generated")
+    write_corpus(folder, GENERATED_LETTERS, seed=GENERATED_SEED)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def corpus_paths(sample_paths: list[Path], generated_dir: Path) -> list[Path]:
+    """Every letter file of the shared corpus: samples and generated letters."""
+    return [*sample_paths, *sorted(generated_dir.glob("*.txt"))]
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory: pytest.TempPathFactory, corpus_paths: list[Path]) -> Path:
+    """An index of the shared corpus (do not modify it; build your own to write)."""
+    from search.index import index_paths
+
+    folder = tmp_path_factory.mktemp("index")
+    summary = index_paths(folder, corpus_paths, workers=1)
+    assert summary.failed == 0, summary.errors
+    return folder
+
+
+@pytest.fixture(scope="session")
+def search_index(built_index: Path) -> Iterator[object]:
+    """A SearchIndex opened on built_index."""
+    from search.engine import SearchIndex
+
+    index = SearchIndex.open(built_index)
+    yield index
+    index.close()

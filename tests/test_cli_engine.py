@@ -1,0 +1,137 @@
+"""The index / search / show / similar commands, run in-process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from search.cli import main
+from search.fields import MAX_PAGE_SIZE
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_index_summary_and_progress(
+    tmp_path: Path, sample_paths: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(["index", *map(str, sample_paths), "--index", str(tmp_path)], capsys)
+    assert code == 0
+    assert "5 added, 0 updated, 0 unchanged, 0 failed" in out
+    assert "letters/s" in err  # a plain progress line: stderr is not a TTY here
+    code, out, _ = run(["index", *map(str, sample_paths), "--index", str(tmp_path)], capsys)
+    assert code == 0 and "0 added, 0 updated, 5 unchanged" in out
+
+
+def test_index_failures_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_text("")
+    code, out, err = run(["index", str(bad), "--index", str(tmp_path / "ix")], capsys)
+    assert code == 1 and "1 failed" in out and "bad.txt" in err
+
+
+def test_search_json(built_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        [
+            "search",
+            "tizanidine",
+            "--index",
+            str(built_index),
+            "--filter",
+            "outcome=upheld",
+            "--filter",
+            "outcome=Overturned",
+            "--json",
+            "--limit",
+            str(MAX_PAGE_SIZE),
+        ],
+        capsys,
+    )
+    assert code == 0
+    body = json.loads(out)
+    for key in (
+        "query",
+        "total_determinations",
+        "total_decisions",
+        "facets",
+        "suggestion",
+        "results",
+    ):
+        assert key in body
+    assert body["query"] == "tizanidine"
+    assert body["filters"] == {"outcome": ["upheld", "Overturned"]}
+    assert len(body["results"]) == body["total_determinations"] > 0
+    hit = body["results"][0]
+    assert hit["url"] == f"/determinations/{hit['id']}"
+    assert {"ordinal", "request", "outcome", "drug", "highlights"} <= set(hit["decisions"][0])
+
+
+def test_search_table(built_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        ["search", "low", "back", "pain", "--index", str(built_index), "--limit", "3"], capsys
+    )
+    assert code == 0
+    assert "determinations" in out and " 1. " in out and "<mark>" not in out
+
+
+def test_empty_query_means_all(built_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        ["search", "--index", str(built_index), "--json", "--sort", "newest"], capsys
+    )
+    assert code == 0 and json.loads(out)["total_determinations"] > 200
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["search", "a AND OR b"],
+        ["search", "*"],
+        ["search", "x", "--filter", "nokey"],
+        ["search", "x", "--filter", "colour=red"],
+        ["search", "x", "--limit", str(MAX_PAGE_SIZE + 1)],
+        ["search", "x", "--page", "0"],
+    ],
+)
+def test_bad_query_exit_2(
+    built_index: Path, args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run([*args, "--index", str(built_index)], capsys)
+    assert code == 2 and not out
+    assert err.startswith("imr-search: ") and err.count("\n") == 1
+
+
+def test_missing_index_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for args in (["search", "x"], ["show", "x"], ["similar", "x"]):
+        code, _, err = run([*args, "--index", str(tmp_path / "none")], capsys)
+        assert code == 1 and "no index" in err
+
+
+def test_show(
+    built_index: Path, sample_paths: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    letter = sample_paths[2].stem
+    code, out, _ = run(["show", letter, "--index", str(built_index), "--json"], capsys)
+    assert code == 0 and json.loads(out)["id"] == letter
+    code, out, _ = run(["show", letter, "--index", str(built_index)], capsys)
+    assert code == 0 and "Norco" in out
+    code, _, err = run(["show", "nope", "--index", str(built_index)], capsys)
+    assert code == 1 and "nope" in err
+
+
+def test_similar(
+    built_index: Path, sample_paths: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    letter = sample_paths[0].stem
+    code, out, _ = run(["similar", letter, "--index", str(built_index), "--json"], capsys)
+    assert code == 0
+    hits = json.loads(out)
+    assert hits and letter not in {h["id"] for h in hits}
+    code, out, _ = run(["similar", letter, "--index", str(built_index), "--same-drug"], capsys)
+    assert code == 0 and "like" in out
+    code, _, err = run(["similar", "nope", "--index", str(built_index)], capsys)
+    assert code == 1 and "nope" in err

@@ -1,0 +1,281 @@
+"""The letter generator: deterministic, all layouts and noise kinds, truth consistent with text."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from benchmarks import vocab
+from benchmarks.bench_parse import Report, compare, same_drug
+from benchmarks.generate import (
+    GEN_LAYOUTS,
+    Truth,
+    generate_corpus,
+    generate_letter,
+    load_truth,
+    main,
+    truth_from_dict,
+    truth_to_dict,
+    write_corpus,
+)
+from search.fields import CATEGORIES, GUIDELINE_SOURCES, OUTCOMES
+from search.model import Decision, Determination, Reviewer, Worker
+
+FOOTER = re.compile(r"Page \d+(?: of \d+)?")
+CASE = re.compile(r"CM(1[3-9]|2[0-4])-\d{7}")
+HYPHENATED = re.compile(r"([a-z]+)- ?\r?\n(?:[ \r\n\f]|Page \d+(?: of \d+)?)*([a-z]+)")
+
+
+def denoise(text: str) -> str:
+    """Undo the generator's noise: CRLF, form feeds, footers, wraps, hyphenation, spacing."""
+    text = text.replace("\r\n", "\n").replace("\f", "\n")
+    lines = [ln.strip() for ln in text.split("\n")]
+    joined = "\n".join(ln for ln in lines if ln and not FOOTER.fullmatch(ln))
+    joined = re.sub(r"([a-z])-\n([a-z])", r"\1\2", joined)
+    return " ".join(joined.split())
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[tuple[str, str, Truth]]:
+    return list(generate_corpus(600, seed=7))
+
+
+def test_deterministic_for_a_seed() -> None:
+    a = list(generate_corpus(40, seed=3))
+    assert a == list(generate_corpus(40, seed=3))
+    assert a != list(generate_corpus(40, seed=4))
+    one = generate_letter(random.Random(11))
+    assert one == generate_letter(random.Random(11))
+
+
+def test_letter_i_depends_only_on_seed_and_index() -> None:
+    assert list(generate_corpus(10, seed=2))[7] == list(generate_corpus(8, seed=2))[7]
+
+
+def test_every_layout_evenly(corpus: list[tuple[str, str, Truth]]) -> None:
+    counts = Counter(t.layout for _, _, t in corpus)
+    assert set(counts) == set(GEN_LAYOUTS)
+    assert max(counts.values()) - min(counts.values()) <= 1
+    assert all(stem.endswith(t.layout) for stem, _, t in corpus)
+    assert {generate_letter(random.Random(i))[1].layout for i in range(30)} == set(GEN_LAYOUTS)
+    only = {t.layout for _, _, t in generate_corpus(9, layouts=["maximus"])}
+    assert only == {"maximus"}
+
+
+def test_layout_markers(corpus: list[tuple[str, str, Truth]]) -> None:
+    for _, text, truth in corpus:
+        plain = denoise(text)
+        if truth.layout == "imr":
+            assert "HOW THE IMR FINAL DETERMINATION WAS MADE" in plain
+            assert "IMR ISSUES, DECISIONS AND RATIONALES" in plain
+        elif truth.layout == "maximus":
+            assert plain.upper().startswith("MAXIMUS FEDERAL SERVICES, INC.")
+            assert "DOCUMENTS REVIEWED" in plain
+        else:
+            assert "MEDICAL PROFESSIONAL REVIEW" in plain
+            assert "ISSUE AT DISPUTE:" in plain and "MEDICAL REVIEWER QUALIFICATIONS:" in plain
+
+
+def test_decision_counts_and_outcomes(corpus: list[tuple[str, str, Truth]]) -> None:
+    counts = Counter(len(t.decisions) for _, _, t in corpus)
+    assert set(counts) == {1, 2, 3, 4, 5}
+    mean = sum(k * v for k, v in counts.items()) / len(corpus)
+    assert 1.4 < mean < 1.9
+    decisions = [d for _, _, t in corpus for d in t.decisions]
+    overturned = sum(d.outcome == "Overturned" for d in decisions) / len(decisions)
+    assert 0.05 < overturned < 0.16
+    assert 0.5 < sum(d.drug is not None for d in decisions) / len(decisions) < 0.7
+    assert {d.category for d in decisions} == set(CATEGORIES)
+
+
+def test_noise_kinds_all_occur(corpus: list[tuple[str, str, Truth]]) -> None:
+    texts = [text for _, text, _ in corpus]
+
+    def share(pred: Callable[[str], object]) -> float:
+        return sum(1 for t in texts if pred(t)) / len(texts)
+
+    assert 0.03 < share(lambda t: "\r\n" in t) < 0.2
+    assert share(lambda t: "\f" in t) > 0.1
+    assert share(lambda t: re.search(r"\nPage \d+ of \d+", t)) > 0.03
+    assert share(lambda t: "\t" in t) > 0.03
+    assert share(lambda t: " \n\n" in t or " \r\n\r\n" in t) > 0.2
+    assert share(lambda t: ".  " in t) > 0.2
+    assert share(lambda t: re.search(r"[a-z]- ?\r?\n(?: ?\r?\n)*[a-z]", t)) > 0.1
+    assert share(lambda t: max(map(len, t.splitlines())) <= 130) > 0.7  # hard wrapped
+    assert share(lambda t: max(map(len, t.splitlines())) > 300) > 0.03  # not wrapped
+
+
+def test_clean_text_has_no_noise() -> None:
+    for _, text, _ in generate_corpus(150, seed=9, noise=False):
+        assert "\r" not in text and "\f" not in text and "\t" not in text
+        assert not re.search(r"-\n", text) and "\n\n\n" not in text
+        assert not FOOTER.search(text)
+
+
+def test_noise_never_changes_content() -> None:
+    for i in range(150):
+        layout = GEN_LAYOUTS[i % 3]
+        noisy, t1 = generate_letter(random.Random(i), layout=layout, noise=True)
+        clean, t2 = generate_letter(random.Random(i), layout=layout, noise=False)
+        assert t1 == t2
+        assert denoise(noisy) == denoise(clean)
+
+
+def test_requests_are_never_wrapped_or_hyphenated(corpus: list[tuple[str, str, Truth]]) -> None:
+    protected = vocab.DRUG_WORDS | {"upheld", "overturned"}
+    splits = 0
+    for _, text, truth in corpus:
+        lines = text.replace("\r", "").replace("\f", "").split("\n")
+        for d in truth.decisions:
+            assert any(d.request in ln for ln in lines), d.request
+        for a, b in HYPHENATED.findall(text):
+            assert (a + b) not in protected
+            splits += 1
+        assert not re.search(r"CM\d\d-\d{0,6}(?!\d)", text)  # case numbers stay whole
+    assert splits > 50
+
+
+def _years_ok(truth: Truth) -> None:
+    dates = [truth.date_of_injury, truth.ur_denial_date, truth.date_assigned]
+    parsed = [date.fromisoformat(x) if x else None for x in dates]
+    known = [x for x in parsed if x]
+    assert known == sorted(known)
+    if truth.case_number and truth.date_assigned:
+        assert 2000 + int(truth.case_number[2:4]) == int(truth.date_assigned[:4])
+
+
+def test_truth_consistent_with_text(corpus: list[tuple[str, str, Truth]]) -> None:
+    generics = vocab.GENERICS | {n.lower() for n, _ in vocab.COMPOUND_INGREDIENTS}
+    for _, text, truth in corpus:
+        plain = denoise(text)
+        lower = plain.lower()
+        if truth.case_number:
+            assert CASE.fullmatch(truth.case_number) and truth.case_number in plain
+        _years_ok(truth)
+        for state in truth.states:
+            assert state in vocab.STATES
+            assert state in plain or re.search(rf"\b{vocab.STATE_ABBR[state]}\b", plain)
+        for spec in truth.specialties:
+            assert spec in plain
+        if truth.age is not None:
+            assert str(truth.age) in plain
+        if truth.sex == "female":
+            assert re.search(r"\b(female|woman)\b", plain)
+        elif truth.sex == "male":
+            assert re.search(r"\b(male|man|gentleman)\b", plain)
+        else:
+            lower = lower.replace("he/she", "").replace("his/her", "")
+            assert not re.search(r"\b(he|she|his|her)\b", lower)
+        assert 1 <= len(truth.decisions) <= 5
+        for d in truth.decisions:
+            assert d.request in plain and "\n" not in d.request
+            assert d.outcome in OUTCOMES and d.category in CATEGORIES
+            assert d.guideline_sources == tuple(
+                s for s in GUIDELINE_SOURCES if s in d.guideline_sources
+            )
+            assert d.guideline_sources, "every item cites at least one guideline"
+            if d.drug is None:
+                assert d.drug_as_written is None and d.category != "medication"
+            else:
+                assert d.category == "medication" and d.drug == d.drug.lower()
+                assert d.drug_as_written and d.drug_as_written in d.request
+                assert all(part in generics for part in d.drug.split("/")) or d.drug in generics
+
+
+def test_drug_table_covers_the_brief() -> None:
+    assert len(vocab.GENERICS) >= 60
+    written = {n.lower(): d.generic for d in vocab.DRUGS for n in d.names}
+    assert written["norco"] == "hydrocodone/acetaminophen"
+    assert written["percocet"] == "oxycodone/acetaminophen"
+    assert written["ultracet"] == "tramadol/acetaminophen"
+    assert written["voltaren gel"] == "diclofenac"
+    assert written["lidoderm"] == "lidocaine"
+    assert len(vocab.STATES) == 51 and "District of Columbia" in vocab.STATES
+
+
+def test_write_corpus_and_load_truth(tmp_path: Path) -> None:
+    paths = write_corpus(tmp_path, 12, seed=5)
+    assert len(paths) == 12 and all(p.suffix == ".txt" for p in paths)
+    truths = load_truth(tmp_path / "truth.jsonl")
+    for (stem, text, truth), path in zip(generate_corpus(12, seed=5), paths, strict=True):
+        assert path.stem == stem
+        assert path.read_bytes() == text.encode("utf-8")  # CRLF and form feeds preserved
+        assert truths[stem] == truth
+        assert truth_from_dict(truth_to_dict(truth)) == truth
+
+
+def test_main_writes_a_corpus(tmp_path: Path) -> None:
+    out = tmp_path / "c"
+    assert main([str(out), "-n", "4", "--seed", "2", "--layout", "imr", "--no-noise"]) == 0
+    assert sorted(p.name for p in out.iterdir())[:1] == ["000000_imr.txt"]
+    assert len(load_truth(out / "truth.jsonl")) == 4
+
+
+def _perfect(truth: Truth) -> Determination:
+    decisions = tuple(
+        Decision(
+            ordinal=i,
+            request=d.request,
+            outcome=d.outcome,
+            medically_necessary=d.outcome == "Overturned",
+            drug=d.drug,
+            category=d.category,
+            guideline_sources=d.guideline_sources,
+        )
+        for i, d in enumerate(truth.decisions, 1)
+    )
+    return Determination(
+        id="x", source="x", sha256="", layout=truth.layout, case_number=truth.case_number,
+        date_assigned=truth.date_assigned, ur_denial_date=truth.ur_denial_date,
+        date_of_injury=truth.date_of_injury, reviewer=Reviewer(truth.states, truth.specialties),
+        worker=Worker(truth.age, truth.sex), decisions=decisions,
+    )  # fmt: skip
+
+
+def test_bench_compare_scores_a_perfect_parse_100(corpus: list[tuple[str, str, Truth]]) -> None:
+    report = Report()
+    for stem, _, truth in corpus[:60]:
+        compare(report, stem, truth, _perfect(truth))
+    assert not report.mismatches and not report.failed_stems
+    assert report.pct("decision count") == 100.0 and report.pct("drug") == 100.0
+
+
+def test_bench_compare_counts_missing_decisions_wrong(corpus: list[tuple[str, str, Truth]]) -> None:
+    report = Report()
+    stem, _, truth = next(c for c in corpus if len(c[2].decisions) > 1)
+    det = _perfect(truth)
+    compare(report, stem, truth, replace(det, decisions=det.decisions[:1]))
+    compare(report, "crash", truth, None)
+    assert report.pct("decision count") == 0.0
+    assert report.failed_stems == {stem, "crash"}
+    assert report.total["outcome"] == 2 * len(truth.decisions)
+
+
+def test_bench_drug_comparison() -> None:
+    assert same_drug("hydrocodone/acetaminophen", "hydrocodone/acetaminophen")
+    assert not same_drug("hydrocodone/acetaminophen", "acetaminophen/hydrocodone")
+    assert same_drug("menthol/lidocaine", "lidocaine/menthol")  # a generated compound
+    assert not same_drug("menthol/lidocaine", "lidocaine") and not same_drug("tramadol", None)
+
+
+def _named_sources(text: str) -> set[str]:
+    text = text.replace("Non-MTUS", "").replace("did not base their decision on the MTUS", "")
+    return {s for s in GUIDELINE_SOURCES if re.search(rf"\b{s}\b", text)}
+
+
+def test_guideline_sources_are_those_named_in_the_text() -> None:
+    rng = random.Random(4)
+    for _ in range(1500):
+        item = vocab.draw_item(rng, vocab.pick(rng, OUTCOMES))
+        for who in ("Claims Administrator", "Expert Reviewer"):
+            text, sources = vocab.guideline_line(rng, item, who, plain=rng.random() < 0.5)
+            assert sources == _named_sources(text), text
+        text, sources = vocab.rationale(rng, item, 40, "male", date(2012, 3, 4))
+        assert sources == _named_sources(text), text

@@ -1,0 +1,220 @@
+"""Indexing: incremental and idempotent runs, replaced letters, ids, failures, locking, merges
+and a SIGKILL in the middle of a run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from whoosh import index as windex
+from whoosh import query as wq
+
+from search.engine import SearchIndex
+from search.fields import MAX_PAGE_SIZE
+from search.index import INDEX_NAME, IndexLocked, _run_lock, index_paths
+from search.results import SearchRequest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _files(folder: Path) -> dict[str, tuple[int, int]]:
+    """name -> (size, mtime) of the files of an index folder."""
+    return {
+        p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir() if p.is_file()
+    }
+
+
+def _all_ids(folder: Path) -> list[str]:
+    with SearchIndex.open(folder) as index:
+        return [h.id for h in index.search(SearchRequest(size=MAX_PAGE_SIZE)).results]
+
+
+def test_idempotent(tmp_path: Path, sample_paths: list[Path]) -> None:
+    first = index_paths(tmp_path, sample_paths, workers=1)
+    assert (first.added, first.updated, first.unchanged, first.failed) == (5, 0, 0, 0)
+    with SearchIndex.open(tmp_path) as index:
+        counts = index.doc_count()
+    before = _files(tmp_path)
+    again = index_paths(tmp_path, sample_paths, workers=1)
+    assert (again.added, again.updated, again.unchanged, again.failed) == (0, 0, 5, 0)
+    assert _files(tmp_path) == before  # nothing written at all
+    with SearchIndex.open(tmp_path) as index:
+        assert index.doc_count() == counts
+
+
+def test_changed_letter_replaced(tmp_path: Path, sample_paths: list[Path]) -> None:
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    for p in sample_paths:
+        shutil.copy(p, letters / p.name)
+    ix = tmp_path / "ix"
+    index_paths(ix, [letters], workers=1)
+    target = letters / sample_paths[1].name
+    target.write_text(target.read_text().replace("lumbago", "quokkasyndrome"))
+    summary = index_paths(ix, [letters], workers=1)
+    assert (summary.added, summary.updated, summary.unchanged) == (0, 1, 4)
+    with SearchIndex.open(ix) as index:
+        assert index.doc_count()[0] == 5
+        assert index.search(SearchRequest(q="quokkasyndrome")).total_determinations == 1
+        assert index.search(SearchRequest(q="lumbago")).total_determinations == 0
+    assert sorted(_all_ids(ix)) == sorted(p.stem for p in sample_paths)
+
+
+def test_same_content_is_one_record(tmp_path: Path, sample_paths: list[Path]) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    shutil.copy(sample_paths[0], tmp_path / "a" / "one.txt")
+    shutil.copy(sample_paths[0], tmp_path / "b" / "two.txt")
+    summary = index_paths(tmp_path / "ix", [tmp_path / "a", tmp_path / "b"], workers=1)
+    assert (summary.added, summary.unchanged) == (1, 1)
+    assert _all_ids(tmp_path / "ix") == ["one"]
+
+
+def test_id_collision_gets_sha_suffix(tmp_path: Path, sample_paths: list[Path]) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    shutil.copy(sample_paths[0], tmp_path / "a" / "letter.txt")
+    shutil.copy(sample_paths[1], tmp_path / "b" / "letter.txt")
+    summary = index_paths(tmp_path / "ix", [tmp_path / "a", tmp_path / "b"], workers=1)
+    assert summary.added == 2
+    import hashlib
+
+    sha = hashlib.sha256(sample_paths[1].read_bytes()).hexdigest()
+    assert sorted(_all_ids(tmp_path / "ix")) == sorted(["letter", f"letter-{sha[:8]}"])
+    again = index_paths(tmp_path / "ix", [tmp_path / "a", tmp_path / "b"], workers=1)
+    assert again.unchanged == 2 and again.added == 0
+
+
+def test_rebuild(tmp_path: Path, sample_paths: list[Path]) -> None:
+    index_paths(tmp_path, sample_paths[:3], workers=1)
+    summary = index_paths(tmp_path, sample_paths[3:], rebuild=True, workers=1)
+    assert summary.added == 2
+    assert sorted(_all_ids(tmp_path)) == sorted(p.stem for p in sample_paths[3:])
+
+
+def test_failures_do_not_stop_the_batch(tmp_path: Path, sample_paths: list[Path]) -> None:
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    shutil.copy(sample_paths[0], letters / "good.txt")
+    (letters / "empty.txt").write_text("")
+    (letters / "binary.txt").write_bytes(bytes(range(256)) * 40)
+    errors: list[str] = []
+    summary = index_paths(
+        tmp_path / "ix", [letters, tmp_path / "missing.txt"], workers=1, on_error=errors.append
+    )
+    assert summary.added == 1 and summary.failed == 3
+    assert errors == summary.errors
+    assert any("empty.txt" in e for e in errors)
+    assert any("binary.txt" in e for e in errors)
+    assert any("missing.txt" in e for e in errors)
+
+
+def test_locked(tmp_path: Path, sample_paths: list[Path]) -> None:
+    tmp_path.mkdir(exist_ok=True)
+    with _run_lock(tmp_path), pytest.raises(IndexLocked, match="locked"):
+        index_paths(tmp_path, sample_paths, workers=1)
+    assert index_paths(tmp_path, sample_paths, workers=1).added == 5  # released
+
+
+def test_batches_and_merges_match_one_batch(tmp_path: Path, generated_dir: Path) -> None:
+    paths = sorted(generated_dir.glob("*.txt"))[:120]
+    index_paths(tmp_path / "one", paths, workers=1)
+    summary = index_paths(tmp_path / "many", paths, workers=1, batch_size=7)
+    assert summary.added == 120
+    # Replace a few letters so later merges carry deletions.
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    for p in paths[:10]:
+        shutil.copy(p, changed / p.name)
+    index_paths(tmp_path / "many", [changed], workers=1, batch_size=3)
+    for p in paths[:10]:
+        (changed / p.name).write_text(p.read_text() + "\nAddendum zebrafinch.\n")
+    index_paths(tmp_path / "many", [changed], workers=1, batch_size=3)
+    with SearchIndex.open(tmp_path / "one") as one, SearchIndex.open(tmp_path / "many") as many:
+        assert one.doc_count() == (120, one.doc_count()[1])
+        assert many.doc_count()[0] == 130  # the changed copies are extra sources
+        assert many.search(SearchRequest(q="zebrafinch")).total_determinations == 10
+        for q in ("pain", "tizanidine", '"medically necessary"', "outcome:overturned"):
+            a = one.search(SearchRequest(q=q, size=MAX_PAGE_SIZE))
+            b = many.search(SearchRequest(q=q, size=MAX_PAGE_SIZE, filters={}))
+            ids_a = {h.id for h in a.results}
+            ids_b = {h.id for h in b.results}
+            assert ids_a <= ids_b, q
+
+
+def test_parallel_workers_match_serial(tmp_path: Path, generated_dir: Path) -> None:
+    paths = sorted(generated_dir.glob("*.txt"))[:60]  # enough to start the process pool
+    serial = index_paths(tmp_path / "serial", paths, workers=1)
+    parallel = index_paths(tmp_path / "parallel", paths, workers=2)
+    assert serial.added == parallel.added == 60
+    with SearchIndex.open(tmp_path / "serial") as a, SearchIndex.open(tmp_path / "parallel") as b:
+        assert a.doc_count() == b.doc_count()
+        ra = a.search(SearchRequest(q="pain", size=MAX_PAGE_SIZE))
+        rb = b.search(SearchRequest(q="pain", size=MAX_PAGE_SIZE))
+        assert [h.id for h in ra.results] == [h.id for h in rb.results]
+        assert ra.facets == rb.facets
+
+
+def test_plain_whoosh_reads_our_segments(built_index: Path, search_index: SearchIndex) -> None:
+    ix = windex.open_dir(str(built_index), indexname=INDEX_NAME)
+    with ix.searcher() as searcher:
+        native = len(searcher.search(wq.Term("f_outcome", "overturned"), limit=None))
+    ours = search_index.search(SearchRequest(filters={"outcome": ("Overturned",)}))
+    assert native == ours.total_decisions > 0
+
+
+def _generation(folder: Path) -> int:
+    gens = [int(p.stem.rsplit("_", 1)[1]) for p in folder.glob(f"_{INDEX_NAME}_*.toc")]
+    return max(gens, default=-1)
+
+
+@pytest.mark.slow
+def test_sigkill_then_rerun(tmp_path: Path, generated_dir: Path) -> None:
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    paths = sorted(generated_dir.glob("*.txt"))[:200]
+    for p in paths:
+        shutil.copy(p, letters / p.name)
+    ix = tmp_path / "ix"
+    cmd = [sys.executable, "-m", "search.cli", "index", str(letters), "--index", str(ix)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [*cmd, "--batch", "15", "--workers", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if _generation(ix) >= 3:  # a couple of batches are committed, more are in flight
+            break
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with SearchIndex.open(ix) as index:  # the last commit is readable
+        letters_before, _ = index.doc_count()
+    assert 0 < letters_before <= 200
+    summary = index_paths(ix, [letters], workers=1)
+    assert summary.added == 200 - letters_before
+    assert summary.unchanged == letters_before
+    ids = _all_ids(ix)
+    assert len(ids) == len(set(ids)) == 200
+
+
+def test_cli_locked_message(
+    tmp_path: Path, sample_paths: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from search.cli import main
+
+    with _run_lock(tmp_path):
+        code = main(["index", str(sample_paths[0]), "--index", str(tmp_path)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "locked" in err and err.count("\n") == 1

@@ -1,0 +1,561 @@
+"""search.normalize: drugs, states, specialties, guidelines, pages, strength, quantity, category."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from search.fields import CATEGORIES, GUIDELINE_SOURCES
+from search.normalize import (
+    DrugMatch,
+    categorize,
+    drug_class,
+    drug_synonyms,
+    find_drug,
+    find_states,
+    guideline_sources,
+    mtus_pages,
+    normalize_specialty,
+    normalize_state,
+    parse_quantity,
+    parse_strength,
+    split_specialties,
+)
+
+
+def data(name: str) -> str:
+    """A data file as installed with the package."""
+    return resources.files("search.data").joinpath(name).read_text(encoding="utf-8")
+
+
+# --- drugs -------------------------------------------------------------------------------
+
+DRUGS = [
+    # (request, generic, as written, class)
+    ("TIZANIDINE 4MG Q PRN/ QHS/PRN FOR SEVERE MUSCLE SPASMS", "tizanidine", "TIZANIDINE", "muscle relaxant"),
+    ("1 PRESCRIPTION OF ZANAFLEX 4 MG # 30 WITH 1 REFILL", "tizanidine", "ZANAFLEX", "muscle relaxant"),
+    ("Norco 10/325 mg #30", "hydrocodone/acetaminophen", "Norco", "opioid"),
+    ("30 Tablets of Tizanidine HCL 2mg", "tizanidine", "Tizanidine", "muscle relaxant"),
+    ("1 Tube of Voltaren Gel 1%", "diclofenac", "Voltaren Gel", "topical NSAID"),
+    ("Voltaren XR 100mg #30", "diclofenac", "Voltaren XR", "NSAID"),
+    ("Voltaren 1% gel 100g", "diclofenac", "Voltaren", "topical NSAID"),
+    ("Flector patch 1.3% #30", "diclofenac", "Flector patch", "topical NSAID"),
+    ("Pennsaid 2% solution", "diclofenac", "Pennsaid", "topical NSAID"),
+    ("Diclofenac Sodium ER 100mg", "diclofenac", "Diclofenac", "NSAID"),
+    ("Diclofenac Sodium Gel 1%", "diclofenac", "Diclofenac Sodium Gel", "topical NSAID"),
+    ("Retrospective request for Terocin patches #30", "lidocaine/menthol", "Terocin patches", "compounded topical"),  # noqa: E501
+    ("Terocin lotion 120ml", "methyl salicylate/capsaicin/menthol/lidocaine", "Terocin lotion", "compounded topical"),  # noqa: E501
+    ("LidoPro ointment", "methyl salicylate/capsaicin/menthol/lidocaine", "LidoPro ointment", "compounded topical"),  # noqa: E501
+    ("Medrox patches #30", "methyl salicylate/menthol/capsaicin", "Medrox patches", "compounded topical"),  # noqa: E501
+    ("Menthoderm gel 120gm", "methyl salicylate/menthol", "Menthoderm gel", "compounded topical"),
+    ("Flurbiprofen 20%/Cyclobenzaprine 10% cream 180gm", "flurbiprofen/cyclobenzaprine", "Flurbiprofen/Cyclobenzaprine", "compounded topical"),  # noqa: E501
+    ("Flurbiprofen 20%/Cyclobenzaprine 10%/Lidocaine 5% cream", "flurbiprofen/cyclobenzaprine/lidocaine", "Flurbiprofen/Cyclobenzaprine/Lidocaine", "compounded topical"),  # noqa: E501
+    ("Gabapentin 10%, Ketoprofen 20%, Lidocaine 5% cream", "gabapentin/ketoprofen/lidocaine", "Gabapentin/Ketoprofen/Lidocaine", "compounded topical"),  # noqa: E501
+    ("Capsaicin 0.025%/Menthol 2%/Camphor 2%", "capsaicin/menthol/camphor", "Capsaicin/Menthol/Camphor", "compounded topical"),  # noqa: E501
+    ("Compound cream: Ketoprofen 20%", "ketoprofen", "Ketoprofen", "topical NSAID"),
+    ("Gabapentin 10% cream", "gabapentin", "Gabapentin", "compounded topical"),
+    ("Compounded topical cream", "compounded topical", "Compounded topical", "compounded topical"),
+    ("Hydrocodone/APAP 10/325 #90", "hydrocodone/acetaminophen", "Hydrocodone/APAP", "opioid"),
+    ("hydrocodone bitartrate/acetaminophen 5/325mg", "hydrocodone/acetaminophen", "hydrocodone bitartrate/acetaminophen", "opioid"),  # noqa: E501
+    ("Hydrocodone-Acetaminophen 7.5/325mg", "hydrocodone/acetaminophen", "Hydrocodone-Acetaminophen", "opioid"),  # noqa: E501
+    ("Hydrocodone 10/325mg #60", "hydrocodone/acetaminophen", "Hydrocodone", "opioid"),
+    ("Hysingla ER 20mg", "hydrocodone", "Hysingla ER", "opioid"),
+    ("Zohydro ER 10 mg", "hydrocodone", "Zohydro ER", "opioid"),
+    ("Percocet 10/325 #120", "oxycodone/acetaminophen", "Percocet", "opioid"),
+    ("Oxycodone 10mg #150", "oxycodone", "Oxycodone", "opioid"),
+    ("OxyContin 20mg", "oxycodone", "OxyContin", "opioid"),
+    ("Ultram ER 150mg #30", "tramadol", "Ultram ER", "opioid"),
+    ("Tramadol ER 150 mg", "tramadol", "Tramadol ER", "opioid"),
+    ("Ultracet 37.5/325 mg", "tramadol/acetaminophen", "Ultracet", "opioid"),
+    ("Tramadol/APAP 37.5/325mg", "tramadol/acetaminophen", "Tramadol/APAP", "opioid"),
+    ("Tylenol #3 #60", "acetaminophen/codeine", "Tylenol #3", "opioid"),
+    ("Tylenol with Codeine 300/30mg", "acetaminophen/codeine", "Tylenol with Codeine", "opioid"),
+    ("Tylenol 500mg", "acetaminophen", "Tylenol", "analgesic"),
+    ("APAP 500 mg", "acetaminophen", "APAP", "analgesic"),
+    ("MS Contin 30mg", "morphine", "MS Contin", "opioid"),
+    ("Morphine Sulfate ER 30mg", "morphine", "Morphine", "opioid"),
+    ("Fentanyl patch 25mcg/hr #10", "fentanyl", "Fentanyl", "opioid"),
+    ("Butrans 10mcg/hr patch", "buprenorphine", "Butrans", "opioid"),
+    ("Suboxone 8/2mg film", "buprenorphine/naloxone", "Suboxone", "opioid"),
+    ("Nucynta ER 100mg", "tapentadol", "Nucynta ER", "opioid"),
+    ("Soma 350mg #60", "carisoprodol", "Soma", "muscle relaxant"),
+    ("Norflex ER 100mg", "orphenadrine", "Norflex ER", "muscle relaxant"),
+    ("Orphenadrine Citrate ER 100mg", "orphenadrine", "Orphenadrine", "muscle relaxant"),
+    ("Fexmid 7.5mg #90", "cyclobenzaprine", "Fexmid", "muscle relaxant"),
+    ("Cyclobenzaprine 7.5 mg #60", "cyclobenzaprine", "Cyclobenzaprine", "muscle relaxant"),
+    ("Cyclobenza-\nprine 10mg", "cyclobenzaprine", "Cyclobenzaprine", "muscle relaxant"),
+    ("Cyclobenzeprine 10 mg", "cyclobenzaprine", "Cyclobenzeprine", "muscle relaxant"),
+    ("Zanaflex (tizanidine) 4mg", "tizanidine", "Zanaflex", "muscle relaxant"),
+    ("Tizanidine/Zanaflex 4mg", "tizanidine", "Tizanidine", "muscle relaxant"),
+    ("Parafon Forte 500mg", "chlorzoxazone", "Parafon Forte", "muscle relaxant"),
+    ("Gabapentin 600 mg #90 with 2 refills", "gabapentin", "Gabapentin", "anticonvulsant"),
+    ("Neurontin 300mg", "gabapentin", "Neurontin", "anticonvulsant"),
+    ("Lyrica 75mg", "pregabalin", "Lyrica", "anticonvulsant"),
+    ("Cymbalta 60mg #30", "duloxetine", "Cymbalta", "antidepressant"),
+    ("Trazodone 50mg", "trazodone", "Trazodone", "antidepressant"),
+    ("Diazepam 10mg #60", "diazepam", "Diazepam", "benzodiazepine"),
+    ("Ambien CR 12.5mg", "zolpidem", "Ambien CR", "hypnotic"),
+    ("Naproxen sodium 550mg", "naproxen", "Naproxen sodium", "NSAID"),
+    ("Anaprox DS 550mg #60", "naproxen", "Anaprox DS", "NSAID"),
+    ("Motrin 800mg", "ibuprofen", "Motrin", "NSAID"),
+    ("Lidoderm 5% patch #30", "lidocaine", "Lidoderm", "topical anesthetic"),
+    ("Lidoderm patches", "lidocaine", "Lidoderm patches", "topical anesthetic"),
+    ("Lidocaine 5% ointment", "lidocaine", "Lidocaine", "topical anesthetic"),
+    ("Omeprazole DR 20mg", "omeprazole", "Omeprazole DR", "proton pump inhibitor"),
+    ("Prilosec 20mg", "omeprazole", "Prilosec", "proton pump inhibitor"),
+    ("Zofran ODT 8mg", "ondansetron", "Zofran ODT", "antiemetic"),
+    ("Senokot-S #60", "sennosides/docusate", "Senokot-S", "laxative"),
+    ("Butalbital/APAP/Caffeine 50/325/40mg", "butalbital/acetaminophen/caffeine", "Butalbital/APAP/Caffeine", "barbiturate combination"),  # noqa: E501
+    ("Fioricet #30", "butalbital/acetaminophen/caffeine", "Fioricet", "barbiturate combination"),
+    ("Theramine #90", "theramine", "Theramine", "medical food"),
+    ("Sentra PM #60", "sentra pm", "Sentra PM", "medical food"),
+    ("Medrol Dosepak", "methylprednisolone", "Medrol Dosepak", "corticosteroid"),
+    ("AndroGel 1.62%", "testosterone", "AndroGel", "androgen"),
+    ("Naproxen and omeprazole", "naproxen", "Naproxen", "NSAID"),
+    ("Naproxen/omeprazole", "naproxen/omeprazole", "Naproxen/omeprazole", "combination"),
+    ("Tramadol and Norco", "tramadol", "Tramadol", "opioid"),
+    ("Norco/Soma", "hydrocodone/acetaminophen", "Norco", "opioid"),
+    ("Tramadol with acetaminophen", "tramadol/acetaminophen", "Tramadol/acetaminophen", "opioid"),
+    ("  Norco   10/325 ", "hydrocodone/acetaminophen", "Norco", "opioid"),
+]
+
+
+@pytest.mark.parametrize(("text", "generic", "written", "klass"), DRUGS)
+def test_find_drug(text: str, generic: str, written: str, klass: str) -> None:
+    assert find_drug(text) == DrugMatch(generic, written, klass)
+
+
+NO_DRUG = [
+    "MRI of the lumbar spine",
+    "Physical therapy 2x4 for the left knee",
+    "Lumbar epidural steroid injection L4-5",
+    "Urine drug screen",
+    "Ultrasound of the right shoulder",
+    "somatic dysfunction of the lumbar spine",
+    "Chiropractic manipulation x 6 sessions",
+    "TENS unit rental x 30 days",
+    "Medication management",
+    "Pain management consultation",
+    "Functional restoration program x 10 days",
+    "H-wave device",
+    "Home health aide 3 times a week",
+    "EMG/NCV of the bilateral upper extremities",
+    "",
+    "   ",
+]
+
+
+@pytest.mark.parametrize("text", NO_DRUG)
+def test_no_drug(text: str) -> None:
+    assert find_drug(text) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "klass"),
+    [
+        ("tizanidine", "muscle relaxant"),
+        ("hydrocodone/acetaminophen", "opioid"),
+        ("Hydrocodone/Acetaminophen", "opioid"),
+        ("diclofenac", "NSAID"),
+        ("voltaren gel", "topical NSAID"),
+        ("norco", "opioid"),
+        ("lidocaine", "local anesthetic"),
+        ("flurbiprofen/cyclobenzaprine", "compounded topical"),
+        ("gabapentin/ketoprofen/lidocaine", "compounded topical"),
+        ("naproxen/omeprazole", "combination"),
+        ("compounded topical", "compounded topical"),
+        ("theramine", "medical food"),
+        ("nonsense", None),
+        ("tizanidine/nonsense", None),
+        ("", None),
+    ],
+)
+def test_drug_class(name: str, klass: str | None) -> None:
+    assert drug_class(name) == klass
+
+
+def test_drug_synonyms_brand_and_generic_both_ways() -> None:
+    syn = drug_synonyms()
+    assert syn["norco"][0] == "hydrocodone/acetaminophen"
+    assert "norco" in syn["hydrocodone/acetaminophen"]
+    assert "vicodin" in syn["norco"]
+    assert {"zanaflex", "tizanidine"} <= set(syn["tizanidine"])
+    assert syn["voltaren gel"] == syn["diclofenac"] and "flector" in syn["voltaren"]
+    assert "ms contin" in syn and syn["ms contin"][0] == "morphine"
+    assert "lidoderm" in syn["lidocaine"] and "terocin" not in syn["lidocaine"]
+
+
+def test_drug_synonyms_are_closed_and_lowercase() -> None:
+    syn = drug_synonyms()
+    for name, names in syn.items():
+        assert name == name.lower() == " ".join(name.split())
+        assert name in names and len(set(names)) == len(names)
+        assert all(syn[other] == names for other in names)
+    syn.clear()  # a copy: clearing it changes nothing
+    assert drug_synonyms()
+
+
+def test_drug_vocabulary_has_no_conflicting_names() -> None:
+    owner: dict[str, str] = {}
+    generics = set()
+    for line in data("drugs.tsv").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = line.split("\t")
+        assert len(cells) == 5, line
+        generic, klass, flags, aliases, brands = cells
+        assert generic == generic.lower() and klass and flags in ("-", "t", "p")
+        generics.add(generic)
+        for name in [*aliases.split("|"), *brands.split("|")]:
+            if name != "-":
+                key = " ".join(name.lower().split())
+                assert owner.setdefault(key, generic) == generic, f"{name} is two drugs"
+    assert len(generics) >= 150
+
+
+# --- states ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "state"),
+    [
+        ("CA", "California"),
+        ("Calif.", "California"),
+        ("california", "California"),
+        ("CALIFORNIA", "California"),
+        (" State of California ", "California"),
+        ("N.Y.", "New York"),
+        ("W. Va.", "West Virginia"),
+        ("DC", "District of Columbia"),
+        ("Washington, D.C.", "District of Columbia"),
+        ("Washington", "Washington"),
+        ("PR", "Puerto Rico"),
+        ("Nevada", "Nevada"),
+        ("Atlantis", None),
+        ("", None),
+    ],
+)
+def test_normalize_state(text: str, state: str | None) -> None:
+    assert normalize_state(text) == state
+
+
+@pytest.mark.parametrize(
+    ("text", "states"),
+    [
+        ("California", ("California",)),
+        ("licensed to practice in California and Nevada", ("California", "Nevada")),
+        ("is licensed to practice in CA", ("California",)),
+        ("State(s) of Licensure: NV, Arizona", ("Nevada", "Arizona")),
+        ("Maryland", ("Maryland",)),
+        ("CA, NV, CA", ("California", "Nevada")),
+        ("West Virginia and Virginia", ("West Virginia", "Virginia")),
+        ("LICENSED TO PRACTICE IN OHIO", ("Ohio",)),
+        ("licensed in Arkansas", ("Arkansas",)),
+        ("in or me", ()),
+        ("he/she has been in active clinical practice", ()),
+        ("", ()),
+    ],
+)
+def test_find_states(text: str, states: tuple[str, ...]) -> None:
+    assert find_states(text) == states
+
+
+def test_every_state_by_name_and_code() -> None:
+    rows = json.loads(data("states.json"))["states"]
+    assert len(rows) == 52
+    for s in rows:
+        assert normalize_state(s["name"]) == normalize_state(s["usps"]) == s["name"]
+        assert all(normalize_state(a) == s["name"] for a in s["abbreviations"])
+        assert find_states(f"licensed in {s['name']}") == (s["name"],)
+
+
+# --- specialties -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("Anesthesia", "Anesthesiology"),
+        ("Anesthesiology", "Anesthesiology"),
+        ("Family Practice", "Family Medicine"),
+        ("Physical Medicine & Rehabilitation", "Physical Medicine and Rehabilitation"),
+        ("PM&R", "Physical Medicine and Rehabilitation"),
+        ("Acupuncture & Pain Medicine", "Acupuncture and Pain Medicine"),
+        ("Orthopaedic Surgery", "Orthopedic Surgery"),
+        ("ORTHOPEDIC SURGERY.", "Orthopedic Surgery"),
+        ("Board Certified in Internal Medicine", "Internal Medicine"),
+        ("Neurosurgery", "Neurological Surgery"),
+        ("Pain Management", "Pain Medicine"),
+        ("Chiropractor", "Chiropractic"),
+        ("Licensed Psychologist", "Psychology"),
+        ("OB/GYN", "Obstetrics and Gynecology"),
+        ("trauma surgery", "Trauma Surgery"),
+        ("SLEEP DISORDERS", "Sleep Disorders"),
+        ("", ""),
+    ],
+)
+def test_normalize_specialty(text: str, canonical: str) -> None:
+    assert normalize_specialty(text) == canonical
+
+
+def test_canonical_specialties_are_fixed_points() -> None:
+    table = json.loads(data("specialties.json"))["specialties"]
+    for canonical, variants in table.items():
+        assert normalize_specialty(canonical) == canonical
+        assert split_specialties(canonical) == (canonical,)
+        assert all(normalize_specialty(v) == canonical for v in variants)
+
+
+@pytest.mark.parametrize(
+    ("text", "specialties"),
+    [
+        ("Internal Medicine, Rheumatology", ("Internal Medicine", "Rheumatology")),
+        ("Orthopaedic Surgery; Sports Medicine", ("Orthopedic Surgery", "Sports Medicine")),
+        ("Physical Medicine and Rehabilitation", ("Physical Medicine and Rehabilitation",)),
+        (
+            "Physical Medicine & Rehabilitation; Pain Medicine",
+            ("Physical Medicine and Rehabilitation", "Pain Medicine"),
+        ),
+        ("Anesthesiology and Pain Medicine", ("Anesthesiology", "Pain Medicine")),
+        (
+            "Anesthesiology, has a subspecialty in Acupuncture and Pain Medicine",
+            ("Anesthesiology", "Acupuncture and Pain Medicine"),
+        ),
+        ("Endocrinology, Diabetes & Metabolism", ("Endocrinology",)),
+        ("Family Practice / Occupational Medicine", ("Family Medicine", "Occupational Medicine")),
+        ("Preventive Medicine", ("Preventive Medicine",)),
+        ("Internal\nMedicine, Rheumatology", ("Internal Medicine", "Rheumatology")),
+        ("Psychiatry and Psychiatry", ("Psychiatry",)),
+        ("", ()),
+    ],
+)
+def test_split_specialties(text: str, specialties: tuple[str, ...]) -> None:
+    assert split_specialties(text) == specialties
+
+
+# --- guidelines and pages ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "sources"),
+    [
+        ("Decision based on MTUS Chronic Pain Treatment Guidelines", ("MTUS",)),
+        ("Official Disability Guidelines (ODG), Pain", ("ODG",)),
+        ("American College of Occupational and Environmental\nMedicine", ("ACOEM",)),
+        ("Chronic Pain Medical Treatment Guidelines, Lidoderm, page 56-57.", ("MTUS",)),
+        ("Per MTUS CPMTG page 66", ("MTUS",)),
+        ("Medical Treatment Utilization Schedule", ("MTUS",)),
+        ("ACOEM, Chapter 9; Official Disability Guidelines (ODG)", ("ODG", "ACOEM")),
+        ("MTUS/ACOEM Guidelines and ODG", ("MTUS", "ODG", "ACOEM")),
+        (
+            "The Claims Administrator did not base their decision on the MTUS. Decision based on "
+            "Non-MTUS Citation Official Disability Guidelines (ODG), Tizanidine.",
+            ("ODG",),
+        ),
+        ("Non-MTUS Citation ODG. Per the MTUS p66, ...", ("MTUS", "ODG")),
+        ("codger, acoemia, mtuses", ()),
+        ("", ()),
+    ],
+)
+def test_guideline_sources(text: str, sources: tuple[str, ...]) -> None:
+    assert guideline_sources(text) == sources
+
+
+@pytest.mark.parametrize(
+    ("text", "pages"),
+    [
+        ("Opioids Page(s): 78, 91.", ("78", "91")),
+        ("Topical Analgesics Page(s): 63-68", ("63-68",)),
+        ("Per the California MTUS p66 Tizanidine", ("66",)),
+        ("MTUS CPMTG page 66", ("66",)),
+        ("pages 56-57, 111-113", ("56-57", "111-113")),
+        ("page 16 – 18 and page 16-18", ("16-18",)),
+        ("pp. 78 and 80", ("78", "80")),
+        ("Page 2 of 3", ()),
+        ("Section(s): Opioids, criteria for use", ()),
+        ("p < 0.05", ()),
+        ("Medical Treatment 2009, Section(s): Muscle relaxants", ()),
+        ("", ()),
+    ],
+)
+def test_mtus_pages(text: str, pages: tuple[str, ...]) -> None:
+    assert mtus_pages(text) == pages
+
+
+# --- strength and quantity ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "strength"),
+    [
+        ("TIZANIDINE 4MG Q PRN", "4 mg"),
+        ("Norco 10/325 mg #30", "10/325 mg"),
+        ("Norco 10/325 #90", "10/325 mg"),
+        ("Norco 10-325mg", "10/325 mg"),
+        ("Hydrocodone 10mg/325mg", "10/325 mg"),
+        ("Butalbital/APAP/Caffeine 50/325/40mg", "50/325/40 mg"),
+        ("1 Tube of Voltaren Gel 1%", "1%"),
+        ("Flurbiprofen 20%/Cyclobenzaprine 10% cream 180gm", "20%/10%"),
+        ("Menthoderm 15%/10%", "15%/10%"),
+        ("Capsaicin 0.025% cream", "0.025%"),
+        ("Fentanyl 25mcg/hr patch", "25 mcg/hr"),
+        ("Butrans 5 mcg/hour", "5 mcg/hr"),
+        ("Cyclobenzaprine 7.5 mg #60", "7.5 mg"),
+        ("Naproxen .5 mg", "0.5 mg"),
+        ("Tylenol 1,000 mg", "1000 mg"),
+        ("Vitamin D 50,000 IU", "50000 IU"),
+        ("1 PRESCRIPTION OF ZANAFLEX 4 MG # 30 WITH 1 REFILL", "4 mg"),
+        ("MRI of the lumbar spine", None),
+        ("Physical therapy 2x4", None),
+        ("date of injury 5/15/11", None),
+        ("Terocin patches #30", None),
+        ("", None),
+    ],
+)
+def test_parse_strength(text: str, strength: str | None) -> None:
+    assert parse_strength(text) == strength
+
+
+@pytest.mark.parametrize(
+    ("text", "quantity"),
+    [
+        ("Norco 10/325 mg #30", "30"),
+        ("1 PRESCRIPTION OF ZANAFLEX 4 MG # 30 WITH 1 REFILL", "30"),
+        ("Gabapentin 600 mg #120 with 2 refills", "120"),
+        ("30 Tablets of Tizanidine HCL 2mg", "30"),
+        ("1 Tube of Voltaren Gel 1%", "1"),
+        ("Omeprazole 20mg Qty: 60", "60"),
+        ("Tylenol #3 #60", "60"),
+        ("Tylenol No. 3 qty 90", "90"),
+        ("Physical therapy 2x4 for the left knee", "8"),
+        ("Physical therapy 3 x 4 weeks", "12"),
+        ("Psychotherapy once a week for six weeks", "6"),
+        ("Physical therapy two times a week for six weeks", "12"),
+        ("Chiropractic care twice weekly x 4 weeks", "8"),
+        ("Acupuncture x 6 visits", "6"),
+        ("12 sessions of physical therapy", "12"),
+        ("Trigger point injections x 4", "4"),
+        ("Flurbiprofen 20%/Cyclobenzaprine 10% cream 180gm", "180 g"),
+        ("Terocin lotion 120 ml", "120 ml"),
+        ("Zanaflex 4 mg", None),
+        ("MRI of the lumbar spine", None),
+        ("Lumbar epidural steroid injection L4-5", None),
+        ("", None),
+    ],
+)
+def test_parse_quantity(text: str, quantity: str | None) -> None:
+    assert parse_quantity(text) == quantity
+
+
+# --- categories --------------------------------------------------------------------------
+
+SERVICES = [
+    ("MRI of the lumbar spine", "imaging"),
+    ("CT scan of the cervical spine", "imaging"),
+    ("X-rays of the left knee", "imaging"),
+    ("MR arthrogram of the right shoulder", "imaging"),
+    ("Ultrasound of the left wrist", "imaging"),
+    ("Bone scan", "imaging"),
+    ("Physical therapy 2x4 for the left knee", "physical therapy"),
+    ("Post-operative physical therapy x12 visits", "physical therapy"),
+    ("Aquatic therapy 2x6", "physical therapy"),
+    ("Physiotherapy 6 sessions", "physical therapy"),
+    ("Chiropractic manipulation x 6 sessions", "chiropractic"),
+    ("Acupuncture x 6 visits", "acupuncture"),
+    ("Lumbar epidural steroid injection L4-5", "injection"),
+    ("Right L5-S1 transforaminal ESI", "injection"),
+    ("Facet joint injections at L4-L5 bilaterally", "injection"),
+    ("Trigger point injections x 4", "injection"),
+    ("Occipital nerve block", "injection"),
+    ("Platelet rich plasma injection to the right elbow", "injection"),
+    ("Cortisone injection right shoulder", "injection"),
+    ("Kenalog injection to the right knee", "injection"),
+    ("Right shoulder arthroscopy with subacromial decompression", "surgery"),
+    ("L4-L5 posterior lumbar interbody fusion", "surgery"),
+    ("Left carpal tunnel release", "surgery"),
+    ("Right total knee arthroplasty", "surgery"),
+    ("Lumbar laminectomy and discectomy at L4-5", "surgery"),
+    ("Spinal cord stimulator trial", "surgery"),
+    ("Manipulation under anesthesia", "surgery"),
+    ("TENS unit rental x 30 days", "durable medical equipment"),
+    ("LSO back brace", "durable medical equipment"),
+    ("Front-wheeled walker", "durable medical equipment"),
+    ("Cold therapy unit", "durable medical equipment"),
+    ("Post-operative cold therapy unit for 7 days", "durable medical equipment"),
+    ("H-wave device", "durable medical equipment"),
+    ("Custom orthotics", "durable medical equipment"),
+    ("Wheelchair", "durable medical equipment"),
+    ("EMG/NCV of the bilateral upper extremities", "diagnostic testing"),
+    ("Functional capacity evaluation", "diagnostic testing"),
+    ("Sleep study", "diagnostic testing"),
+    ("Urine drug screen", "laboratory"),
+    ("Quantitative urine drug testing", "laboratory"),
+    ("Complete blood count", "laboratory"),
+    ("Genetic testing for opioid metabolism", "laboratory"),
+    ("Pain management consultation", "consultation"),
+    ("Orthopedic surgery consultation", "consultation"),
+    ("Referral to a hand surgeon", "consultation"),
+    ("Psychological evaluation", "psychological services"),
+    ("Cognitive behavioral therapy x 6 sessions", "psychological services"),
+    ("Biofeedback x 6 sessions", "psychological services"),
+    ("Home health aide 3 times a week", "home health"),
+    ("Functional restoration program x 10 days", "functional restoration"),
+    ("HELP functional restoration program", "functional restoration"),
+    ("Follow-up visit with the treating physician", "office visit"),
+    ("Monthly follow-up visits x 3", "office visit"),
+    ("Gym membership x 6 months", "other"),
+    ("Transportation to and from medical appointments", "other"),
+    ("Compound cream 180gm", "medication"),
+    ("Unknown topical cream", "medication"),
+    ("Prescription medication refill", "medication"),
+    ("Oxycontyn extended release 20mg tablets", "medication"),
+    ("Ketamine-free 10% something", "medication"),
+    ("", "other"),
+]
+
+
+@pytest.mark.parametrize(("text", "category"), SERVICES)
+def test_categorize_services(text: str, category: str) -> None:
+    match = find_drug(text)
+    assert categorize(text, match.generic if match else None) == category
+
+
+@pytest.mark.parametrize(("text", "generic", "_written", "_klass"), DRUGS)
+def test_categorize_drugs(text: str, generic: str, _written: str, _klass: str) -> None:
+    assert categorize(text, generic) == "medication"
+
+
+def test_categorize_trusts_the_drug_argument() -> None:
+    assert categorize("Norco #90", None) == "other"
+    assert categorize("Norco #90", "hydrocodone/acetaminophen") == "medication"
+    assert categorize("Lumbar ESI with Depo-Medrol", "methylprednisolone") == "injection"
+    assert categorize("Urine drug screen", "x") == "laboratory"
+
+
+# --- no function raises ------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200) | st.text(alphabet="NorcoTyl #%/-.,:;0123456789 xXmgML", max_size=60))
+def test_nothing_raises_on_any_text(text: str) -> None:
+    match = find_drug(text)
+    assert match is None or (match.generic and match.as_written and match.drug_class)
+    assert categorize(text, match.generic if match else None) in CATEGORIES
+    assert categorize(text, None) in CATEGORIES
+    assert drug_class(text) is None or isinstance(drug_class(text), str)
+    assert normalize_state(text) is None or normalize_state(text) in find_states(
+        f"licensed in {normalize_state(text)}"
+    )
+    states = find_states(text)
+    assert len(set(states)) == len(states)
+    assert isinstance(normalize_specialty(text), str)
+    assert all(s for s in split_specialties(text))
+    sources = guideline_sources(text)
+    assert sources == tuple(s for s in GUIDELINE_SOURCES if s in sources)
+    assert all(p.replace("-", "").isdigit() for p in mtus_pages(text))
+    for value in (parse_strength(text), parse_quantity(text)):
+        assert value is None or value.strip() == value != ""

@@ -1,0 +1,74 @@
+"""JSON twins of the pages: /api/search, /api/determinations/<id>[/similar]."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final
+
+from flask import Blueprint, abort, jsonify, request
+
+from search.results import Hit, SearchResponse
+
+from . import urls
+from .app import current_index
+from .urls import ParamError, parse_params
+from .views import bool_arg, run_search
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+MAX_SIMILAR: Final = 50
+
+
+def hits_json(hits: list[Hit]) -> list[dict[str, Any]]:
+    """Hits in the same shape as the results of SearchResponse.to_json()."""
+    wrapper = SearchResponse(
+        query="",
+        total_determinations=len(hits),
+        total_decisions=0,
+        facets={},
+        suggestion=None,
+        results=tuple(hits),
+    )
+    results: list[dict[str, Any]] = wrapper.to_json()["results"]
+    return results
+
+
+@bp.get("/search")
+def api_search() -> Any:
+    """The SearchResponse of the same GET parameters as /search, as JSON."""
+    state = parse_params(request.args)
+    return jsonify(run_search(current_index(), state).to_json())
+
+
+def _valid_or_404(det_id: str) -> None:
+    """404 for malformed ids."""
+    if not urls.valid_id(det_id):
+        abort(404, description="No determination has this id.")
+
+
+@bp.get("/determinations/<path:det_id>/similar")
+def api_similar(det_id: str) -> Any:
+    """Similar determinations (precedent): ?same_drug=1, ?same_outcome=1, ?limit=N (max 50)."""
+    _valid_or_404(det_id)
+    raw = (request.args.get("limit") or "10").strip()
+    if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= MAX_SIMILAR:
+        raise ParamError("limit", f"must be a whole number from 1 to {MAX_SIMILAR}")
+    hits = current_index().similar(
+        det_id,
+        same_drug=bool_arg("same_drug"),
+        same_outcome=bool_arg("same_outcome"),
+        limit=int(raw),
+    )
+    if hits is None:
+        abort(404, description=f"No determination has the id {det_id}.")
+    return jsonify({"id": det_id, "results": hits_json(hits)})
+
+
+@bp.get("/determinations/<path:det_id>")
+def api_determination(det_id: str) -> Any:
+    """The parsed record (Determination.to_dict())."""
+    _valid_or_404(det_id)
+    record = current_index().get(det_id)
+    if record is None:
+        abort(404, description=f"No determination has the id {det_id}.")
+    return jsonify(record.to_dict())

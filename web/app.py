@@ -1,0 +1,241 @@
+"""The Flask application factory: index holder, blueprints, security headers, error pages."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
+from markupsafe import Markup, escape
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+
+from search.fields import (
+    DEFAULT_PAGE_SIZE,
+    FACET_LABELS,
+    FACETS,
+    MAX_PAGE_SIZE,
+    MAX_QUERY_LENGTH,
+    OUTCOME_OVERTURNED,
+    OUTCOME_UPHELD,
+    OUTCOMES,
+    SECTION_LABELS,
+    SORTS,
+    age_band,
+)
+from search.results import QueryError
+
+from . import urls
+from .urls import ParamError
+
+if TYPE_CHECKING:
+    from search.engine import SearchIndex
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INDEX_PATH: Final = "index"
+EXTENSION_KEY: Final = "imr_search_index"
+CSP: Final = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+SECURITY_HEADERS: Final = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+_MARK_RE: Final = re.compile(r"(</?mark>)")
+_PARA_RE: Final = re.compile(r"\n[ \t]*\n")
+
+
+class IndexUnavailable(RuntimeError):
+    """The search index could not be opened (missing, or being rebuilt)."""
+
+
+class IndexHolder:
+    """One SearchIndex per worker process, opened on first use, refreshed at most every interval."""
+
+    def __init__(self, path: str, refresh_interval: float = 1.0) -> None:
+        self.path = path
+        self.refresh_interval = refresh_interval
+        self._lock = threading.Lock()
+        self._index: SearchIndex | None = None
+        self._pid = 0
+        self._checked = 0.0
+
+    def get(self) -> SearchIndex:
+        """The open index, refreshed when it is time to look for new commits."""
+        with self._lock:
+            if self._index is None or self._pid != os.getpid():
+                self._index = self._open()
+                self._pid = os.getpid()
+                self._checked = time.monotonic()
+            elif time.monotonic() - self._checked >= self.refresh_interval:
+                self._checked = time.monotonic()
+                try:
+                    self._index.refresh()
+                except Exception:  # a re-index in progress: keep serving the old generation
+                    log.warning(
+                        "index refresh failed; serving the previous generation", exc_info=True
+                    )
+            return self._index
+
+    def _open(self) -> SearchIndex:
+        """Open the index or raise IndexUnavailable."""
+        from search.engine import SearchIndex
+
+        try:
+            return SearchIndex.open(self.path)
+        except Exception as exc:  # whatever the engine raises for a missing/corrupt index
+            raise IndexUnavailable(f"No search index could be opened at {self.path!r}.") from exc
+
+
+def current_index() -> SearchIndex:
+    """The index of the current app (see IndexHolder)."""
+    holder: IndexHolder = current_app.extensions[EXTENSION_KEY]
+    return holder.get()
+
+
+def safe_highlight(passage: str) -> Markup:
+    """An engine highlight passage as Markup: only <mark> tags survive, all else is escaped.
+
+    The engine already escapes its passages; unescaping and re-escaping each text part is a
+    no-op for those and turns any stray markup into text.
+    """
+    parts = []
+    inside = False
+    for part in _MARK_RE.split(passage):
+        if part in ("<mark>", "</mark>"):
+            if inside is (part == "</mark>"):  # keep only balanced, non-nested tags
+                parts.append(part)
+                inside = not inside
+        else:
+            parts.append(str(escape(Markup(part).unescape())))
+    return Markup("".join(parts) + ("</mark>" if inside else ""))
+
+
+def paragraphs(text: str) -> list[str]:
+    """Text split at blank lines, each paragraph's line breaks folded into spaces."""
+    return [" ".join(p.split()) for p in _PARA_RE.split(text) if p.strip()]
+
+
+def wants_json() -> bool:
+    """True for requests to the JSON API."""
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, title: str, message: str) -> Response:
+    """A JSON {"error": ...} for the API, else the friendly error page."""
+    if wants_json():
+        response = jsonify({"error": message})
+    else:
+        page = render_template("error.html", status=status, title=title, message=message)
+        response = make_response(page)
+    response.status_code = status
+    return response
+
+
+def _handle_http(exc: HTTPException) -> Response:
+    """Every HTTP error as a page (or JSON), never Werkzeug's bare default."""
+    status = exc.code or 500
+    titles = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}
+    title = titles.get(status, exc.name)
+    description = exc.description or title
+    if status == 404 and not description.startswith("No determination"):
+        description = "There is no page at this address. Try a search instead."
+    response = error_response(status, title, description)
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+def _handle_500(exc: InternalServerError) -> Response:
+    """Unexpected failures: logged, with a calm page and no details."""
+    original = getattr(exc, "original_exception", None)
+    if original is not None:
+        log.error("unhandled error on %s", request.path, exc_info=original)
+    return error_response(
+        500, "Something went wrong", "The server hit an unexpected error. Please try again."
+    )
+
+
+def _handle_query_error(exc: QueryError) -> Response:
+    """The engine refused the query: 400 with its message."""
+    return error_response(400, "This search could not be run", str(exc))
+
+
+def _handle_param_error(exc: ParamError) -> Response:
+    """A parameter out of range: 400 naming it."""
+    return error_response(400, "Bad request", f"Parameter {exc}.")
+
+
+def _handle_unavailable(exc: IndexUnavailable) -> Response:
+    """No index: 503 explaining how to build one."""
+    message = f"{exc} Build one with `imr-search index PATH`, or start `imr-search serve`."
+    return error_response(503, "The search index is not available", message)
+
+
+def _security_headers(response: Response) -> Response:
+    """Add the security headers to every response."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The app; config: INDEX_PATH, REFRESH_INTERVAL, EXPORT_MAX_ROWS, EXPORT_PAGE_SIZE."""
+    app = Flask(__name__)
+    app.config.update(
+        INDEX_PATH=DEFAULT_INDEX_PATH,
+        REFRESH_INTERVAL=1.0,
+        EXPORT_MAX_ROWS=50_000,
+        EXPORT_PAGE_SIZE=MAX_PAGE_SIZE,
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    if config:
+        app.config.update(dict(config))
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.merge_slashes = False  # "/determinations//x" is a 404, not a redirect
+    app.extensions[EXTENSION_KEY] = IndexHolder(
+        str(Path(app.config["INDEX_PATH"])), float(app.config["REFRESH_INTERVAL"])
+    )
+    app.jinja_env.autoescape = True
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters["highlight"] = safe_highlight
+    app.jinja_env.filters["paragraphs"] = paragraphs
+    app.jinja_env.filters["breakable"] = lambda text: str(text).replace("/", "/\u200b")
+    app.jinja_env.filters["basename"] = lambda path: str(path).rsplit("/", 1)[-1]
+    app.jinja_env.globals.update(
+        urls=urls,
+        age_band=age_band,
+        FACETS=FACETS,
+        FACET_LABELS=FACET_LABELS,
+        SECTION_LABELS=SECTION_LABELS,
+        OUTCOMES=OUTCOMES,
+        OUTCOME_UPHELD=OUTCOME_UPHELD,
+        OUTCOME_OVERTURNED=OUTCOME_OVERTURNED,
+        SORTS=SORTS,
+        MAX_QUERY_LENGTH=MAX_QUERY_LENGTH,
+        DEFAULT_PAGE_SIZE=DEFAULT_PAGE_SIZE,
+    )
+
+    from .api import bp as api_bp
+    from .views import bp as views_bp
+
+    app.register_blueprint(views_bp)
+    app.register_blueprint(api_bp)
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(InternalServerError, _handle_500)
+    app.register_error_handler(QueryError, _handle_query_error)
+    app.register_error_handler(ParamError, _handle_param_error)
+    app.register_error_handler(IndexUnavailable, _handle_unavailable)
+    app.after_request(_security_headers)
+    return app

@@ -1,0 +1,239 @@
+"""HTML pages: search, determination, charts, and the CSV export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Final
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+)
+
+from search.fields import (
+    AGE_BANDS,
+    DEFAULT_PAGE_SIZE,
+    FACET_AGE,
+    FACET_OUTCOME,
+    FACET_YEAR,
+    FACETS,
+    MAX_PAGE,
+    OUTCOME_OVERTURNED,
+    OUTCOMES,
+)
+from search.model import Determination
+from search.results import Hit, QueryError, SearchRequest, SearchResponse
+
+from . import urls
+from .app import current_index
+from .charts import Bar, build_charts
+from .export import csv_lines
+from .urls import ParamError, SearchState, parse_params
+
+if TYPE_CHECKING:
+    from search.engine import SearchIndex
+
+bp = Blueprint("views", __name__)
+
+FACET_VISIBLE: Final = 8  # values shown before "more"
+SIMILAR_LIMIT: Final = 10
+
+
+def to_request(state: SearchState, **changes: Any) -> SearchRequest:
+    """The engine request of a page state."""
+    req = SearchRequest(
+        q=state.q, filters=dict(state.filters), sort=state.sort, page=state.page, size=state.size
+    )
+    return replace(req, **changes) if changes else req
+
+
+def facet_values(
+    facet: str, counts: Mapping[str, int], state: SearchState
+) -> list[tuple[str, int]]:
+    """(value, count) pairs to list, selected values always included, in display order."""
+    merged = dict(counts)
+    for value in state.filters.get(facet, ()):
+        merged.setdefault(value, 0)
+    if facet == FACET_OUTCOME:
+        rank = {v: i for i, v in enumerate(OUTCOMES)}
+        keys = sorted(merged, key=lambda v: (rank.get(v, len(rank)), v))
+    elif facet == FACET_YEAR:
+        keys = sorted(merged, key=lambda v: v, reverse=True)
+    elif facet == FACET_AGE:
+        rank = {label: i for i, (label, _, _) in enumerate(AGE_BANDS)}
+        keys = sorted(merged, key=lambda v: (rank.get(v, len(rank)), v))
+    else:
+        keys = sorted(merged, key=lambda v: (not state.is_active(facet, v), -merged[v], v.lower()))
+    return [(k, merged[k]) for k in keys]
+
+
+def facet_counts(
+    idx: SearchIndex, state: SearchState, resp: SearchResponse
+) -> dict[str, Mapping[str, int]]:
+    """Counts per facet; a facet with a filter counts under the other filters only.
+
+    So the other values of a filtered facet stay listed (with how many matches they would
+    add) and several can be ticked: values of one facet combine with OR.
+    """
+    counts: dict[str, Mapping[str, int]] = dict(resp.facets)
+    for facet in state.filters:
+        others = {f: v for f, v in state.filters.items() if f != facet}
+        counts[facet] = idx.search(SearchRequest(q=state.q, filters=others, size=1)).facets.get(
+            facet, {}
+        )
+    return counts
+
+
+def bool_arg(name: str) -> bool:
+    """A yes/no GET parameter ("1", "true", "on", "yes" / "", "0", "false", "off", "no")."""
+    raw = (request.args.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "off", "no"):
+        return False
+    if raw in ("1", "true", "on", "yes"):
+        return True
+    raise ParamError(name, "must be 1 or 0")
+
+
+def run_search(idx: SearchIndex, state: SearchState) -> SearchResponse:
+    """The engine's response for a page state."""
+    resp: SearchResponse = idx.search(to_request(state))
+    return resp
+
+
+@bp.get("/")
+@bp.get("/search")
+def search_page() -> Any:
+    """The search page: form, facets, chips, results, pager (and the browse view with no query)."""
+    state = parse_params(request.args)
+    idx = current_index()
+    try:
+        resp = run_search(idx, state)
+    except QueryError as exc:
+        return render_template("search.html", state=state, resp=None, error=str(exc)), 400
+    counts = facet_counts(idx, state, resp)
+    facets = {f: facet_values(f, counts.get(f, {}), state) for f in FACETS}
+    return render_template(
+        "search.html",
+        state=state,
+        resp=resp,
+        error=None,
+        facets=facets,
+        facet_visible=FACET_VISIBLE,
+        export_url=urls.state_url(replace(state, page=1), "/search.csv"),
+        charts_url=urls.state_url(replace(state, page=1, size=DEFAULT_PAGE_SIZE), "/charts"),
+    )
+
+
+def _record_or_404(det_id: str) -> tuple[SearchIndex, Determination]:
+    """The index and the record of a valid, known id, else 404."""
+    if not urls.valid_id(det_id):
+        abort(404, description="No determination has this id.")
+    idx = current_index()
+    record = idx.get(det_id)
+    if record is None:
+        abort(404, description=f"No determination has the id {det_id}.")
+    return idx, record
+
+
+def section_anchors(record: Determination) -> list[tuple[str, str, str, str]]:
+    """(anchor, key, heading, text) per section; repeated keys get -2, -3 ... suffixes."""
+    seen: dict[str, int] = {}
+    out = []
+    for section in record.sections:
+        seen[section.key] = seen.get(section.key, 0) + 1
+        n = seen[section.key]
+        anchor = f"section-{section.key}" + (f"-{n}" if n > 1 else "")
+        out.append((anchor, section.key, section.heading, section.text))
+    return out
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The site icon where browsers look for it by default."""
+    return current_app.send_static_file("favicon.svg")
+
+
+@bp.get("/determinations/<path:det_id>")
+def determination_page(det_id: str) -> Any:
+    """One determination: decisions, letter sections with anchors, similar determinations."""
+    same_drug = bool_arg("same_drug")
+    same_outcome = bool_arg("same_outcome")
+    idx, record = _record_or_404(det_id)
+    similar = idx.similar(
+        det_id, same_drug=same_drug, same_outcome=same_outcome, limit=SIMILAR_LIMIT
+    )
+    return render_template(
+        "determination.html",
+        record=record,
+        sections=section_anchors(record),
+        similar=similar or [],
+        same_drug=same_drug,
+        same_outcome=same_outcome,
+    )
+
+
+def all_hits(idx: SearchIndex, first: SearchResponse, req: SearchRequest) -> Iterator[Hit]:
+    """Every hit of a search, page after page, starting from the first page's response."""
+    yield from first.results
+    page = 2
+    while page <= min(first.pages, MAX_PAGE):
+        resp = idx.search(replace(req, page=page))
+        if not resp.results:
+            return
+        yield from resp.results
+        page += 1
+
+
+@bp.get("/search.csv")
+def export_csv() -> Response:
+    """All matching decisions as CSV (streamed, capped at EXPORT_MAX_ROWS rows)."""
+    state = parse_params(request.args)
+    idx = current_index()
+    req = to_request(state, page=1, size=int(current_app.config["EXPORT_PAGE_SIZE"]))
+    first = idx.search(req)  # a QueryError here is still a clean 400
+    max_rows = int(current_app.config["EXPORT_MAX_ROWS"])
+    lines = csv_lines(all_hits(idx, first, req), idx.get, request.host_url, max_rows)
+    response = Response(stream_with_context(lines), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="imr-search.csv"'
+    response.headers["X-Total-Decisions"] = str(first.total_decisions)
+    if first.total_decisions > max_rows:
+        response.headers["X-Export-Truncated"] = f"first {max_rows} rows"
+    return response
+
+
+@bp.get("/charts")
+def charts_page() -> Any:
+    """Upheld vs overturned per facet value for the current query and filters."""
+    state = parse_params(request.args)
+    idx = current_index()
+    base_filters = {f: v for f, v in state.filters.items() if f != FACET_OUTCOME}
+    base = replace(state, filters=base_filters, page=1)
+    try:
+        everything = idx.search(to_request(base, size=1))
+        overturned = idx.search(
+            to_request(base, size=1, filters={**base_filters, FACET_OUTCOME: (OUTCOME_OVERTURNED,)})
+        )
+    except QueryError as exc:
+        return render_template("charts.html", state=state, error=str(exc), charts=[]), 400
+    outcome_counts = everything.facets.get(FACET_OUTCOME, {})
+    return render_template(
+        "charts.html",
+        state=state,
+        base=base,
+        error=None,
+        everything=everything,
+        overall=Bar(
+            "All matches",
+            sum(outcome_counts.get(o, 0) for o in OUTCOMES),
+            outcome_counts.get(OUTCOME_OVERTURNED, 0),
+        ),
+        ignored_outcome=FACET_OUTCOME in state.filters,
+        charts=build_charts(everything.facets, overturned.facets),
+        search_url=urls.state_url(replace(state, page=1)),
+    )
