@@ -9,7 +9,9 @@ from dataclasses import dataclass
 # Characters that carry no text: zero-width marks, BOM; the soft hyphen is handled apart.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_SPACES = re.compile(
+    r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]{2,}|[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
+)
 # Page furniture that a PDF repeats on every page: "Page 2 of 4", "- 3 -", "2 of 4".
 _PAGE_FOOTER = re.compile(
     r"^(?:page\s*\d{1,3}(?:\s*(?:of|/)\s*\d{1,3})?|\d{1,3}\s*of\s*\d{1,3}|-\s*\d{1,3}\s*-"
@@ -35,8 +37,10 @@ class Line:
 def _normalize_chars(raw: str) -> str:
     """Unify newlines, page breaks, spaces and invisible characters."""
     text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n\n")
-    text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub(" ", text)
+    if text.isascii():
+        return text
+    text = _INVISIBLE.sub("", text)
     # A soft hyphen at a line end is a hyphenation point; elsewhere it is invisible.
     text = re.sub("\u00ad[ \t]*\n", "-\n", text).replace("\u00ad", "")
     return text.replace("\u2010", "-").replace("\u2011", "-")
@@ -118,32 +122,44 @@ def _continues(previous: str, line: str) -> bool:
     return previous[-1:] in "," or previous[-1:].islower() and line[:1].islower()
 
 
+def _is_footer(line: str) -> bool:
+    """True for page furniture such as "Page 2 of 4" (cheap tests before the regex)."""
+    if not line or len(line) > 80:
+        return False
+    if not (line[0].isdigit() or line[0] == "-" or "age" in line or "AGE" in line):
+        return False
+    return _PAGE_FOOTER.match(line) is not None
+
+
 def _is_title(line: str) -> bool:
     """True for a short line in capitals with several words: "CLINICAL CASE SUMMARY"."""
-    if len(line) > 100 or line.count(" ") < 1:
+    if len(line) > 100 or " " not in line or not line.isupper():
         return False
-    letters = [c for c in line if c.isalpha()]
-    return len(letters) >= 8 and all(c.isupper() for c in letters)
+    return sum(c.isalpha() for c in line) >= 8
 
 
 def clean_lines(raw: str) -> list[Line]:
     """Logical lines of a letter: de-noised, de-hyphenated, with paragraph starts marked."""
-    text = _normalize_chars(raw)
-    physical = [_SPACES.sub(" ", ln).strip() for ln in text.split("\n")]
-    physical = [ln for ln in physical if not _PAGE_FOOTER.match(ln)]
+    text = _SPACES.sub(" ", _normalize_chars(raw))
+    physical = [ln.strip() for ln in text.split("\n")]
+    physical = [ln for ln in physical if not _is_footer(ln)]
     gap = 2 if _is_double_spaced(physical) else 1
     lines: list[Line] = []
     blanks = gap  # the first line opens a paragraph
+    previous_title = False
     for ln in physical:
         if not ln:
             blanks += 1
             continue
+        title = _is_title(ln)
         # A break inside a sentence ("physical and" / "psychosocial") is a page gap.
         para = blanks >= gap and not (lines and _continues(lines[-1].text, ln))
         # A title in capitals stands alone even where no blank line sets it off.
-        para = para or _is_title(ln) or bool(lines and _is_title(lines[-1].text))
-        lines.append(Line(ln, para))
+        lines.append(Line(ln, para or title or previous_title))
         blanks = 0
+        previous_title = title
+    if not any(ln.text.endswith("-") for ln in lines):
+        return lines
     return _dehyphenate(lines, _vocabulary(physical))
 
 

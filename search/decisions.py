@@ -90,6 +90,18 @@ _TRAILING_NECESSITY = re.compile(
     r"\s*(?:,|\bwhich\b|\bthat\b)?\s*(?:is|are|was|were)\s+(?:not\s+)?medically\s+necessary.*$",
     re.I,
 )
+_INNER_LABEL = re.compile(
+    r"^(?:(?:disputed|requested)\s+(?:item|service|treatment)s?|request(?:ed)?(?:\s+(?:treatment|"
+    r"service))?|item(?:\s*#?\s*\d{1,2})?|issue(?:\s*#?\s*\d{1,2})?)\s*:\s*(?=\S)",
+    re.I,
+)
+# "Upon independent review, the denial of Zantac 150mg is upheld."
+_SENTENCE_REQUEST = re.compile(
+    r"\b(?:denial|request|non-?certification|decision|determination)\s+(?:of|for|regarding|on)\s+"
+    r"(?:the\s+)?(?:request\s+for\s+)?(?P<req>.+?)\s+(?:is|was|has\s+been|are|were)\s+"
+    r"(?:hereby\s+)?(?:upheld|overturned|reversed|affirmed|(?:not\s+)?medically\s+necessary)",
+    re.I,
+)
 _REQUEST_PREFIX = re.compile(r"^(?:the\s+)?request(?:ed)?\s+(?:is\s+)?for\s+", re.I)
 
 
@@ -161,6 +173,10 @@ def clean_request(text: str) -> str:
     m = _NUMBERED.match(text)
     if m:
         text = m.group("body")
+    if sentence := _SENTENCE_REQUEST.search(text):
+        text = sentence.group("req")
+    while m := _INNER_LABEL.match(text):  # "Item 1: Request: TENS unit"
+        text = text[m.end() :]
     text = _TRAILING_NECESSITY.sub("", text)
     text = _REQUEST_PREFIX.sub("", text) if _TRAILING_NECESSITY.search(text) else text
     return text.strip().rstrip(":;,.-").strip()
@@ -170,7 +186,8 @@ def _numbered_item(lines: list[Line], i: int) -> str | None:
     """The request of a numbered item line ("1. Norco ... is not medically necessary"), if it is one."""
     line = lines[i]
     m = _NUMBERED.match(line.text)
-    if not m or not line.para or len(line.text) > 400:
+    after_sentence = i > 0 and lines[i - 1].text[-1:] in ".:;"
+    if not m or not (line.para or after_sentence) or len(line.text) > 400:
         return None
     if _NECESSITY.search(line.text) or re.search(_OUT, line.text, re.I):
         return m.group("body")
@@ -200,6 +217,11 @@ def _paragraph_tail(block: _Block | None, intro: list[Line]) -> list[Line]:
 
 
 _LABELLED = ("ca", "mx", "rationale")
+
+
+def _wraps_into(previous: str) -> bool:
+    """True when a line of prose runs on into the next line."""
+    return len(previous) >= 60 and previous[-1:] not in '.:!?;"'
 
 
 def _request_above(block: _Block | None, intro: list[Line]) -> str:
@@ -251,6 +273,8 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
         text = line.text
         item = _ITEM_LINE.match(text)
         bare = _BARE_OUTCOME.match(text)
+        if bare and i and text[:1].islower() and not line.para and _wraps_into(lines[i - 1].text):
+            bare = None  # "... The decision regarding this request is" / "overturned."
         label = _LABEL.match(text)
         kind = _label_kind(label.group("label"), label.group("rest")) if label else None
         if bare:

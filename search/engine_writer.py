@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from array import array
 from pickle import dumps
 from typing import Any, Final
 
@@ -37,13 +38,35 @@ def _fsync_path(path: str, *, directory: bool = False) -> None:
         os.close(fd)
 
 
+MAX_SEGMENTS: Final = 12  # above this, a commit merges the smallest segments
+
+
+def merge_tiered(writer: Any, segments: list[Any]) -> list[Any]:
+    """Merge policy: leave segments alone until there are too many, then merge the smallest.
+
+    Whoosh's MERGE_SMALL re-merges small segments on almost every commit; with batch commits
+    that rewrites every posting many times over.
+    """
+    if len(segments) <= MAX_SEGMENTS:
+        return list(segments)
+    from whoosh.reading import SegmentReader
+
+    ordered = sorted(segments, key=lambda seg: seg.doc_count_all())
+    cut = len(ordered) - MAX_SEGMENTS // 2
+    for seg in ordered[:cut]:
+        reader = SegmentReader(writer.storage, writer.schema, seg)
+        writer.add_reader(reader)
+        reader.close()
+    return ordered[cut:]
+
+
 class FastWriter(SegmentWriter):  # type: ignore[misc]
     """SegmentWriter with bulk posting lists and a durable commit (Whoosh never fsyncs)."""
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
-        # fieldname -> term -> [docnum, freq, docnum, freq, ...]
-        self._post: dict[str, dict[str, list[int]]] = {}
+        # fieldname -> term -> array("I", [docnum, freq, docnum, freq, ...]): 8 bytes a posting
+        self._post: dict[str, dict[str, array[int]]] = {}
 
     def add_document(self, **fields: Any) -> None:
         """Add one document whose text fields are PreAnalyzed [(term, freq), ...] lists."""
@@ -71,9 +94,10 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
                 for term, freq in items:
                     found = get(term)
                     if found is None:
-                        terms[term] = [docnum, freq]
+                        terms[term] = array("I", (docnum, freq))
                     else:
-                        found += (docnum, freq)
+                        found.append(docnum)
+                        found.append(freq)
                     length += freq
             stored = value if fieldobj.stored else None
             pdw.add_field(name, fieldobj, stored, length if fieldobj.scorable else 0)
@@ -104,16 +128,17 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
             keep = new >= 0
             if not keep.any():
                 continue
-            pairs = np.empty(2 * int(keep.sum()), dtype=np.int64)
+            pairs = np.empty(2 * int(keep.sum()), dtype=np.uint32)
             pairs[0::2] = new[keep]
-            pairs[1::2] = weights[: len(ids)][ids < n][keep].astype(np.int64)
+            pairs[1::2] = weights[: len(ids)][ids < n][keep]
             terms_of = post.setdefault(fieldname, {})
             term = tbytes.decode("utf-8")
             found = terms_of.get(term)
             if found is None:
-                terms_of[term] = pairs.tolist()
-            else:
-                found.extend(pairs.tolist())
+                found = terms_of[term] = array("I")
+            # Merged segments come after this writer's own documents, in order, so each
+            # posting list stays sorted by docnum.
+            found.frombytes(pairs.tobytes())
 
     def _flush_segment(self) -> None:
         """Write the per-document files, then every posting list in term order."""
@@ -135,14 +160,22 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
             offset = postfile.tell()
             postfile.write(WHOOSH3_HEADER_MAGIC)
             count = len(ids)
+            coded: Any = None
+            if count > BLOCK:  # long lists: delta-code in numpy (each block starts from zero)
+                arr = np.frombuffer(ids, dtype=np.uint32).astype(np.int64)
+                coded = np.diff(arr, prepend=0)
+                coded[::BLOCK] = arr[::BLOCK]
             for start in range(0, count, BLOCK):
                 bids = ids[start : start + BLOCK]
                 bfreqs = freqs[start : start + BLOCK]
-                prev = 0  # each block's ids are delta-coded from zero, as Whoosh's
-                deltas = []
-                for d in bids:
-                    deltas.append(d - prev)
-                    prev = d
+                if coded is not None:
+                    deltas = coded[start : start + BLOCK].tolist()
+                else:
+                    prev = 0  # each block's ids are delta-coded from zero, as Whoosh's
+                    deltas = []
+                    for d in bids:
+                        deltas.append(d - prev)
+                        prev = d
                 top = max(bfreqs)
                 if top == 1:
                     weights: Any = None

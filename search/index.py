@@ -18,12 +18,12 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import CLEAR
 
 from .engine_docs import record_documents
-from .engine_writer import INDEX_NAME, FastWriter
+from .engine_writer import INDEX_NAME, FastWriter, merge_tiered
 from .model import Determination
 from .schema import F_LID, F_RID, F_SHA, F_SRC, SCHEMA
 
 LOCK_FILE: Final = "imr-search.lock"
-DEFAULT_BATCH: Final = 2000  # letters per commit: each commit is a durable checkpoint
+DEFAULT_BATCH: Final = 10_000  # letters per commit: a durable checkpoint and one segment
 DEFAULT_LIMIT_MB: Final = 384  # Whoosh posting pool memory before it spills to temp files
 INLINE_BELOW: Final = 24  # fewer files than this are parsed in-process (no pool start-up)
 
@@ -279,7 +279,7 @@ class _Batch:
             self.writer.commit(mergetype=CLEAR)
             self.clear = False
         elif self._writer is not None:
-            self._writer.commit()
+            self._writer.commit(mergetype=merge_tiered)
         self._writer = None
         self._close_searcher()
         if not final:

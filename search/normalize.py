@@ -20,19 +20,35 @@ specialties.json, guidelines.json, categories.json), each loaded once, on first 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from itertools import pairwise
 from typing import Any, NamedTuple
 
 from .fields import CATEGORIES
 
 _DATA = __name__.rpartition(".")[0] + ".data"
-_WORD = re.compile(r"[A-Za-z0-9]+")
-_NAME_GAP = re.compile(r"[\s\-/.#&+]{1,4}")
+
+
+class _Rx:
+    """A regular expression compiled on first use (keeps the module quick to import)."""
+
+    __slots__ = ("_args", "_compiled")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._args = (pattern, flags)
+        self._compiled: re.Pattern[str] | None = None
+
+    def __call__(self) -> re.Pattern[str]:
+        """The compiled pattern."""
+        if self._compiled is None:
+            self._compiled = re.compile(*self._args)
+        return self._compiled
+
+
+_WORD = _Rx(r"[A-Za-z0-9]+")
+_NAME_GAP = _Rx(r"[\s\-/.#&+]{1,4}")
 
 
 def _wordset(words: str) -> frozenset[str]:
@@ -47,22 +63,22 @@ _SALTS = _wordset(
 _RELEASE = _wordset("er xr cr sr xl la ds dr ec odt ir xt")
 _JOIN_WORDS = _wordset("and with w plus")
 _APAP_PARTNERS = _wordset("hydrocodone oxycodone codeine tramadol")
-_APAP_DOSE = re.compile(
-    r"[\s\w]{0,20}?(?<![\d.])\d+(?:\.\d+)?\s*(?:mg)?\s*[/-]\s*(?:300|325|500|650|750)\b"
+_APAP_DOSE = _Rx(
+    r"[\s\w]{0,20}?(?<![\d.])\d+(?:\.\d+)?\s*(?:mg)?\s*[/-]\s*(?:300|325|500|650|750)(?!\d)"
 )
 _TOPICAL_CLASSES = frozenset(
     ["topical NSAID", "topical anesthetic", "topical analgesic", "compounded topical"]
 )
 _TO_TOPICAL = {"NSAID": "topical NSAID", "local anesthetic": "topical anesthetic"}
-_FORM = re.compile(
+_FORM = _Rx(
     r"(?<![a-z])(?:creams?|gels?|ointments?|lotions?|topicals?|compound(?:ed|s)?|rub|balm|"
     r"liniment|emulgel)(?![a-z])|\d\s*%",
     re.I,
 )
-_PATCH = re.compile(r"(?<![a-z])(?:patch(?:es)?|transdermal)(?![a-z])", re.I)
-_COMPOUND_BEFORE = re.compile(r"(?<![a-z])(?:compound|topical|transdermal)", re.I)
-_INJECT = re.compile(r"inject|(?<![a-z])(?:inj|im|iv)(?![a-z])", re.I)
-_HYPHEN_BREAK = re.compile(r"(?<=[A-Za-z])-\s+(?=[A-Za-z])")
+_PATCH = _Rx(r"(?<![a-z])(?:patch(?:es)?|transdermal)(?![a-z])", re.I)
+_COMPOUND_BEFORE = _Rx(r"(?<![a-z])(?:compound|topical|transdermal)", re.I)
+_INJECT = _Rx(r"inject|(?<![a-z])(?:inj|im|iv)(?![a-z])", re.I)
+_HYPHEN_BREAK = _Rx(r"(?<=[A-Za-z])-\s+(?=[A-Za-z])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +90,7 @@ class DrugMatch:
     drug_class: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Drug:
+class _Drug(NamedTuple):
     generic: str
     drug_class: str
     topical: bool  # a usual ingredient of compounded topicals
@@ -89,9 +104,8 @@ class _Hit(NamedTuple):
     brand: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _Drugs:
-    index: dict[str, tuple[tuple[tuple[str, ...], _Drug, bool], ...]]  # first word; longest first
+class _Drugs(NamedTuple):
+    by_word: dict[str, tuple[tuple[tuple[str, ...], _Drug, bool], ...]]  # first word; longest first
     generics: dict[str, _Drug]  # generic -> its first row
     names: dict[str, _Drug]  # every name, lowercase, as written in the data
     combos: dict[frozenset[str], _Drug]
@@ -99,12 +113,16 @@ class _Drugs:
 
 
 def _read(name: str) -> str:
-    """Text of a data file of the package."""
+    """Text of a data file of the package (imported here: keeps the module quick to import)."""
+    from importlib import resources
+
     return resources.files(_DATA).joinpath(name).read_text(encoding="utf-8")
 
 
 def _json(name: str) -> Any:
     """A JSON data file of the package."""
+    import json
+
     return json.loads(_read(name))
 
 
@@ -128,7 +146,7 @@ def _drugs() -> _Drugs:
             names.setdefault(lower, drug)
             group += [] if lower in group else [lower]
             for variant in [lower, lower + "es"] if lower.endswith("patch") else [lower]:
-                words = tuple(_WORD.findall(variant))
+                words = tuple(_WORD().findall(variant))
                 if words and all(words != w for w, _, _ in index.get(words[0], ())):
                     index.setdefault(words[0], []).append((words, drug, brand))
     combos: dict[frozenset[str], _Drug] = {}
@@ -142,14 +160,14 @@ def _drugs() -> _Drugs:
 
 def _scan(text: str, vocab: _Drugs) -> tuple[list[_Hit], set[int]]:
     """Every drug name in the text, left to right, longest first; and hyphen-joined hits."""
-    index = vocab.index
-    words = " ".join(_WORD.findall(text)).lower().split()
+    index = vocab.by_word
+    words = " ".join(_WORD().findall(text)).lower().split()
     if not any(w in index for w in words) and not (
         "-" in text and any(a + b in index for a, b in pairwise(words))
     ):
         return [], set()  # the usual service request: no span work at all
     starts, ends = [], []
-    for m in _WORD.finditer(text):
+    for m in _WORD().finditer(text):
         starts.append(m.start())
         ends.append(m.end())
     joined: set[int] = set()
@@ -171,7 +189,7 @@ def _scan(text: str, vocab: _Drugs) -> tuple[list[_Hit], set[int]]:
                 i + k <= n
                 and all(
                     words[i + j] == name[j]
-                    and _NAME_GAP.fullmatch(text, ends[i + j - 1], starts[i + j])
+                    and _NAME_GAP().fullmatch(text, ends[i + j - 1], starts[i + j])
                     for j in range(1, k)
                 )
             ):
@@ -191,12 +209,12 @@ def _separator(text: str, start: int, end: int) -> str | None:
     if len(gap) > 40 or any(c in gap for c in "#;:\n"):
         return None
     weak = False
-    for word in _WORD.findall(gap.lower()):
+    for word in _WORD().findall(gap.lower()):
         if word in _JOIN_WORDS:
             weak = True
         elif not (word[0].isdigit() or word in _SALTS or word in _RELEASE):
             return None
-    punct = _WORD.sub("", gap)
+    punct = _WORD().sub("", gap)
     if any(c in punct for c in "/+-"):
         return "strong"
     return "weak" if weak or "," in punct or "&" in punct else None
@@ -212,12 +230,12 @@ def _combo_class(ingredients: list[str], topical: bool, vocab: _Drugs) -> str:
 def _written(text: str, hit: _Hit, joined: set[int]) -> str:
     """A name as written, its spaces collapsed."""
     name = " ".join(text[hit.start : hit.end].split())
-    return _HYPHEN_BREAK.sub("", name) if hit.start in joined else name
+    return _HYPHEN_BREAK().sub("", name) if hit.start in joined else name
 
 
 def _topical(text: str) -> bool:
     """True when a request is written as a topical (cream, gel, %), not an injection."""
-    return bool(_FORM.search(text)) and not _INJECT.search(text)
+    return bool(_FORM().search(text)) and not _INJECT().search(text)
 
 
 def _single_class(text: str, hit: _Hit, window_end: int) -> str:
@@ -226,10 +244,10 @@ def _single_class(text: str, hit: _Hit, window_end: int) -> str:
     if klass in _TOPICAL_CLASSES or not (klass in _TO_TOPICAL or drug.topical):
         return klass
     window = text[hit.start : window_end]
-    if _INJECT.search(window):
+    if _INJECT().search(window):
         return klass
-    form = bool(_FORM.search(window) or _COMPOUND_BEFORE.search(text, 0, hit.start))
-    if klass in _TO_TOPICAL and (form or _PATCH.search(window)):
+    form = bool(_FORM().search(window) or _COMPOUND_BEFORE().search(text, 0, hit.start))
+    if klass in _TO_TOPICAL and (form or _PATCH().search(window)):
         return _TO_TOPICAL[klass]
     return "compounded topical" if drug.topical and form else klass
 
@@ -262,7 +280,7 @@ def find_drug(text: str) -> DrugMatch | None:
     if len(ingredients) == len(first.drug.generic.split("/")):
         after = hits[k + len(parts)].start if k + len(parts) < len(hits) else len(text)
         generic, klass = first.drug.generic, _single_class(text, first, after)
-        if generic in _APAP_PARTNERS and _APAP_DOSE.match(text, first.end):
+        if generic in _APAP_PARTNERS and _APAP_DOSE().match(text, first.end):
             apap = vocab.combos[frozenset((generic, "acetaminophen"))]
             generic, klass = apap.generic, apap.drug_class
         return DrugMatch(generic, _written(text, first, joined), klass)
@@ -294,9 +312,9 @@ def drug_synonyms() -> dict[str, tuple[str, ...]]:
 
 # --- states ------------------------------------------------------------------------------
 
-_STATE_PREFIX = re.compile(r"^\s*(?:the\s+)?(?:state|commonwealth)\s+of\s+", re.I)
-_STATE_LIST_SEP = re.compile(r"\s*(?:[,;/&\n]|\band\b)\s*", re.I)
-_LAST_IN = re.compile(r".*\b(?:in|of)\s", re.S)
+_STATE_PREFIX = _Rx(r"^\s*(?:the\s+)?(?:state|commonwealth)\s+of\s+", re.I)
+_STATE_LIST_SEP = _Rx(r"\s*(?:[,;/&\n]|\band\b)\s*", re.I)
+_LAST_IN = _Rx(r".*\b(?:in|of)\s", re.S)
 
 
 def _squash(text: str) -> str:
@@ -319,13 +337,13 @@ def _states() -> tuple[dict[str, str], re.Pattern[str]]:
 
 def normalize_state(text: str) -> str | None:
     """The full name of a state written as a name, USPS code or abbreviation; else None."""
-    return _states()[0].get(_squash(_STATE_PREFIX.sub("", text)))
+    return _states()[0].get(_squash(_STATE_PREFIX().sub("", text)))
 
 
 def _state_list(text: str) -> tuple[str, ...] | None:
     """The states of a bare list ("NV, Arizona"), or None when it is not one."""
     out: list[str] = []
-    for piece in _STATE_LIST_SEP.split(text.strip().rstrip(".")):
+    for piece in _STATE_LIST_SEP().split(text.strip().rstrip(".")):
         if len(_squash(piece)) <= 2 and piece and not piece.replace(".", "").isupper():
             return None  # a lowercase "in", "or", "me" is a word, not a state
         name = normalize_state(piece) if piece else ""
@@ -339,7 +357,7 @@ def find_states(text: str) -> tuple[str, ...]:
     """Full names of the states mentioned, in order, without repeats."""
     body = text.rsplit(":", 1)[-1]
     listed = _state_list(body)
-    if listed is None and (m := _LAST_IN.match(body)):
+    if listed is None and (m := _LAST_IN().match(body)):
         listed = _state_list(body[m.end() :])  # "licensed to practice in CA and NV"
     if listed is not None:
         return listed
@@ -349,24 +367,24 @@ def find_states(text: str) -> tuple[str, ...]:
 
 # --- specialties -------------------------------------------------------------------------
 
-_SPECIALTY_PREFIX = re.compile(
+_SPECIALTY_PREFIX = _Rx(
     r"^(?:\W|(?:is|and|has|a|an|in|the|with|of|board|certified|certification|specialty|"
     r"specialties|subspecialty|sub-specialty|subspecialties)\b)+",
     re.I,
 )
-_SPECIALTY_PHRASE = re.compile(
+_SPECIALTY_PHRASE = _Rx(
     r"\b(?:(?:and\s+)?(?:has|with)\s+(?:an?\s+)?sub-?specialt(?:y|ies)(?:\s+(?:in|of))?|"
     r"sub-?specialt(?:y|ies)\s*(?:in|of|:)?|(?:is\s+)?board[-\s]+certified\s+(?:in\s+)?|"
     r"certified\s+in|as\s+well\s+as|specialt(?:y|ies)\s*:)",
     re.I,
 )
-_SPECIALTY_SEP = re.compile(r"\s*(?:[,;/&+\n]|\band\b|\bwith\b)\s*", re.I)
+_SPECIALTY_SEP = _Rx(r"\s*(?:[,;/&+\n]|\band\b|\bwith\b)\s*", re.I)
 _SMALL_WORDS = _wordset("and of in the for with on to")
 
 
 def _specialty_key(text: str) -> str:
     """Lowercase words, "&" as "and", punctuation dropped."""
-    return " ".join(_WORD.findall(text.lower().replace("&", " and ")))
+    return " ".join(_WORD().findall(text.lower().replace("&", " and ")))
 
 
 @cache
@@ -398,16 +416,16 @@ def _title(text: str) -> str:
 
 def normalize_specialty(text: str) -> str:
     """The canonical name of a specialty; an unknown one title-cased and cleaned."""
-    cleaned = _SPECIALTY_PREFIX.sub("", " ".join(text.split())).strip(" .,;:-")
+    cleaned = _SPECIALTY_PREFIX().sub("", " ".join(text.split())).strip(" .,;:-")
     return _specialties()[0].get(_specialty_key(cleaned)) or _title(cleaned)
 
 
 def split_specialties(text: str) -> tuple[str, ...]:
     """The specialties of a credential line, each normalized, in order, without repeats."""
-    flat = _SPECIALTY_PHRASE.sub(";", " ".join(text.split()))
+    flat = _SPECIALTY_PHRASE().sub(";", " ".join(text.split()))
     known = [m.span() for m in _specialties()[1].finditer(flat)]
     cuts = [0]
-    for m in _SPECIALTY_SEP.finditer(flat):
+    for m in _SPECIALTY_SEP().finditer(flat):
         if not any(a < m.end() and m.start() < b for a, b in known):
             cuts += [m.start(), m.end()]
     cuts.append(len(flat))
@@ -420,9 +438,11 @@ def split_specialties(text: str) -> tuple[str, ...]:
 _COMMON_WORDS = _wordset(
     "guidelines guideline treatment medical pain practice of and the american official work"
 )
-_NON_BEFORE = re.compile(r"non[-\s]*$")
+_NON_BEFORE = _Rx(r"non[-\s]*$")
 _PAGE_ITEM = r"\d{1,3}(?:\s*[-–—]\s*\d{1,3})?"
-_PAGES = re.compile(
+_PAGE_LIST_SEP = _Rx(r"\s*(?:,|and|&)\s*")
+_PAGE_DASH = _Rx(r"\s*[-–—]\s*")
+_PAGES = _Rx(
     rf"(?<![a-z])(?:page\s*\(s\)|pages?|pgs?|pp?)\.?\s*:?\s*"
     rf"({_PAGE_ITEM}(?:\s*(?:,|and|&)\s*{_PAGE_ITEM})*)(?![\d/])(?!\s*of\s+\d)"
 )
@@ -435,7 +455,7 @@ def _guidelines() -> tuple[tuple[str, tuple[tuple[str, re.Pattern[str], int], ..
     for source, names in _json("guidelines.json")["sources"].items():
         groups: dict[str, list[str]] = {}
         for name in names:
-            words = _WORD.findall(name.lower())
+            words = _WORD().findall(name.lower())
             key = max([w for w in words if w not in _COMMON_WORDS] or words, key=len)
             groups.setdefault(key, []).append(r"\s+".join(map(re.escape, name.lower().split())))
         keyed = []
@@ -450,7 +470,7 @@ def _guidelines() -> tuple[tuple[str, tuple[tuple[str, re.Pattern[str], int], ..
 def _negated(lower: str, start: int) -> bool:
     """True for "Non-MTUS" and "did not base their decision on the MTUS"."""
     before = lower[max(0, start - 160) : start]
-    if _NON_BEFORE.search(before[-8:]):
+    if _NON_BEFORE().search(before[-8:]):
         return True
     sentence = before[before.rfind(".") + 1 :]
     return "not base" in sentence or "not rely" in sentence
@@ -480,31 +500,33 @@ def guideline_sources(text: str) -> tuple[str, ...]:
 
 def mtus_pages(text: str) -> tuple[str, ...]:
     """Page numbers and ranges cited ("Page(s): 78, 91" -> ("78", "91")), in order."""
+    if "p" not in text and "P" not in text:
+        return ()
     out: list[str] = []
-    for m in _PAGES.finditer(text.lower()):
-        for item in re.split(r"\s*(?:,|and|&)\s*", m.group(1)):
-            out.append(re.sub(r"\s*[-–—]\s*", "-", item))
+    for m in _PAGES().finditer(text.lower()):
+        for item in _PAGE_LIST_SEP().split(m[1]):
+            out.append(_PAGE_DASH().sub("-", item))
     return tuple(dict.fromkeys(out))
 
 
 # --- strength and quantity ---------------------------------------------------------------
 
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?"
-_NUMBER_RUN = re.compile(r"[\d.][\d.,]*")
-_STRENGTH = re.compile(  # matched at the start of a number, on lowercase text
+_NUMBER_RUN = _Rx(r"[\d.][\d.,]*")
+_STRENGTH = _Rx(  # matched at the start of a number, on lowercase text
     r"(?P<ratio>\d+(?:\.\d+)?(?:\s*(?:mg)?\s*/\s*\d+(?:\.\d+)?)+)\s*(?P<rmg>mg|mcg)(?![a-z])"
     rf"|(?P<num>{_NUM})\s*(?P<unit>mg|mcg|µg|μg|ug|meq|iu|units?)(?![a-z])"
     r"(?:\s*/\s*(?P<per>hr|hour|h|ml|5\s*ml|day|24\s*hrs?|actuation|spray)(?![a-z]))?"
     rf"|(?P<pct>{_NUM})\s*%"
     r"|(?P<apap>\d+(?:\.\d+)?)\s*[/-]\s*(?P<apap2>300|325|500|650|750)(?![\d/])"
 )
-_RATIO_SEP = re.compile(r"\s*(?:mg)?\s*/\s*")
-_PERCENT = re.compile(rf"(?<![\d.,])({_NUM})\s*%")
+_RATIO_SEP = _Rx(r"\s*(?:mg)?\s*/\s*")
+_PERCENT = _Rx(rf"(?<![\d.,])({_NUM})\s*%")
 _UNITS = {"µg": "mcg", "μg": "mcg", "ug": "mcg", "meq": "mEq", "iu": "IU", "unit": "units"}
-_TYLENOL = re.compile(r"tylenol\s*(?:(?:with|w/)\s*codeine\s*)?(?:#|no\.?|number)\s*[1-4]\b")
-_HASH = re.compile(r"#\s*(\d[\d,]*)")
-_QTY = re.compile(r"\b(?:qty|quantity|qnty|quant)\.?\s*[:#=]?\s*(?:of\s+)?(\d[\d,]*)")
-_COUNT = re.compile(
+_TYLENOL = _Rx(r"tylenol\s*(?:(?:with|w/)\s*codeine\s*)?(?:#|no\.?|number)\s*[1-4]\b")
+_HASH = _Rx(r"#\s*(\d[\d,]*)")
+_QTY = _Rx(r"\b(?:qty|quantity|qnty|quant)\.?\s*[:#=]?\s*(?:of\s+)?(\d[\d,]*)")
+_COUNT = _Rx(
     r"(?<![\d.,/])(\d[\d,]*)\s*(?:x\s*)?(?:tablets?|tabs?|capsules?|caps?|pills?|patch(?:es)?|"
     r"tubes?|bottles?|boxes?|jars?|containers?|packs?|packets?|vials?|syringes?|ampules?|sprays?|"
     r"suppositories?|lozenges?|films?|pens?|inhalers?|kits?|units?|sessions?|visits?|"
@@ -512,14 +534,14 @@ _COUNT = re.compile(
 )
 _SMALL = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
 _N = r"(\d{1,2}|once|twice|" + "|".join(_SMALL) + ")"
-_TIMES = re.compile(
+_TIMES = _Rx(
     rf"(?<![\w.]){_N}\s*(?:x|times|visits?|sessions?)?\s*(?:a|per|/|each)?\s*(?:week|wk)(?:s|ly)?"
     rf"\s*(?:for|x|times|over)?\s*{_N}\s*(?:weeks?|wks?)\b"
     r"|(?<![\w.])(\d{1,2})\s*[x×]\s*(\d{1,2})(?!\s*(?:mg|mcg|%|cm|mm|ml|g\b|\.\d|\d))"
 )
-_TIMES_X = re.compile(r"(?<![\w.])[x×]\s*(\d{1,3})(?!\s*(?:mg|mcg|%|\.\d|\d))")
-_BULK = re.compile(r"(?<![\d.,/])(\d+(?:\.\d+)?)\s*(g|gm|gms|grams?|ml|oz|ounces?)(?![a-z])")
-_DIGIT = re.compile(r"\d")
+_TIMES_X = _Rx(r"(?<![\w.])[x×]\s*(\d{1,3})(?!\s*(?:mg|mcg|%|\.\d|\d))")
+_BULK = _Rx(r"(?<![\d.,/])(\d+(?:\.\d+)?)\s*(g|gm|gms|grams?|ml|oz|ounces?)(?![a-z])")
+_DIGIT = _Rx(r"\d")
 
 
 def _number(text: str) -> str:
@@ -531,20 +553,20 @@ def _number(text: str) -> str:
 def parse_strength(text: str) -> str | None:
     """The strength of a request ("4 mg", "10/325 mg", "1%", "20%/10%", "5 mcg/hr"), or None."""
     lower = text.lower()
-    for run in _NUMBER_RUN.finditer(lower):
+    for run in _NUMBER_RUN().finditer(lower):
         start = run.start()
-        m = None if start and lower[start - 1] in ",/" else _STRENGTH.match(lower, start)
+        m = None if start and lower[start - 1] in ",/" else _STRENGTH().match(lower, start)
         if m is None or not any(c.isdigit() for c in m.group()):
             continue
         if m["ratio"]:
-            return "/".join(_RATIO_SEP.split(m["ratio"])) + " " + m["rmg"]
+            return "/".join(_RATIO_SEP().split(m["ratio"])) + " " + m["rmg"]
         if m["apap"]:
             return f"{m['apap']}/{m['apap2']} mg"
         if m["unit"]:
             per = " ".join((m["per"] or "").split())
             per = "/" + {"hour": "hr", "h": "hr"}.get(per, per) if per else ""
             return f"{_number(m['num'])} {_UNITS.get(m['unit'], m['unit'])}{per}"
-        pcts = [_number(p) for p in _PERCENT.findall(lower) if any(c.isdigit() for c in p)]
+        pcts = [_number(p) for p in _PERCENT().findall(lower) if any(c.isdigit() for c in p)]
         return "/".join(f"{p}%" for p in pcts)
     return None
 
@@ -559,32 +581,32 @@ def _count(word: str) -> int:
 def parse_quantity(text: str) -> str | None:
     """The quantity of a request ("#30", "Qty: 60", "30 Tablets", "2x4" -> "8"), or None."""
     lower = text.lower()
-    if not _DIGIT.search(lower) and "week" not in lower:
+    if not _DIGIT().search(lower) and "week" not in lower:
         return None
-    lower = _TYLENOL.sub(" ", lower) if "tylenol" in lower else lower
+    lower = _TYLENOL().sub(" ", lower) if "tylenol" in lower else lower
     for pattern in (_HASH, _QTY, _COUNT):
-        if m := pattern.search(lower):
+        if m := pattern().search(lower):
             return m[1].replace(",", "")
-    if m := _TIMES.search(lower):
+    if m := _TIMES().search(lower):
         a, b = (g for g in m.groups() if g)
         return str(_count(a) * _count(b))
-    if m := _TIMES_X.search(lower):
+    if m := _TIMES_X().search(lower):
         return m[1]
-    if m := _BULK.search(lower):
+    if m := _BULK().search(lower):
         return f"{m[1]} {'g' if m[2][0] == 'g' else 'oz' if m[2][0] == 'o' else 'ml'}"
     return None
 
 
 # --- categories ----------------------------------------------------------------------------
 
-_PIECE = re.compile(r"[A-Za-z]+|[0-9]+|%")
-_RELEASE_WORDS = re.compile(r" (?:extended|sustained|controlled|immediate|delayed) release ")
+_PIECE = _Rx(r"[A-Za-z]+|[0-9]+|%")
+_RELEASE_WORDS = _Rx(r" (?:extended|sustained|controlled|immediate|delayed) release ")
 
 
 def _phrase(phrase: str) -> str:
     """The pattern of a categories.json phrase over a text's words joined by single spaces."""
     body = phrase.removeprefix("=")
-    words = _PIECE.findall(body if phrase.startswith("=") else body.lower())
+    words = _PIECE().findall(body if phrase.startswith("=") else body.lower())
     star = "[A-Za-z]*" if phrase.startswith("=") else "[a-z]*"
     head, tail = star if body.startswith("*") else "", star if body.endswith("*") else ""
     return head + " ".join(map(re.escape, words)) + tail
@@ -602,7 +624,7 @@ def _rules() -> tuple[_Rule, ...]:
         if category is not None and category not in CATEGORIES:
             raise ValueError(f"categories.json: unknown category {category!r}")
         phrases = rule.get("phrases", [])
-        stems = {_PIECE.findall(p.lower())[0][:2] for p in phrases if not p.startswith("*")}
+        stems = {_PIECE().findall(p.lower())[0][:2] for p in phrases if not p.startswith("*")}
         loose = [_phrase(p) for p in phrases if not p.startswith("=")]
         exact = [_phrase(p) for p in phrases if p.startswith("=")]
         loose_rx, exact_rx = (
@@ -615,10 +637,10 @@ def _rules() -> tuple[_Rule, ...]:
 
 def categorize(text: str, drug: str | None) -> str:
     """The service category of a request (one of fields.CATEGORIES), given its drug if any."""
-    original = " " + " ".join(_PIECE.findall(text)) + " "
+    original = " " + " ".join(_PIECE().findall(text)) + " "
     lower = original.lower()
     if " release " in lower:
-        lower = _RELEASE_WORDS.sub(" ", lower)  # "extended release" is a tablet, not a surgery
+        lower = _RELEASE_WORDS().sub(" ", lower)  # "extended release" is a tablet, not a surgery
     stems = {w[:2] for w in lower.split()}
     for category, firsts, loose, exact in _rules():
         if category is None:

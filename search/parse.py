@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import itertools
 import re
 from pathlib import PurePath
 from typing import TYPE_CHECKING
@@ -11,7 +10,6 @@ from typing import TYPE_CHECKING
 from . import normalize
 from .clean import Line, clean_lines, join_lines
 from .decisions import (
-    NUMBERED_LINE,
     RawDecision,
     necessity_outcome,
     outcome_word,
@@ -31,6 +29,7 @@ from .fields import (
     SECTION_QUALIFICATIONS,
     SECTION_RATIONALE,
 )
+from .professional import professional_items
 from .model import Decision, Determination, Reviewer, Section, Worker
 from .sections import RawSection, detect_layout, split_sections
 
@@ -89,6 +88,10 @@ _CERTIFICATION = re.compile(
 _BOARD_PROSE = re.compile(
     r"board[- ]certified\s+(?:in\s+)?(.+?)(?=,|;|\.\s|\.$|\s+and\s+(?:is|has)\b|\s+with\b|\n|$)",
     re.I,
+)
+# "is Licensed in Psychology" (not a state), "is a Licensed Chiropractor".
+_LICENSED_SPECIALTY = re.compile(
+    r"\bis\s+(?:a\s+)?(?i:licensed)\s+(?:in\s+)?([A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+)*)", re.M
 )
 _SUBSPECIALTY = re.compile(
     r"sub-?specialty\s+(?:certification\s+)?in\s+(.+?)(?=,|;|\.\s|\.$|\s+and\s+(?:is|has)\b|\n|$)",
@@ -154,8 +157,10 @@ def _reviewer(credentials: str) -> Reviewer:
     for m in _CERTIFICATION.finditer(credentials):
         specialties += normalize.split_specialties(m.group(1))
     if not specialties:
-        for pattern in (_BOARD_PROSE, _SUBSPECIALTY):
+        for pattern in (_BOARD_PROSE, _LICENSED_SPECIALTY, _SUBSPECIALTY):
             for m in pattern.finditer(flat):
+                if pattern is _LICENSED_SPECIALTY and normalize.find_states(m.group(1)):
+                    continue
                 specialties += normalize.split_specialties(m.group(1))
     return Reviewer(tuple(dict.fromkeys(states)), tuple(dict.fromkeys(specialties)))
 
@@ -218,77 +223,19 @@ def _lines_of(sections: list[RawSection], *keys: str) -> list[Line]:
     return [ln for s in sections if s.key in keys for ln in s.lines]
 
 
-def _professional_items(sections: list[RawSection]) -> list[RawDecision]:
-    """Items of the MEDICAL PROFESSIONAL REVIEW layout: requests under ISSUE AT DISPUTE,
-    reasons under the RATIONALE heading (one block per item, or one shared)."""
-    issue_lines = _lines_of(sections, SECTION_ISSUE_AT_DISPUTE)
-    issues, intro = scan_items(issue_lines)
-    if not issues:
-        paragraphs = [p for p in join_lines(issue_lines).split("\n\n") if p.strip()]
-        issues = [
-            RawDecision(p, stated_outcome(p) or necessity_outcome(p), False, "", "", "")
-            for p in paragraphs
-            if len(p) < 400
-        ]
-    reason_lines = _lines_of(sections, SECTION_RATIONALE)
-    reasons, reason_intro = scan_items(reason_lines)
-    if not reasons and len(issues) > 1:
-        reasons = _numbered_paragraphs(reason_lines, len(issues))
-    shared = join_lines(reason_intro or _lines_of(sections, SECTION_RATIONALE))
-    guidelines = join_lines(_lines_of(sections, SECTION_GUIDELINES))
-    if not issues:
-        return reasons
-    out: list[RawDecision] = []
-    for n, issue in enumerate(issues):
-        reason = reasons[n] if len(reasons) == len(issues) else None
-        rationale = reason.rationale if reason else shared
-        outcome = issue.outcome if issue.outcome_stated else None
-        outcome = outcome or (reason.outcome if reason and reason.outcome_stated else None)
-        if outcome is None and reason is None and len(issues) == 1:
-            outcome = stated_outcome(shared)
-        outcome = outcome or issue.outcome or (reason.outcome if reason else None)
-        if outcome is None:
-            outcome = necessity_outcome(rationale) if len(issues) == 1 or reason else None
-        out.append(
-            RawDecision(
-                request=issue.request,
-                outcome=outcome,
-                outcome_stated=issue.outcome_stated or bool(reason and reason.outcome_stated),
-                claims_administrator_guideline=issue.claims_administrator_guideline,
-                maximus_guideline=(reason.maximus_guideline if reason else "") or guidelines,
-                rationale=rationale,
-            )
-        )
-    return out
-
-
-def _numbered_paragraphs(lines: list[Line], count: int) -> list[RawDecision]:
-    """Rationale split at numbered paragraphs ("1. Gabapentin ...: The MTUS ..."), when there
-    are exactly `count` of them; else nothing."""
-    starts = [i for i, ln in enumerate(lines) if ln.para and NUMBERED_LINE.match(ln.text)]
-    if len(starts) != count:
-        return []
-    bounds = [*starts, len(lines)]
-    out = []
-    for a, b in itertools.pairwise(bounds):
-        text = join_lines(lines[a:b])
-        outcome = stated_outcome(text)
-        stated = outcome is not None
-        out.append(RawDecision("", outcome or necessity_outcome(text), stated, "", "", text))
-    return out
-
-
 def _find_items(layout: str, sections: list[RawSection], lines: list[Line]) -> list[RawDecision]:
     """Items by the layout's structure, falling back to a scan of the whole letter."""
     items: list[RawDecision] = []
     if layout == LAYOUT_PROFESSIONAL or any(s.key == SECTION_ISSUE_AT_DISPUTE for s in sections):
-        items = _professional_items(sections)
+        items = professional_items(
+            _lines_of(sections, SECTION_ISSUE_AT_DISPUTE),
+            _lines_of(sections, SECTION_GUIDELINES),
+            _lines_of(sections, SECTION_RATIONALE),
+        )
     if not items:
         items, _ = scan_items(_lines_of(sections, SECTION_DECISIONS))
     if not items:
-        summary_at = next(
-            (i for i, s in enumerate(sections) if s.key == SECTION_CASE_SUMMARY), -1
-        )
+        summary_at = next((i for i, s in enumerate(sections) if s.key == SECTION_CASE_SUMMARY), -1)
         rest = [ln for s in sections[summary_at + 1 :] for ln in s.lines]
         items, _ = scan_items(rest or lines)
     return items
@@ -343,9 +290,9 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) 
         warnings.append("reviewer's state of licensure not found")
     summary = by_key.get(SECTION_CASE_SUMMARY, "") or plain
     case_number = _case_number(head) or _case_number(plain)
-    dates = {
-        key: _first_date(pattern, head, plain) for key, pattern in _LABELLED_DATES.items()
-    }
+    # Labelled dates stand in the letter's head, before its first few sections.
+    top = plain[:6000]
+    dates = {key: _first_date(pattern, head, top) for key, pattern in _LABELLED_DATES.items()}
     if dates["date_of_injury"] is None:
         dates["date_of_injury"] = _first_date(_INJURY_PROSE, summary)
     return Determination(

@@ -1,10 +1,9 @@
-"""Sandboxed PDF text extraction: a pool of long-lived pypdf worker processes.
+"""Sandboxed PDF text extraction: a pool of long-lived pypdf worker processes."""
 
-Run as a script, this module is the worker: it reads jobs from stdin (a JSON header line, then
-the PDF's raw bytes) and answers each with one JSON line on stdout. Each job runs under an
-address-space limit (RLIMIT_AS) and a CPU-time limit (RLIMIT_CPU); the parent adds a wall-clock
-timeout and kills the worker when it expires, so a hostile PDF costs one file, never the batch.
-"""
+# Run as a script, this module is the worker: it reads jobs from stdin (a JSON header line, then
+# the PDF's bytes) and answers each with one JSON line. Each job runs under an address-space limit
+# (RLIMIT_AS) and a CPU-time limit (RLIMIT_CPU); the parent adds a wall-clock timeout and kills
+# the worker when it expires, so a hostile PDF costs one file, never the batch or the machine.
 
 from __future__ import annotations
 
@@ -297,12 +296,9 @@ class _Worker:
             return "PDF extraction failed: the worker stopped answering"
         if code == -signal.SIGXCPU:
             return timed_out(timeout)
-        if code < 0:
-            name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
-            if code == -signal.SIGKILL:
-                return "PDF extraction failed: the worker was killed (out of memory?)"
-            return f"PDF extraction crashed (worker killed by {name})"
-        return f"PDF extraction crashed (worker exit code {code})"
+        if code == -signal.SIGKILL:
+            return "PDF extraction failed: the worker was killed (out of memory?)"
+        return f"PDF extraction crashed (worker exit status {code})"
 
     def kill(self) -> None:
         """Kill the process without touching the pipes (safe from another thread)."""
@@ -353,11 +349,6 @@ class PdfExtractor:
     def closed(self) -> bool:
         """Whether close() has been called."""
         return self._closed
-
-    @property
-    def owner(self) -> int:
-        """The pid of the process whose workers these are."""
-        return self._owner
 
     def __enter__(self) -> PdfExtractor:
         return self

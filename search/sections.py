@@ -68,7 +68,7 @@ _HEADING_RE = [
 # Lines that open a letter's closing matter: nothing after them belongs to a decision.
 _CLOSING = re.compile(
     r"^(?:cc|c\.c\.|bcc)\s*:|^sincerely\b|^respectfully\b|^/[a-z]{1,4}$|"
-    r"^this (?:determination|decision) is (?:final|binding)\b",
+    r"^this (?:determination|decision) is (?:final|binding)\b|^effect of (?:the|this) decision\b",
     re.IGNORECASE,
 )
 # Sections that a closing line ("cc:", "Sincerely") ends.
@@ -97,9 +97,17 @@ def _mostly_upper(text: str) -> bool:
     return bool(letters) and sum(c.isupper() for c in letters) >= 0.85 * len(letters)
 
 
+# Every heading opens with one of these words: a cheap test that most lines fail.
+_HEADING_START = re.compile(
+    r"^\s*(?:[IVX]+\.|\d{1,2}\.)?\s*(?:how|imr|issue|decision|clinical|expert|case|summary|list|"
+    r"documents|records|medical|treatment|guideline|rationale|reviewer|appeal|important|notice)",
+    re.I,
+)
+
+
 def match_heading(text: str) -> tuple[str, str, str] | None:
     """(key, heading, text after the heading's colon) when the line is a section heading."""
-    if len(text) > 160:
+    if len(text) > 160 or not _HEADING_START.match(text):
         return None
     for key, pattern, strong in _HEADING_RE:
         m = pattern.match(text)

@@ -36,8 +36,18 @@ def data(name: str) -> str:
 
 DRUGS = [
     # (request, generic, as written, class)
-    ("TIZANIDINE 4MG Q PRN/ QHS/PRN FOR SEVERE MUSCLE SPASMS", "tizanidine", "TIZANIDINE", "muscle relaxant"),
-    ("1 PRESCRIPTION OF ZANAFLEX 4 MG # 30 WITH 1 REFILL", "tizanidine", "ZANAFLEX", "muscle relaxant"),
+    (
+        "TIZANIDINE 4MG Q PRN/ QHS/PRN FOR SEVERE MUSCLE SPASMS",
+        "tizanidine",
+        "TIZANIDINE",
+        "muscle relaxant",
+    ),
+    (
+        "1 PRESCRIPTION OF ZANAFLEX 4 MG # 30 WITH 1 REFILL",
+        "tizanidine",
+        "ZANAFLEX",
+        "muscle relaxant",
+    ),
     ("Norco 10/325 mg #30", "hydrocodone/acetaminophen", "Norco", "opioid"),
     ("30 Tablets of Tizanidine HCL 2mg", "tizanidine", "Tizanidine", "muscle relaxant"),
     ("1 Tube of Voltaren Gel 1%", "diclofenac", "Voltaren Gel", "topical NSAID"),
@@ -45,23 +55,73 @@ DRUGS = [
     ("Voltaren 1% gel 100g", "diclofenac", "Voltaren", "topical NSAID"),
     ("Flector patch 1.3% #30", "diclofenac", "Flector patch", "topical NSAID"),
     ("Pennsaid 2% solution", "diclofenac", "Pennsaid", "topical NSAID"),
-    ("Diclofenac Sodium ER 100mg", "diclofenac", "Diclofenac", "NSAID"),
+    ("Diclofenac Sodium ER 100mg", "diclofenac", "Diclofenac Sodium ER", "NSAID"),
     ("Diclofenac Sodium Gel 1%", "diclofenac", "Diclofenac Sodium Gel", "topical NSAID"),
-    ("Retrospective request for Terocin patches #30", "lidocaine/menthol", "Terocin patches", "compounded topical"),  # noqa: E501
-    ("Terocin lotion 120ml", "methyl salicylate/capsaicin/menthol/lidocaine", "Terocin lotion", "compounded topical"),  # noqa: E501
-    ("LidoPro ointment", "methyl salicylate/capsaicin/menthol/lidocaine", "LidoPro ointment", "compounded topical"),  # noqa: E501
-    ("Medrox patches #30", "methyl salicylate/menthol/capsaicin", "Medrox patches", "compounded topical"),  # noqa: E501
+    (
+        "Retrospective request for Terocin patches #30",
+        "lidocaine/menthol",
+        "Terocin patches",
+        "compounded topical",
+    ),
+    (
+        "Terocin lotion 120ml",
+        "methyl salicylate/capsaicin/menthol/lidocaine",
+        "Terocin lotion",
+        "compounded topical",
+    ),
+    (
+        "LidoPro ointment",
+        "methyl salicylate/capsaicin/menthol/lidocaine",
+        "LidoPro ointment",
+        "compounded topical",
+    ),
+    (
+        "Medrox patches #30",
+        "methyl salicylate/menthol/capsaicin",
+        "Medrox patches",
+        "compounded topical",
+    ),
     ("Menthoderm gel 120gm", "methyl salicylate/menthol", "Menthoderm gel", "compounded topical"),
-    ("Flurbiprofen 20%/Cyclobenzaprine 10% cream 180gm", "flurbiprofen/cyclobenzaprine", "Flurbiprofen/Cyclobenzaprine", "compounded topical"),  # noqa: E501
-    ("Flurbiprofen 20%/Cyclobenzaprine 10%/Lidocaine 5% cream", "flurbiprofen/cyclobenzaprine/lidocaine", "Flurbiprofen/Cyclobenzaprine/Lidocaine", "compounded topical"),  # noqa: E501
-    ("Gabapentin 10%, Ketoprofen 20%, Lidocaine 5% cream", "gabapentin/ketoprofen/lidocaine", "Gabapentin/Ketoprofen/Lidocaine", "compounded topical"),  # noqa: E501
-    ("Capsaicin 0.025%/Menthol 2%/Camphor 2%", "capsaicin/menthol/camphor", "Capsaicin/Menthol/Camphor", "compounded topical"),  # noqa: E501
+    (
+        "Flurbiprofen 20%/Cyclobenzaprine 10% cream 180gm",
+        "flurbiprofen/cyclobenzaprine",
+        "Flurbiprofen/Cyclobenzaprine",
+        "compounded topical",
+    ),
+    (
+        "Flurbiprofen 20%/Cyclobenzaprine 10%/Lidocaine 5% cream",
+        "flurbiprofen/cyclobenzaprine/lidocaine",
+        "Flurbiprofen/Cyclobenzaprine/Lidocaine",
+        "compounded topical",
+    ),
+    (
+        "Gabapentin 10%, Ketoprofen 20%, Lidocaine 5% cream",
+        "gabapentin/ketoprofen/lidocaine",
+        "Gabapentin/Ketoprofen/Lidocaine",
+        "compounded topical",
+    ),
+    (
+        "Capsaicin 0.025%/Menthol 2%/Camphor 2%",
+        "capsaicin/menthol/camphor",
+        "Capsaicin/Menthol/Camphor",
+        "compounded topical",
+    ),
     ("Compound cream: Ketoprofen 20%", "ketoprofen", "Ketoprofen", "topical NSAID"),
     ("Gabapentin 10% cream", "gabapentin", "Gabapentin", "compounded topical"),
     ("Compounded topical cream", "compounded topical", "Compounded topical", "compounded topical"),
     ("Hydrocodone/APAP 10/325 #90", "hydrocodone/acetaminophen", "Hydrocodone/APAP", "opioid"),
-    ("hydrocodone bitartrate/acetaminophen 5/325mg", "hydrocodone/acetaminophen", "hydrocodone bitartrate/acetaminophen", "opioid"),  # noqa: E501
-    ("Hydrocodone-Acetaminophen 7.5/325mg", "hydrocodone/acetaminophen", "Hydrocodone-Acetaminophen", "opioid"),  # noqa: E501
+    (
+        "hydrocodone bitartrate/acetaminophen 5/325mg",
+        "hydrocodone/acetaminophen",
+        "hydrocodone bitartrate/acetaminophen",
+        "opioid",
+    ),
+    (
+        "Hydrocodone-Acetaminophen 7.5/325mg",
+        "hydrocodone/acetaminophen",
+        "Hydrocodone-Acetaminophen",
+        "opioid",
+    ),
     ("Hydrocodone 10/325mg #60", "hydrocodone/acetaminophen", "Hydrocodone", "opioid"),
     ("Hysingla ER 20mg", "hydrocodone", "Hysingla ER", "opioid"),
     ("Zohydro ER 10 mg", "hydrocodone", "Zohydro ER", "opioid"),
@@ -109,7 +169,12 @@ DRUGS = [
     ("Prilosec 20mg", "omeprazole", "Prilosec", "proton pump inhibitor"),
     ("Zofran ODT 8mg", "ondansetron", "Zofran ODT", "antiemetic"),
     ("Senokot-S #60", "sennosides/docusate", "Senokot-S", "laxative"),
-    ("Butalbital/APAP/Caffeine 50/325/40mg", "butalbital/acetaminophen/caffeine", "Butalbital/APAP/Caffeine", "barbiturate combination"),  # noqa: E501
+    (
+        "Butalbital/APAP/Caffeine 50/325/40mg",
+        "butalbital/acetaminophen/caffeine",
+        "Butalbital/APAP/Caffeine",
+        "barbiturate combination",
+    ),
     ("Fioricet #30", "butalbital/acetaminophen/caffeine", "Fioricet", "barbiturate combination"),
     ("Theramine #90", "theramine", "Theramine", "medical food"),
     ("Sentra PM #60", "sentra pm", "Sentra PM", "medical food"),
@@ -513,7 +578,7 @@ SERVICES = [
     ("Unknown topical cream", "medication"),
     ("Prescription medication refill", "medication"),
     ("Oxycontyn extended release 20mg tablets", "medication"),
-    ("Ketamine-free 10% something", "medication"),
+    ("Unknown ingredient 10% solution", "medication"),
     ("", "other"),
 ]
 

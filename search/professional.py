@@ -1,0 +1,130 @@
+"""Stage 2, find: items of the MEDICAL PROFESSIONAL REVIEW layout, whose requests, guidelines
+and rationales stand in three separate sections."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from .clean import Line, join_lines
+from .decisions import (
+    NUMBERED_LINE,
+    RawDecision,
+    clean_request,
+    necessity_outcome,
+    scan_items,
+    stated_outcome,
+)
+
+_SUBHEADING_MAX = 200
+
+
+def _key(text: str) -> str:
+    """A request reduced for comparison: lowercase letters and digits only."""
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+def _issue_items(lines: list[Line]) -> list[RawDecision]:
+    """Requests under ISSUE AT DISPUTE: structured items, else one per sentence or line."""
+    items, _ = scan_items(lines)
+    if items:
+        return items
+    units: list[list[Line]] = []
+    for line in lines:
+        if not units or line.para or units[-1][-1].text[-1:] in ".;":
+            units.append([])
+        units[-1].append(line)
+    out = []
+    for unit in units:
+        text = " ".join(ln.text for ln in unit)
+        if len(text) > 400 or not text.strip():
+            continue
+        request = clean_request(text)
+        outcome = stated_outcome(text)
+        stated = outcome is not None
+        out.append(RawDecision(request, outcome or necessity_outcome(text), stated, "", "", ""))
+    return out
+
+
+def _starts(lines: list[Line], requests: list[str]) -> list[int] | None:
+    """Where each item's part begins: a line opening with its request ("Zantac 150mg:"), else
+    as many numbered paragraphs or short "Heading:" lines as there are requests."""
+    keys = [_key(r)[:24] for r in requests]
+    starts: list[int] = []
+    for i, line in enumerate(lines):
+        k = len(starts)
+        if (
+            k < len(keys)
+            and keys[k]
+            and _key(NUMBERED_LINE.sub(r"\g<body>", line.text)).startswith(keys[k])
+        ):
+            starts.append(i)
+    if len(starts) == len(requests):
+        return starts
+    numbered = [i for i, ln in enumerate(lines) if ln.para and NUMBERED_LINE.match(ln.text)]
+    if len(numbered) == len(requests):
+        return numbered
+    headed = [
+        i
+        for i, ln in enumerate(lines)
+        if ln.text.endswith(":")
+        and len(ln.text) < _SUBHEADING_MAX
+        and (ln.para or i == 0 or lines[i - 1].text[-1:] in ".:")
+    ]
+    return headed if len(headed) == len(requests) else None
+
+
+def _strip_heading(chunk: list[Line]) -> str:
+    """A chunk's text without its "Request:" sub-heading."""
+    first = chunk[0].text
+    if first.endswith(":") and len(first) < _SUBHEADING_MAX:
+        return join_lines(chunk[1:])
+    head, sep, rest = first.partition(": ")
+    if sep and len(head) < _SUBHEADING_MAX and NUMBERED_LINE.match(first):
+        return join_lines([Line(rest, True), *chunk[1:]])
+    return join_lines(chunk)
+
+
+def split_per_item(lines: list[Line], requests: list[str]) -> list[str] | None:
+    """A section's text cut into one part per request, or None where it is not so divided."""
+    if not lines or len(requests) < 1:
+        return None
+    starts = _starts(lines, requests)
+    if starts is None or (len(requests) == 1 and starts != [0]):
+        return None
+    bounds = [*starts, len(lines)]
+    return [_strip_heading(lines[a:b]) for a, b in itertools.pairwise(bounds)]
+
+
+def professional_items(
+    issue: list[Line], guidelines: list[Line], rationale: list[Line]
+) -> list[RawDecision]:
+    """One RawDecision per disputed request, with its own guideline text and rationale."""
+    issues = _issue_items(issue)
+    if not issues:
+        items, _ = scan_items(rationale)
+        return items
+    requests = [i.request for i in issues]
+    reasons = split_per_item(rationale, requests)
+    guides = split_per_item(guidelines, requests)
+    shared_reason, shared_guide = join_lines(rationale), join_lines(guidelines)
+    out = []
+    for n, item in enumerate(issues):
+        reason = reasons[n] if reasons else shared_reason
+        outcome = item.outcome if item.outcome_stated else None
+        stated = outcome is not None
+        if outcome is None and (reasons or len(issues) == 1):
+            outcome = stated_outcome(reason)
+            stated = outcome is not None
+            outcome = outcome or necessity_outcome(reason)
+        out.append(
+            RawDecision(
+                request=item.request,
+                outcome=outcome or item.outcome,
+                outcome_stated=stated,
+                claims_administrator_guideline=item.claims_administrator_guideline,
+                maximus_guideline=guides[n] if guides else shared_guide,
+                rationale=reason,
+            )
+        )
+    return out
