@@ -15,7 +15,10 @@ specialties.json, guidelines.json, categories.json), each loaded once, on first 
 * Quantity: "#N", else "Qty N", else "N tablets/patches/tubes/sessions/visits...", else
   frequency times duration ("2x4", "2 times a week for 4 weeks" -> "8"), else "x N", else a bulk
   amount with its unit ("180 g", "120 ml"); never the strength.
-* Specialties: ABMS names, US spelling, "and" for "&" (see specialties.json).
+* Specialties: ABMS names, US spelling, "and" for "&": "Orthopedic Surgery", "Family Medicine",
+  "Physical Medicine and Rehabilitation"; "Acupuncture and Pain Medicine" is one specialty.
+* categorize trusts its drug argument (None: no drug); procedure words (epidural, facet, trigger
+  point, urine drug screen...) outrank a drug, see the rule order in categories.json.
 """
 
 from __future__ import annotations

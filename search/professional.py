@@ -31,7 +31,9 @@ def _issue_items(lines: list[Line]) -> list[RawDecision]:
         return items
     units: list[list[Line]] = []
     for line in lines:
-        if not units or line.para or units[-1][-1].text[-1:] in ".;":
+        previous = units[-1][-1].text if units else ""
+        # One request a line, unless a long line of prose runs on into this one.
+        if not units or line.para or not (len(previous) >= 60 and previous[-1:] not in ".;:"):
             units.append([])
         units[-1].append(line)
     out = []
@@ -74,13 +76,13 @@ def _starts(lines: list[Line], requests: list[str]) -> list[int] | None:
     return headed if len(headed) == len(requests) else None
 
 
-def _strip_heading(chunk: list[Line]) -> str:
+def _strip_heading(chunk: list[Line], key: str) -> str:
     """A chunk's text without its "Request:" sub-heading."""
     first = chunk[0].text
     if first.endswith(":") and len(first) < _SUBHEADING_MAX:
         return join_lines(chunk[1:])
     head, sep, rest = first.partition(": ")
-    if sep and len(head) < _SUBHEADING_MAX and NUMBERED_LINE.match(first):
+    if sep and len(head) < _SUBHEADING_MAX and (NUMBERED_LINE.match(first) or _key(head) == key):
         return join_lines([Line(rest, True), *chunk[1:]])
     return join_lines(chunk)
 
@@ -93,7 +95,8 @@ def split_per_item(lines: list[Line], requests: list[str]) -> list[str] | None:
     if starts is None or (len(requests) == 1 and starts != [0]):
         return None
     bounds = [*starts, len(lines)]
-    return [_strip_heading(lines[a:b]) for a, b in itertools.pairwise(bounds)]
+    parts = itertools.pairwise(bounds)
+    return [_strip_heading(lines[a:b], _key(r)) for (a, b), r in zip(parts, requests, strict=True)]
 
 
 def professional_items(

@@ -107,13 +107,19 @@ _HEADING_START = re.compile(
 
 def match_heading(text: str) -> tuple[str, str, str] | None:
     """(key, heading, text after the heading's colon) when the line is a section heading."""
-    if len(text) > 160 or not _HEADING_START.match(text):
+    if not _HEADING_START.match(text):
         return None
+    tail = ""
+    if len(text) > 160:  # a long line is a heading only as "HEADING: text ..."
+        colon = text.find(":", 0, 160)
+        if colon < 0:
+            return None
+        text, tail = text[: colon + 1], text[colon + 1 :]
     for key, pattern, strong in _HEADING_RE:
         m = pattern.match(text)
         if not m:
             continue
-        heading, rest = m.group(1), (m.group(2) or "").strip()
+        heading, rest = m.group(1), f"{m.group(2) or ''}{tail}".strip()
         if not strong and not _mostly_upper(heading):
             continue
         return key, heading, rest

@@ -396,3 +396,44 @@ HEADINGS = [
 def test_parser_never_raises_on_shuffled_structure(parts: list[str]) -> None:
     d = parse_text("\n".join(parts))
     assert all(x.outcome in (None, "Upheld", "Overturned") for x in d.decisions)
+
+
+def test_imr_numbered_caps_outcome_on_next_line_and_sentence_item() -> None:
+    d = letter("imr_numbered_caps.txt")
+    assert (d.case_number, d.date_assigned, d.ur_denial_date) == (
+        "CM14-0001234",
+        "2014-01-02",
+        "2013-11-20",
+    )
+    assert d.reviewer.states == ("California", "Nevada")
+    assert d.reviewer.specialties == ("Physical Medicine and Rehabilitation",)
+    assert (d.worker.age, d.worker.sex, d.date_of_injury) == (45, "female", "2012-03-03")
+    assert decisions(d) == [
+        ("PHYSICAL THERAPY 2 X 6 FOR THE LUMBAR SPINE", "Upheld", None),
+        ("RETROSPECTIVE REQUEST FOR SOMA 350MG #60 DOS 10/1/2013", "Overturned", "carisoprodol"),
+        ("Lumbar ESI at L4-5 and L5-S1", "Upheld", None),
+    ]
+    assert [x.category for x in d.decisions] == ["physical therapy", "medication", "injection"]
+    assert "2. Function improved." in d.decisions[1].rationale  # a list inside a rationale
+
+
+def test_professional_headings_with_inline_text() -> None:
+    d = letter("professional_inline.txt")
+    assert decisions(d) == [("Tramadol ER 150mg #30", "Upheld", "tramadol")]
+    x = d.decisions[0]
+    assert x.mtus_pages == ("76-80",)
+    assert x.rationale.startswith("There is no documented functional improvement")
+    assert d.reviewer.states == ("Oregon",)
+    assert (d.worker.age, d.worker.sex) == (58, "male")
+
+
+def test_professional_one_request_a_line_and_inline_subheadings() -> None:
+    d = letter("professional_list.txt")
+    assert decisions(d) == [
+        ("Lidoderm patches 5% #30", "Upheld", "lidocaine"),
+        ("Ultram 50 mg #90", "Overturned", "tramadol"),
+    ]
+    assert d.decisions[0].rationale == (
+        "There is no trial of first line therapy. The request is not medically necessary."
+    )
+    assert d.reviewer.states == ("California",)
