@@ -21,8 +21,35 @@ _PAGE_FOOTER = re.compile(
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]|[A-Za-z]")
 # Prefixes that keep their hyphen when a line break splits the compound ("non-\nopioid").
 _HYPHEN_PREFIXES = frozenset(
-    "non anti self well semi multi short long low high left right mid follow first second "
-    "third one two three four five six seven eight nine ten".split()
+    [
+        "non",
+        "anti",
+        "self",
+        "well",
+        "semi",
+        "multi",
+        "short",
+        "long",
+        "low",
+        "high",
+        "left",
+        "right",
+        "mid",
+        "follow",
+        "first",
+        "second",
+        "third",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+    ]
 )
 
 
@@ -119,7 +146,7 @@ def _continues(previous: str, line: str) -> bool:
     """True when `line` plainly continues the sentence that `previous` left open."""
     if previous.endswith("-") and previous[-2:-1].isalnum():
         return line[:1].isalnum()
-    return previous[-1:] in "," or previous[-1:].islower() and line[:1].islower()
+    return previous[-1:] in "," or (previous[-1:].islower() and line[:1].islower())
 
 
 def _is_footer(line: str) -> bool:

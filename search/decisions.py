@@ -183,7 +183,7 @@ def clean_request(text: str) -> str:
 
 
 def _numbered_item(lines: list[Line], i: int) -> str | None:
-    """The request of a numbered item line ("1. Norco ... is not medically necessary"), if it is one."""
+    """The request of a numbered item line ("1. Norco ... is not medically necessary")."""
     line = lines[i]
     m = _NUMBERED.match(line.text)
     after_sentence = i > 0 and lines[i - 1].text[-1:] in ".:;"
@@ -325,14 +325,16 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             and _BARE_OUTCOME.match(lines[i + 1].text)
             and not kind
         ):
-            cur = _Block(clean_request(text), outcome_word(_BARE_OUTCOME.match(lines[i + 1].text).group(1)))  # type: ignore[union-attr]
+            cur = _Block(
+                clean_request(text), outcome_word(_BARE_OUTCOME.match(lines[i + 1].text).group(1))
+            )  # type: ignore[union-attr]
             blocks.append(cur)
             i += 2
             continue
         if kind in ("ca", "mx", "rationale") and label is not None:
-            starts_new = kind == "ca" and (cur is None or any(
-                k in cur.parts for k in ("ca", "mx", "rationale")
-            ))
+            starts_new = kind == "ca" and (
+                cur is None or any(k in cur.parts for k in ("ca", "mx", "rationale"))
+            )
             if starts_new:
                 tail = _paragraph_tail(cur, intro)
                 if tail or cur is None:

@@ -119,6 +119,7 @@ def age_band(age: int | None) -> str | None:
             return label
     return None
 
+
 SECTION_LABELS: Final = {
     SECTION_HEADER: "Case details",
     SECTION_HOW_MADE: "How the determination was made",

@@ -11,10 +11,8 @@ from . import normalize
 from .clean import Line, clean_lines, join_lines
 from .decisions import (
     RawDecision,
-    necessity_outcome,
     outcome_word,
     scan_items,
-    stated_outcome,
 )
 from .fields import (
     LAYOUT_PROFESSIONAL,
@@ -29,8 +27,8 @@ from .fields import (
     SECTION_QUALIFICATIONS,
     SECTION_RATIONALE,
 )
-from .professional import professional_items
 from .model import Decision, Determination, Reviewer, Section, Worker
+from .professional import professional_items
 from .sections import RawSection, detect_layout, split_sections
 
 if TYPE_CHECKING:

@@ -261,7 +261,9 @@ def _blocks(raw: str, width: int) -> list[list[str]]:
     for lines in paragraphs:
         prose = all(len(x) > 55 for x in lines[:-1]) and len(" ".join(lines)) > width
         prose = prose and not any(x.isupper() for x in lines)
-        out.append(textwrap.wrap(" ".join(lines), width, break_on_hyphens=False) if prose else lines)
+        out.append(
+            textwrap.wrap(" ".join(lines), width, break_on_hyphens=False) if prose else lines
+        )
     return out
 
 
