@@ -319,15 +319,9 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             i += 1
             continue
         # A request ending in ":" with its outcome on the next line.
-        if (
-            text.endswith(":")
-            and i + 1 < len(lines)
-            and _BARE_OUTCOME.match(lines[i + 1].text)
-            and not kind
-        ):
-            cur = _Block(
-                clean_request(text), outcome_word(_BARE_OUTCOME.match(lines[i + 1].text).group(1))
-            )  # type: ignore[union-attr]
+        following = _BARE_OUTCOME.match(lines[i + 1].text) if i + 1 < len(lines) else None
+        if text.endswith(":") and following and not kind:
+            cur = _Block(clean_request(text), outcome_word(following.group(1)))
             blocks.append(cur)
             i += 2
             continue
