@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import os
-from array import array
 from pickle import dumps
 from typing import Any, Final
 
@@ -65,8 +64,10 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
-        # fieldname -> term -> array("I", [docnum, freq, docnum, freq, ...]): 8 bytes a posting
-        self._post: dict[str, dict[str, array[int]]] = {}
+        # fieldname -> term -> [docnum, freq, docnum, freq, ...]. Lists, not arrays: a long
+        # array grows by realloc/mremap in small steps (system time), a list geometrically;
+        # the docnum is one shared int object per document, so a posting costs 16 bytes.
+        self._post: dict[str, dict[str, list[int]]] = {}
 
     def add_document(self, **fields: Any) -> None:
         """Add one document whose text fields are PreAnalyzed [(term, freq), ...] lists."""
@@ -94,10 +95,9 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
                 for term, freq in items:
                     found = get(term)
                     if found is None:
-                        terms[term] = array("I", (docnum, freq))
+                        terms[term] = [docnum, freq]
                     else:
-                        found.append(docnum)
-                        found.append(freq)
+                        found += (docnum, freq)
                     length += freq
             stored = value if fieldobj.stored else None
             pdw.add_field(name, fieldobj, stored, length if fieldobj.scorable else 0)
@@ -135,10 +135,10 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
             term = tbytes.decode("utf-8")
             found = terms_of.get(term)
             if found is None:
-                found = terms_of[term] = array("I")
+                found = terms_of[term] = []
             # Merged segments come after this writer's own documents, in order, so each
             # posting list stays sorted by docnum.
-            found.frombytes(pairs.tobytes())
+            found.extend(pairs.tolist())
 
     def _flush_segment(self) -> None:
         """Write the per-document files, then every posting list in term order."""
@@ -162,7 +162,7 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
             count = len(ids)
             coded: Any = None
             if count > BLOCK:  # long lists: delta-code in numpy (each block starts from zero)
-                arr = np.frombuffer(ids, dtype=np.uint32).astype(np.int64)
+                arr = np.asarray(ids, dtype=np.int64)
                 coded = np.diff(arr, prepend=0)
                 coded[::BLOCK] = arr[::BLOCK]
             for start in range(0, count, BLOCK):

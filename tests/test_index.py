@@ -16,8 +16,9 @@ from whoosh import index as windex
 from whoosh import query as wq
 
 from search.engine import SearchIndex
+from search.engine_writer import INDEX_NAME
 from search.fields import MAX_PAGE_SIZE
-from search.index import INDEX_NAME, IndexLocked, _run_lock, index_paths
+from search.index import IndexLocked, _run_lock, index_paths
 from search.results import SearchRequest
 
 ROOT = Path(__file__).resolve().parent.parent
