@@ -46,6 +46,7 @@ _OUTCOME_WORDS = {
     "reversed": OUTCOME_OVERTURNED,
 }
 _OUT = r"(upheld|uphold|overturned|overturn)"
+_OUTCOME_ENDINGS = ("upheld", "uphold", "overturned", "overturn")
 # "Norco 10/325 mg #30:  Upheld", "Tramadol 50mg #60 - Overturned", "Item: UPHELD."
 _ITEM_LINE = re.compile(rf"^(?P<req>.*?\S)\s*(?::|\s[-\u2013\u2014|]|\s=)\s*{_OUT}\s*[.!]?$", re.I)
 # "Upheld", "Decision: Overturned", "The decision is upheld." on a line of its own.
@@ -135,7 +136,7 @@ def _label_kind(label: str, rest: str) -> str | None:
 
 def _is_label(text: str) -> bool:
     """True when the line opens a labelled part."""
-    m = _LABEL.match(text)
+    m = _LABEL.match(text) if ":" in text[:95] else None
     return bool(m and _label_kind(m.group("label"), m.group("rest")))
 
 
@@ -271,11 +272,14 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
     while i < len(lines):
         line = lines[i]
         text = line.text
-        item = _ITEM_LINE.match(text)
-        bare = _BARE_OUTCOME.match(text)
+        # Cheap tests first: most lines are prose, with no outcome word at the end and no
+        # label before a colon.
+        ends_in_outcome = text.rstrip(" .!").lower().endswith(_OUTCOME_ENDINGS)
+        item = _ITEM_LINE.match(text) if ends_in_outcome else None
+        bare = _BARE_OUTCOME.match(text) if ends_in_outcome else None
         if bare and i and text[:1].islower() and not line.para and _wraps_into(lines[i - 1].text):
             bare = None  # "... The decision regarding this request is" / "overturned."
-        label = _LABEL.match(text)
+        label = _LABEL.match(text) if ":" in text[:95] else None
         kind = _label_kind(label.group("label"), label.group("rest")) if label else None
         if bare:
             word = outcome_word(bare.group(1))

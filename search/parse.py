@@ -49,17 +49,16 @@ _DATE = (
     r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}"
     r"|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4})"
 )
-_LABELLED_DATES = {
-    "date_assigned": re.compile(rf"date\s+assigned\s*:?\s*({_DATE})", re.I),
-    "ur_denial_date": re.compile(
-        rf"(?:ur\s+denial\s+date|date\s+of\s+(?:the\s+)?ur\s+(?:decision|denial)|"
-        rf"utilization\s+review\s+(?:denial\s+)?date)\s*:?\s*({_DATE})",
-        re.I,
-    ),
-    "date_of_injury": re.compile(
-        rf"(?:date\s+of\s+injury|\bDOI\b)\s*(?:\(doi\)\s*)?(?:of|was|on|is|:)?\s*({_DATE})", re.I
-    ),
-}
+# One pass finds every labelled date; the group that matched names the field.
+_LABELLED_DATES = re.compile(
+    r"(?:(?P<date_assigned>date\s+assigned)"
+    r"|(?P<ur_denial_date>ur\s+denial\s+date|date\s+of\s+(?:the\s+)?ur\s+(?:decision|denial)"
+    r"|utilization\s+review\s+(?:denial\s+)?date)"
+    r"|(?P<date_of_injury>date\s+of\s+injury|\bDOI\b))"
+    rf"\s*(?:\(doi\)\s*)?(?:of|was|on|is|:)?\s*(?P<date>{_DATE})",
+    re.I,
+)
+DATE_FIELDS = ("date_assigned", "ur_denial_date", "date_of_injury")
 _INJURY_PROSE = re.compile(
     rf"\b(?:injur(?:y|ies|ed)|accident|hurt)\b[^.]{{0,40}}?\b(?:on|of|dated)\s+({_DATE})", re.I
 )
@@ -131,6 +130,19 @@ def _first_date(pattern: re.Pattern[str], *texts: str) -> str | None:
             if date := parse_date(m.group(1)):
                 return date
     return None
+
+
+def _labelled_dates(*texts: str) -> dict[str, str | None]:
+    """The first valid date after each label (Date Assigned, UR Denial Date, Date of Injury)."""
+    found: dict[str, str | None] = dict.fromkeys(DATE_FIELDS)
+    for text in texts:
+        for m in _LABELLED_DATES.finditer(text):
+            key = next(k for k in DATE_FIELDS if m.group(k))
+            if found[key] is None:
+                found[key] = parse_date(m.group("date"))
+        if all(found.values()):
+            break
+    return found
 
 
 def _case_number(text: str) -> str | None:
@@ -290,7 +302,7 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) 
     case_number = _case_number(head) or _case_number(plain)
     # Labelled dates stand in the letter's head, before its first few sections.
     top = plain[:6000]
-    dates = {key: _first_date(pattern, head, top) for key, pattern in _LABELLED_DATES.items()}
+    dates = _labelled_dates(head, top)
     if dates["date_of_injury"] is None:
         dates["date_of_injury"] = _first_date(_INJURY_PROSE, summary)
     return Determination(
