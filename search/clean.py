@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 # Characters that carry no text: zero-width marks, BOM; the soft hyphen is handled apart.
@@ -18,6 +17,7 @@ _PAGE_FOOTER = re.compile(
     r"|.{0,60}\bpage\s*\d{1,3}\s*(?:of|/)\s*\d{1,3})$",
     re.IGNORECASE,
 )
+_EIGHT_LETTERS = re.compile(r"(?:[^A-Za-z]*[A-Za-z]){8}")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]|[A-Za-z]")
 # Prefixes that keep their hyphen when a line break splits the compound ("non-\nopioid").
 _HYPHEN_PREFIXES = frozenset(
@@ -84,21 +84,26 @@ def _is_double_spaced(lines: list[str]) -> bool:
     return text_lines >= 4 and singles >= 0.6 * text_lines
 
 
-def _vocabulary(lines: list[str]) -> Counter[str]:
-    """Lowercase words of the letter, to decide how a line-end hyphen joins."""
-    return Counter(w.lower() for line in lines for w in _WORD.findall(line))
+def _vocabulary(lines: list[str]) -> str:
+    """The letter in lowercase, to count words in when deciding how a line-end hyphen joins."""
+    return f" {' '.join(lines).lower()} "
 
 
-def _join_hyphen(head: str, tail: str, vocab: Counter[str]) -> str:
+def _count(vocab: str, word: str) -> int:
+    """How often a word stands alone in the letter (its occurrences between non-letters)."""
+    return len(re.findall(rf"(?<![a-z'-]){re.escape(word)}(?![a-z'-])", vocab))
+
+
+def _join_hyphen(head: str, tail: str, vocab: str) -> str:
     """Join "medi-" + "cation" as "medication", but "non-" + "opioid" as "non-opioid"."""
-    whole = (head + tail).lower()
-    hyphenated = f"{head}-{tail}".lower()
-    if vocab[hyphenated] > vocab[whole]:
+    h, t = head.lower(), tail.lower()
+    whole, hyphenated = _count(vocab, h + t), _count(vocab, f"{h}-{t}")
+    if hyphenated > whole:
         return f"{head}-{tail}"
-    if vocab[whole]:
+    if whole:
         return head + tail
-    # Both halves standing alone elsewhere in the letter: a compound ("on-going").
-    if len(head) > 1 and vocab[head.lower()] > 1 and vocab[tail.lower()] > 1:
+    # Both halves standing alone elsewhere in the letter (the tail also here): a compound.
+    if len(head) > 1 and _count(vocab, h) and _count(vocab, t) > 1:
         return f"{head}-{tail}"
     if (
         head.lower() in _HYPHEN_PREFIXES
@@ -115,7 +120,7 @@ _TRAILING_FRAGMENT = re.compile(r"([A-Za-z0-9]+)-$")
 _LEADING_FRAGMENT = re.compile(r"^([A-Za-z0-9]+)([,.;:)]?)(?:\s+|$)")
 
 
-def _dehyphenate(lines: list[Line], vocab: Counter[str]) -> list[Line]:
+def _dehyphenate(lines: list[Line], vocab: str) -> list[Line]:
     """Mend words split across line breaks, moving the tail onto the earlier line."""
     out: list[Line] = []
     i = 0
@@ -162,7 +167,7 @@ def _is_title(line: str) -> bool:
     """True for a short line in capitals with several words: "CLINICAL CASE SUMMARY"."""
     if len(line) > 100 or " " not in line or not line.isupper():
         return False
-    return sum(c.isalpha() for c in line) >= 8
+    return _EIGHT_LETTERS.match(line) is not None
 
 
 def clean_lines(raw: str) -> list[Line]:

@@ -51,7 +51,7 @@ _DATE = (
 )
 # One pass finds every labelled date; the group that matched names the field.
 _LABELLED_DATES = re.compile(
-    r"(?:(?P<date_assigned>date\s+assigned)"
+    r"(?=[dDuU])(?:(?P<date_assigned>date\s+assigned)"
     r"|(?P<ur_denial_date>ur\s+denial\s+date|date\s+of\s+(?:the\s+)?ur\s+(?:decision|denial)"
     r"|utilization\s+review\s+(?:denial\s+)?date)"
     r"|(?P<date_of_injury>date\s+of\s+injury|\bDOI\b))"
@@ -94,6 +94,12 @@ _SUBSPECIALTY = re.compile(
     r"sub-?specialty\s+(?:certification\s+)?in\s+(.+?)(?=,|;|\.\s|\.$|\s+and\s+(?:is|has)\b|\n|$)",
     re.I,
 )
+_SPECIALTY_PROSE = (
+    ("board", _BOARD_PROSE),
+    ("licensed", _LICENSED_SPECIALTY),
+    ("specialty", _SUBSPECIALTY),
+)
+_LIST_SEPARATORS = re.compile(r"[,;/&]|\band\b")
 _FINAL_DETERMINATION = re.compile(r"final determination\s*:?\s*(uphold|overturn)\w*\b", re.I)
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -154,20 +160,25 @@ def _case_number(text: str) -> str | None:
 def _reviewer(credentials: str) -> Reviewer:
     """States of licensure and specialties, from labelled lines or prose."""
     flat = " ".join(credentials.split())
+    low = flat.lower()  # cheap substring tests before each regex
     states: list[str] = []
-    for m in _LICENSURE.finditer(credentials):
-        # A labelled list may use postal codes ("NV, Arizona"), which prose never does.
-        parts = [normalize.normalize_state(p) for p in re.split(r"[,;/&]|\band\b", m.group(1))]
-        found = [p for p in parts if p]
-        states += found if found else normalize.find_states(m.group(1))
-    if not states:
+    if "licensure" in low:
+        for m in _LICENSURE.finditer(credentials):
+            # A labelled list may use postal codes ("NV, Arizona"), which prose never does.
+            parts = [normalize.normalize_state(p) for p in _LIST_SEPARATORS.split(m.group(1))]
+            found = [p for p in parts if p]
+            states += found if found else normalize.find_states(m.group(1))
+    if not states and "licensed" in low:
         for m in _LICENSED_PROSE.finditer(flat):
             states += normalize.find_states(m.group(1))
     specialties: list[str] = []
-    for m in _CERTIFICATION.finditer(credentials):
-        specialties += normalize.split_specialties(m.group(1))
+    if "specialt" in low or "certification" in low:
+        for m in _CERTIFICATION.finditer(credentials):
+            specialties += normalize.split_specialties(m.group(1))
     if not specialties:
-        for pattern in (_BOARD_PROSE, _LICENSED_SPECIALTY, _SUBSPECIALTY):
+        for word, pattern in _SPECIALTY_PROSE:
+            if word not in low:
+                continue
             for m in pattern.finditer(flat):
                 if pattern is _LICENSED_SPECIALTY and normalize.find_states(m.group(1)):
                     continue
