@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -38,12 +39,22 @@ def run_parse(args: argparse.Namespace) -> int:
     from .parse import parse_loaded
 
     failed = 0
+    ids: dict[str, str] = {}  # id -> sha256 of the letter printed under it
+    shas: dict[str, str] = {}  # sha256 -> id
     for item in load_all(args.paths):
         if isinstance(item, LoadError):
             failed += 1
             print(f"imr-search: {item}", file=sys.stderr)
             continue
+        if item.sha256 in shas:  # the same letter twice is one record
+            print(
+                f"imr-search: {item.source}: same content as {shas[item.sha256]}", file=sys.stderr
+            )
+            continue
         record = parse_loaded(item)
+        if record.id in ids:  # another letter holds the id: `<id>-<sha256[:8]>`, deterministic
+            record = dataclasses.replace(record, id=f"{record.id}-{record.sha256[:8]}")
+        ids[record.id] = shas[record.sha256] = record.id
         indent = None if args.jsonl else 2
         print(json.dumps(record.to_dict(), indent=indent, ensure_ascii=False))
     return EXIT_SOME_FAILED if failed else EXIT_OK

@@ -28,7 +28,7 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     _index_option(p)
     p.add_argument("--rebuild", action="store_true", help="start the index over")
     p.add_argument("--workers", type=int, default=None, help="parsing processes (default 2)")
-    p.add_argument("--batch", type=int, default=None, help="letters per commit (default 2000)")
+    p.add_argument("--batch", type=int, default=None, help="letters per commit (default 10000)")
     p.set_defaults(func=run_index)
 
     p = sub.add_parser("search", help="search the index")

@@ -11,15 +11,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
-from functools import lru_cache
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 
 from .engine_docs import letter_texts
-from .engine_eval import Evaluator, Leaf, SearchTimeout
+from .engine_eval import Evaluator, Leaf, PostingCache, SearchTimeout
 from .engine_highlight import Terms, highlight
 from .engine_results import (
     LetterRows,
@@ -28,10 +27,12 @@ from .engine_results import (
     make_hit,
     ordered,
     page_order,
+    parse_request,
 )
 from .engine_segments import (
     BoolArray,
     FacetTable,
+    IntArray,
     SegmentData,
     live_mask,
     load_segment,
@@ -48,7 +49,7 @@ from .fields import (
 )
 from .index import IndexMissing, open_index
 from .model import Determination, determination_from_dict
-from .query import ParsedQuery, build_query
+from .query import ParsedQuery
 from .results import DecisionHit, Hit, QueryError, SearchRequest, SearchResponse
 from .schema import (
     C_REC,
@@ -68,63 +69,13 @@ RECORD_CACHE: Final = 4096
 MASK_CACHE: Final = 256
 
 
-@lru_cache(maxsize=1)
-def _synonyms() -> Mapping[str, Sequence[str]]:
-    """Drug names that find each other (brand <-> generic), lowercase."""
-    try:
-        from .normalize import drug_synonyms
-    except ImportError:  # the normalizer is optional for the engine
-        return {}
-    out: dict[str, list[str]] = {
-        k.lower(): [n.lower() for n in v] for k, v in drug_synonyms().items()
-    }
-    # A combination product also answers to its leading ingredient and the reverse
-    # (Norco <-> hydrocodone): letters often name only "hydrocodone 10/325".
-    for names in list(out.values()):
-        generic = names[0] if names else ""
-        if "/" not in generic:
-            continue
-        lead = generic.split("/")[0].strip()
-        if not lead:
-            continue
-        if lead not in names:
-            names.append(lead)
-        own = out.setdefault(lead, [lead])
-        own.extend(n for n in names if n not in own)
-    return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
-
-
-@lru_cache(maxsize=1)
-def _normalizers() -> Mapping[str, Callable[[str], str | None]]:
-    """Facet value normalizers: state abbreviations, specialty spellings."""
-    try:
-        from . import normalize
-    except ImportError:
-        return {}
-    out: dict[str, Callable[[str], str | None]] = {}
-    for facet, name in (("state", "normalize_state"), ("specialty", "normalize_specialty")):
-        fn = getattr(normalize, name, None)
-        if fn is not None:
-            out[facet] = _safe(fn)
-    return out
-
-
-def _safe(fn: Callable[[str], Any]) -> Callable[[str], str | None]:
-    """A normalizer that answers None instead of raising or returning non-strings."""
-
-    def call(value: str) -> str | None:
-        try:
-            result = fn(value)
-        except Exception:
-            return None
-        return result if isinstance(result, str) else None
-
-    return call
-
-
-def parse_request(text: str, filters: Mapping[str, Sequence[str]]) -> ParsedQuery:
-    """build_query with the project's synonyms and normalizers."""
-    return build_query(text, filters, synonyms=_synonyms(), normalizers=_normalizers())
+def _bincount(codes: IntArray, size: int) -> IntArray:
+    """Occurrences of each code 0..size-1 (negative codes: no value, ignored)."""
+    codes = codes[codes >= 0]
+    if not len(codes):
+        return np.zeros(size, dtype=np.int64)
+    counts: IntArray = np.bincount(codes, minlength=size)[:size]
+    return counts
 
 
 class SearchIndex:
@@ -139,6 +90,9 @@ class SearchIndex:
         self._lives: dict[tuple[str, int], BoolArray] = {}
         self._masks: OrderedDict[tuple[str, str, tuple[str, ...]], BoolArray] = OrderedDict()
         self._records: OrderedDict[tuple[str, int], Determination] = OrderedDict()
+        self._full_counts: dict[tuple[str, int, str], IntArray] = {}
+        self._postings = PostingCache()
+        self._browse: dict[str, tuple[Any, LetterRows, int, IntArray]] = {}
         self._speller: Speller | None = None
         self._reader: Any = None
         self._leaves: list[Leaf] = []
@@ -184,6 +138,9 @@ class SearchIndex:
             if segid not in seen:
                 del self._segments[segid]
         self._lives = {k: v for k, v in self._lives.items() if k[0] in seen}
+        self._full_counts = {k: v for k, v in self._full_counts.items() if k[0] in seen}
+        self._postings.retain(seen)
+        self._browse = {}
         self._masks.clear()
         old, self._reader, self._leaves = self._reader, reader, leaves
         self._generation = self._ix.latest_generation()
@@ -227,7 +184,7 @@ class SearchIndex:
         self, parsed: ParsedQuery, deadline: float
     ) -> tuple[list[tuple[BoolArray, np.ndarray]], Evaluator]:
         """Per segment: (matching live documents, scores)."""
-        ev = Evaluator(self._reader, self._leaves, deadline)
+        ev = Evaluator(self._reader, self._leaves, deadline, self._postings)
         if not parsed.empty:
             ev.prepare(parsed.query)
         out = []
@@ -256,10 +213,19 @@ class SearchIndex:
         deadline = time.monotonic() + TIME_LIMIT
         with self._lock:
             matches, ev = self._matches(parsed, deadline)
-            facets = self._facet_counts(matches)
-            letters, total_decisions = self._letters(matches)
+            browse = parsed.empty and not parsed.filters
+            cached = self._browse.get(request.sort) if browse else None
+            if cached is None:
+                facets = self._facet_counts(matches)
+                letters, total_decisions = self._letters(matches)
+                # Browsing everything (the landing page) sorts all letters once per commit.
+                top = len(letters[0]) if browse else request.page * request.size
+                order = page_order(letters, request.sort, top)
+                if browse:
+                    self._browse[request.sort] = (facets, letters, total_decisions, order)
+            else:
+                facets, letters, total_decisions, order = cached
             total = len(letters[0])
-            order = page_order(letters, request.sort, request.page * request.size)
             page_rows = order[(request.page - 1) * request.size : request.page * request.size]
             terms = field_terms(parsed)
             results = tuple(
@@ -290,20 +256,38 @@ class SearchIndex:
             filters={k: tuple(v) for k, v in request.filters.items()},
         )
 
+    def _live_counts(self, leaf: Leaf, facet: str, size: int) -> IntArray:
+        """Counts of a facet's codes over all live documents of a segment (cached)."""
+        key = (leaf.segid, int(leaf.live.size - np.count_nonzero(leaf.live)), facet)
+        found = self._full_counts.get(key)
+        if found is None or len(found) < size:
+            found = self._full_counts[key] = _bincount(leaf.data.facets[facet][leaf.live], size)
+        return found[:size]
+
     def _facet_counts(self, matches: list[tuple[BoolArray, Any]]) -> dict[str, dict[str, int]]:
         """Decision counts per facet value over every match."""
         out: dict[str, dict[str, int]] = {}
-        idx = [np.flatnonzero(mask) for mask, _ in matches]
+        # Per segment: count the matches, or, when most live documents match, the cached
+        # counts of all live documents minus those of the few that do not.
+        plans = []
+        for leaf, (mask, _) in zip(self._leaves, matches, strict=True):
+            matched = int(np.count_nonzero(mask))
+            live = int(np.count_nonzero(leaf.live))
+            if matched * 2 > live:
+                plans.append((leaf, np.flatnonzero(leaf.live & ~mask), True))
+            else:
+                plans.append((leaf, np.flatnonzero(mask), False))
         for facet in FACETS:
             table = self._tables[facet]
             multi = facet in MULTI_FACETS
-            size = len(table.combos) if multi else len(table.values)
-            counts = np.zeros(max(1, size), dtype=np.int64)
-            for leaf, docs in zip(self._leaves, idx, strict=True):
-                codes = leaf.data.facets[facet][docs]
-                codes = codes[codes >= 0]
-                if len(codes):
-                    counts += np.bincount(codes, minlength=len(counts))[: len(counts)]
+            size = max(1, len(table.combos) if multi else len(table.values))
+            counts = np.zeros(size, dtype=np.int64)
+            for leaf, docs, complement in plans:
+                part = _bincount(leaf.data.facets[facet][docs], size)
+                if complement:
+                    counts += self._live_counts(leaf, facet, size) - part
+                else:
+                    counts += part
             values: dict[str, int] = {}
             for code in np.flatnonzero(counts):
                 n = int(counts[code])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -18,13 +19,26 @@ from typing import Any, Final
 import numpy as np
 from whoosh import query as wq
 
-from .engine_segments import BoolArray, FloatArray, IntArray, SegmentData, postings
+from .engine_segments import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    SegmentData,
+    field_lengths,
+    postings,
+)
 from .results import QueryError
 from .schema import BIGRAM_SUFFIX, LETTER_TEXT_FIELDS, TEXT_FIELDS
 
 K1: Final = 1.2
 B: Final = 0.75
 MAX_PREFIX_TERMS: Final = 300  # words one prefix may expand to
+CACHE_BYTES: Final = 256 * 1024 * 1024  # decoded posting lists kept between searches
+CACHE_MIN: Final = 0  # lists shorter than this are not kept (absent words are: lookups cost)
+CACHE_ENTRY: Final = 256  # bytes of bookkeeping counted per kept list
+
+
+_Part = tuple[IntArray, FloatArray, bool]  # (doc or letter ids, scores, letter-level)
 
 
 class SearchTimeout(QueryError):
@@ -63,11 +77,49 @@ def leaf_terms(q: wq.Query) -> Iterator[wq.Query]:
         yield from leaf_terms(q.query)
 
 
+class PostingCache:
+    """Decoded long posting lists, least recently used first out, within a byte budget.
+
+    Common words ("pain", "medically") are in most queries; decoding their lists is most of
+    a search's cost, and a segment's lists never change.
+    """
+
+    def __init__(self, budget_bytes: int = CACHE_BYTES, min_postings: int = CACHE_MIN) -> None:
+        self.budget = budget_bytes
+        self.min_postings = min_postings
+        self.used = 0
+        self.items: OrderedDict[tuple[str, str, str], tuple[IntArray, FloatArray]] = OrderedDict()
+
+    def get(self, key: tuple[str, str, str]) -> tuple[IntArray, FloatArray] | None:
+        found = self.items.get(key)
+        if found is not None:
+            self.items.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[str, str, str], value: tuple[IntArray, FloatArray]) -> None:
+        if len(value[0]) < self.min_postings or key in self.items:
+            return
+        self.items[key] = value
+        self.used += value[0].nbytes + value[1].nbytes + CACHE_ENTRY
+        while self.used > self.budget and self.items:
+            _, (ids, weights) = self.items.popitem(last=False)
+            self.used -= ids.nbytes + weights.nbytes + CACHE_ENTRY
+
+    def retain(self, segids: set[str]) -> None:
+        """Forget the lists of segments no longer in the index."""
+        for key in [k for k in self.items if k[0] not in segids]:
+            ids, weights = self.items.pop(key)
+            self.used -= ids.nbytes + weights.nbytes + CACHE_ENTRY
+
+
 class Evaluator:
     """Evaluates one query over the segments of one reader."""
 
-    def __init__(self, reader: Any, leaves: list[Leaf], deadline: float) -> None:
+    def __init__(
+        self, reader: Any, leaves: list[Leaf], deadline: float, cache: PostingCache | None = None
+    ) -> None:
         self.reader = reader
+        self.cache = cache
         self.leaves = leaves
         self.deadline = deadline
         self.postings: dict[tuple[str, str], list[tuple[IntArray, FloatArray]]] = {}
@@ -113,7 +165,13 @@ class Evaluator:
         per_seg = []
         for leaf in self.leaves:
             self.check_time()
-            per_seg.append(postings(leaf.reader, fieldname, text))
+            ckey = (leaf.segid, fieldname, text)
+            found = self.cache.get(ckey) if self.cache is not None else None
+            if found is None:
+                found = postings(leaf.reader, fieldname, text)
+                if self.cache is not None:
+                    self.cache.put(ckey, found)
+            per_seg.append(found)
         self.postings[key] = per_seg
         self.df[key] = sum(len(ids) for ids, _ in per_seg)
 
@@ -127,33 +185,31 @@ class Evaluator:
 
     def evaluate(self, q: wq.Query, i: int) -> tuple[BoolArray, FloatArray]:
         """(matching mask, score) over segment i's documents."""
-        leaf = self.leaves[i]
-        n = leaf.data.n
-        if isinstance(q, wq.Term):
-            return self._term(q.fieldname, str(q.text), q.boost, i)
-        if isinstance(q, wq.Prefix):
-            mask = np.zeros(n, dtype=bool)
-            score = np.zeros(n, dtype=np.float32)
-            for word in self.expansions.get((q.fieldname, q.text), ()):
-                m, s = self._term(q.fieldname, word, q.boost, i)
-                mask |= m
-                score += s
-            return mask, score
+        n = self.leaves[i].data.n
+        if isinstance(q, wq.Term | wq.Prefix):
+            return self._dense(self._sparse(q, i), i)
         if isinstance(q, wq.Every):
             return np.ones(n, dtype=bool), np.zeros(n, dtype=np.float32)
         if isinstance(q, wq.Not):
             m, _ = self.evaluate(q.query, i)
             return ~m, np.zeros(n, dtype=np.float32)
-        if isinstance(q, wq.And | wq.Or):
-            is_and = isinstance(q, wq.And)
-            mask = np.ones(n, dtype=bool) if is_and else np.zeros(n, dtype=bool)
+        if isinstance(q, wq.Or):
+            # Words of an OR (synonyms: often dozens, most absent from a segment) are
+            # scattered into one pair of arrays instead of one pair each.
+            words = [sub for sub in q.subqueries if isinstance(sub, wq.Term | wq.Prefix)]
+            mask, score = self._dense([p for w in words for p in self._sparse(w, i)], i)
+            for sub in q.subqueries:
+                if not isinstance(sub, wq.Term | wq.Prefix):
+                    m, s = self.evaluate(sub, i)
+                    mask |= m
+                    score += s
+            return mask, score
+        if isinstance(q, wq.And):
+            mask = np.ones(n, dtype=bool)
             score = np.zeros(n, dtype=np.float32)
             for sub in q.subqueries:
                 m, s = self.evaluate(sub, i)
-                if is_and:
-                    mask &= m
-                else:
-                    mask |= m
+                mask &= m
                 score += s
             score[~mask] = 0.0
             return mask, score
@@ -161,42 +217,56 @@ class Evaluator:
             return np.zeros(n, dtype=bool), np.zeros(n, dtype=np.float32)
         raise QueryError(f"Unsupported query part: {type(q).__name__}.")
 
-    def _term(
-        self, fieldname: str, text: str, boost: float, i: int
-    ) -> tuple[BoolArray, FloatArray]:
+    def _dense(self, parts: list[_Part], i: int) -> tuple[BoolArray, FloatArray]:
+        """Scatter sparse term matches into (mask, score); letter-level ones reach every
+        decision of their letter."""
+        data = self.leaves[i].data
+        mask = np.zeros(data.n, dtype=bool)
+        score = np.zeros(data.n, dtype=np.float32)
+        lmask: BoolArray | None = None
+        lscore: FloatArray | None = None
+        for ids, values, letter_level in parts:
+            if letter_level:
+                if lmask is None or lscore is None:
+                    lmask = np.zeros(data.letters, dtype=bool)
+                    lscore = np.zeros(data.letters, dtype=np.float32)
+                lmask[ids] = True
+                lscore[ids] += values
+            else:
+                mask[ids] = True
+                score[ids] += values
+        if lmask is not None and lscore is not None:
+            mask |= lmask[data.letter]
+            score += lscore[data.letter]
+        return mask, score
+
+    def _sparse(self, q: wq.Query, i: int) -> list[_Part]:
+        """(ids, scores, letter-level) of a Term, or of each word of a Prefix, in segment i."""
+        if isinstance(q, wq.Prefix):
+            words = self.expansions.get((q.fieldname, q.text), ())
+            return [p for w in words for p in self._term(q.fieldname, w, q.boost, i)]
+        return self._term(q.fieldname, str(q.text), q.boost, i)
+
+    def _term(self, fieldname: str, text: str, boost: float, i: int) -> list[_Part]:
         leaf = self.leaves[i]
         data = leaf.data
-        n = data.n
         ids, weights = self.postings[(fieldname, text)][i]
-        mask = np.zeros(n, dtype=bool)
-        score = np.zeros(n, dtype=np.float32)
         if not len(ids):
-            return mask, score
-        ids = ids[ids < n]
-        weights = weights[: len(ids)]
+            return []
+        keep = ids < data.n  # (postings never point past the segment; cheap insurance)
+        ids, weights = ids[keep], weights[keep]
         base = base_field(fieldname)
-        if base in TEXT_FIELDS:
-            letter_level = base in LETTER_TEXT_FIELDS
-            total = self.n_letters if letter_level else self.n_docs
-            df = self.df[(fieldname, text)]
-            idf = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
-            lengths = data.lengths.get(base)
-            if lengths is None:
-                from .engine_segments import field_lengths
-
-                lengths = data.lengths[base] = field_lengths(leaf.reader, base)
-            norm = K1 * (1.0 - B + B * lengths[ids] / self.avg_length(base))
-            values = (boost * idf * weights * (K1 + 1.0) / (weights + norm)).astype(np.float32)
-        else:  # facet terms filter; they do not rank
-            letter_level = False
-            values = np.zeros(len(ids), dtype=np.float32)
-        if letter_level:
-            letters = data.letter[ids]
-            lmask = np.zeros(data.letters, dtype=bool)
-            lscore = np.zeros(data.letters, dtype=np.float32)
-            lmask[letters] = True
-            lscore[letters] = values
-            return lmask[data.letter], lscore[data.letter]
-        mask[ids] = True
-        score[ids] = values
-        return mask, score
+        if base not in TEXT_FIELDS:  # facet terms filter; they do not rank
+            return [(ids, np.zeros(len(ids), dtype=np.float32), False)]
+        letter_level = base in LETTER_TEXT_FIELDS
+        total = self.n_letters if letter_level else self.n_docs
+        df = self.df[(fieldname, text)]
+        idf = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
+        lengths = data.lengths.get(base)
+        if lengths is None:
+            lengths = data.lengths[base] = field_lengths(leaf.reader, base)
+        norm = K1 * (1.0 - B + B * lengths[ids] / self.avg_length(base))
+        values = (boost * idf * weights * (K1 + 1.0) / (weights + norm)).astype(np.float32)
+        if letter_level:  # indexed on the letter's primary document: address the letter
+            return [(data.letter[ids], values, True)]
+        return [(ids, values, False)]

@@ -1,7 +1,9 @@
-"""Helpers of the engine: ordering letters and facet values, hits, similar-letter terms."""
+"""Helpers of the engine: synonyms, ordering letters and facet values, hits, similar terms."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -10,13 +12,72 @@ from .engine_highlight import Terms
 from .engine_segments import IntArray
 from .fields import AGE_BANDS, FACET_AGE, FACET_YEAR, SECTION_CASE_SUMMARY, SORT_NEWEST, SORT_OLDEST
 from .model import Determination
-from .query import ParsedQuery
+from .query import ParsedQuery, build_query
 from .results import DecisionHit, Hit
 from .schema import TEXT_FIELDS, tokenize
 
 SIMILAR_TERMS = 25  # distinctive words that describe a letter for "similar"
 
 LetterRows = tuple[IntArray, IntArray, Any, IntArray, IntArray]  # segment, letter, score, date, key
+
+
+@lru_cache(maxsize=1)
+def _synonyms() -> Mapping[str, Sequence[str]]:
+    """Drug names that find each other (brand <-> generic), lowercase."""
+    try:
+        from .normalize import drug_synonyms
+    except ImportError:  # the normalizer is optional for the engine
+        return {}
+    out: dict[str, list[str]] = {
+        k.lower(): [n.lower() for n in v] for k, v in drug_synonyms().items()
+    }
+    # A combination product also answers to its leading ingredient and the reverse
+    # (Norco <-> hydrocodone): letters often name only "hydrocodone 10/325".
+    for names in list(out.values()):
+        generic = names[0] if names else ""
+        if "/" not in generic:
+            continue
+        lead = generic.split("/")[0].strip()
+        if not lead:
+            continue
+        if lead not in names:
+            names.append(lead)
+        own = out.setdefault(lead, [lead])
+        own.extend(n for n in names if n not in own)
+    return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
+
+
+@lru_cache(maxsize=1)
+def _normalizers() -> Mapping[str, Callable[[str], str | None]]:
+    """Facet value normalizers: state abbreviations, specialty spellings."""
+    try:
+        from . import normalize
+    except ImportError:
+        return {}
+    out: dict[str, Callable[[str], str | None]] = {}
+    for facet, name in (("state", "normalize_state"), ("specialty", "normalize_specialty")):
+        fn = getattr(normalize, name, None)
+        if fn is not None:
+            out[facet] = _safe(fn)
+    return out
+
+
+def _safe(fn: Callable[[str], Any]) -> Callable[[str], str | None]:
+    """A normalizer that answers None instead of raising or returning non-strings."""
+
+    def call(value: str) -> str | None:
+        try:
+            result = fn(value)
+        except Exception:
+            return None
+        return result if isinstance(result, str) else None
+
+    return call
+
+
+def parse_request(text: str, filters: Mapping[str, Sequence[str]]) -> ParsedQuery:
+    """build_query with the project's synonyms and normalizers."""
+    return build_query(text, filters, synonyms=_synonyms(), normalizers=_normalizers())
 
 
 def make_hit(

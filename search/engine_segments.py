@@ -98,18 +98,18 @@ def postings(reader: Any, fieldname: str, text: str) -> tuple[IntArray, FloatArr
 
 
 def read_postings(terms: Any, info: Any) -> tuple[IntArray, FloatArray]:
-    """Decode a whole W3 posting list, block by block, into arrays."""
+    """Decode a whole W3 posting list into arrays (one numpy pass, not one per block)."""
     if info.is_inlined():
-        ids, weights, _ = info.inlined_postings()
-        return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32)
+        inline_ids, inline_weights, _ = info.inlined_postings()
+        return np.asarray(inline_ids, dtype=np.int64), np.asarray(inline_weights, dtype=np.float32)
     offset, _length = info.extent()
     postfile = terms._postfile
     pos = offset + 4  # after the posting list's magic
-    id_parts: list[IntArray] = []
-    w_parts: list[FloatArray] = []
+    deltas: list[int] = []
+    weights: list[float] = []
+    counts: list[int] = []
     while True:
         blen = postfile.get_int(pos)
-        last = blen < 0
         nextpos = pos + 4 + abs(blen)
         postfile.seek(pos + 4)
         count, _maxid, _maxw, compression, _mn, _mx = postfile.read_pickle()
@@ -117,19 +117,25 @@ def read_postings(terms: Any, info: Any) -> tuple[IntArray, FloatArray]:
         data = postfile.get(datapos, nextpos - datapos)
         if compression:
             data = zlib.decompress(data)
-        deltas, weights, _values = loads(data)
-        id_parts.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
-        if weights is None:
-            w_parts.append(np.ones(count, dtype=np.float32))
-        elif isinstance(weights, float):
-            w_parts.append(np.full(count, weights, dtype=np.float32))
+        block_ids, block_weights, _values = loads(data)
+        deltas.extend(block_ids)
+        if block_weights is None:
+            weights.extend([1.0] * count)
+        elif isinstance(block_weights, float):
+            weights.extend([block_weights] * count)
         else:
-            w_parts.append(np.asarray(weights, dtype=np.float32))
-        if last:
+            weights.extend(block_weights)
+        counts.append(count)
+        if blen < 0:
             break
         pos = nextpos
-    ids = np.concatenate(id_parts) if len(id_parts) > 1 else id_parts[0]
-    return ids, (np.concatenate(w_parts) if len(w_parts) > 1 else w_parts[0])
+    # Each block's ids are delta-coded from zero: a running sum, restarted at every block.
+    flat = np.cumsum(np.asarray(deltas, dtype=np.int64))
+    if len(counts) > 1:
+        ends = np.cumsum(counts)
+        before = np.concatenate(([0], flat[ends[:-1] - 1]))
+        flat -= np.repeat(before, counts)
+    return flat, np.asarray(weights, dtype=np.float32)
 
 
 @dataclass

@@ -19,12 +19,11 @@ from whoosh.writing import CLEAR
 
 from .engine_docs import record_documents
 from .engine_writer import INDEX_NAME, FastWriter, merge_tiered
-from .model import Determination
 from .schema import F_LID, F_RID, F_SHA, F_SRC, SCHEMA
 
 LOCK_FILE: Final = "imr-search.lock"
 DEFAULT_BATCH: Final = 10_000  # letters per commit: a durable checkpoint and one segment
-DEFAULT_LIMIT_MB: Final = 384  # Whoosh posting pool memory before it spills to temp files
+DEFAULT_LIMIT_MB: Final = 64  # Whoosh's own posting pool (FastWriter keeps postings itself)
 INLINE_BELOW: Final = 24  # fewer files than this are parsed in-process (no pool start-up)
 
 
@@ -126,8 +125,11 @@ class _Task:
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
+    # Only what the writer needs: unpickling a whole record costs the (busy) writer process.
     key: str
-    record: Determination
+    path: str
+    id: str
+    sha256: str
     docs: list[dict[str, Any]]
 
 
@@ -154,7 +156,8 @@ def _prepare(task: _Task) -> _Result:
         if loaded.sha256 == task.known_sha:
             return _Unchanged(task.key)
         record = parse_loaded(loaded)
-        return _Prepared(task.key, record, record_documents(record, task.key))
+        docs = record_documents(record, task.key)
+        return _Prepared(task.key, task.path, record.id, record.sha256, docs)
     except LoadError as exc:
         return _Failed(str(exc))
     except Exception as exc:  # one bad letter must never stop the batch
@@ -362,30 +365,34 @@ def index_paths(
 def _apply(batch: _Batch, result: _Prepared, summary: IndexSummary) -> None:
     """Add, replace or skip one parsed letter according to the registry."""
     registry = batch.registry
-    record = result.record
+    sha = result.sha256
     old = registry.by_source(result.key)
-    if old is not None and old.sha == record.sha256:
+    if old is not None and old.sha == sha:
         summary.unchanged += 1
         return
     if old is not None:  # the file changed: its old record goes
         batch.writer.delete_by_term(F_LID, old.id)
         registry.remove(result.key, old)
         batch.pending += 1
-    if registry.id_of_sha(record.sha256) is not None:  # the same text is already indexed
+    if registry.id_of_sha(sha) is not None:  # the same text is already indexed
         if old is not None:
             summary.updated += 1
         else:
             summary.unchanged += 1
         return
     docs = result.docs
-    lid = _free_id(registry, record.id, record.sha256)
-    if lid != record.id:
-        record = dataclasses.replace(record, id=lid)
+    lid = _free_id(registry, result.id, sha)
+    if lid != result.id:  # rare: parse again here and give the record its new id
+        from .load import load_file
+        from .parse import parse_loaded
+
+        record = dataclasses.replace(parse_loaded(load_file(result.path)), id=lid)
+        sha = record.sha256  # the same unless the file changed meanwhile: record what is stored
         docs = record_documents(record, result.key)
     writer = batch.writer
     for doc in docs:
         writer.add_document(**doc)
-    registry.add(result.key, lid, record.sha256)
+    registry.add(result.key, lid, sha)
     batch.pending += 1
     if old is not None:
         summary.updated += 1

@@ -103,3 +103,16 @@ def test_pdf_round_trip_parses_like_the_text(tmp_path: Path) -> None:
     assert [(d["request"], d["outcome"], d["drug"]) for d in got["decisions"]] == [
         (d["request"], d["outcome"], d["drug"]) for d in want["decisions"]
     ]
+
+
+def test_parse_same_content_once_and_colliding_ids_made_unique(tmp_path: Path) -> None:
+    text = next(SAMPLES.glob("000_*.txt")).read_text(encoding="utf-8")
+    other = next(SAMPLES.glob("001_*.txt")).read_text(encoding="utf-8")
+    for folder, body in (("a", text), ("b", other), ("c", text)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "letter.txt").write_text(body, encoding="utf-8")
+    proc = run("parse", str(tmp_path), "--jsonl")
+    assert proc.returncode == 0
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["id"] for r in records] == ["letter", f"letter-{records[1]['sha256'][:8]}"]
+    assert "same content as letter" in proc.stderr
