@@ -43,7 +43,6 @@ from .schema import (
     join_values,
     letter_key,
     pack_record,
-    pack_terms,
 )
 
 
@@ -78,7 +77,7 @@ def _text_fields(doc: dict[str, Any], name: str, text: str) -> None:
         return
     unigrams, bigrams = analyze(text)
     doc[name] = unigrams
-    if bigrams[0]:
+    if bigrams:
         doc[bigram_field(name)] = bigrams
 
 
@@ -133,7 +132,7 @@ def record_documents(rec: Determination, source_key: str) -> list[dict[str, Any]
         for facet, values in _facet_values(rec, d).items():
             if not values:
                 continue
-            doc[facet_field(facet)] = pack_terms(dict.fromkeys((v.casefold() for v in values), 1))
+            doc[facet_field(facet)] = dict.fromkeys((v.casefold() for v in values), 1)
             column = join_values(values) if facet in MULTI_FACETS else values[0]
             doc[facet_column(facet)] = column.encode("utf-8")
         docs.append(doc)

@@ -1,31 +1,41 @@
 """A faster Whoosh segment writer for pre-analyzed documents, writing Whoosh's own W3 format.
 
 Stock Whoosh spends ~12 us per posting at commit (a sorted pool of per-posting tuples, then
-one Python call per posting with per-posting length lookups). This writer collects each
-term's postings in a list while documents are added and writes every posting list in one
-go, block by block, exactly as W3FieldWriter would (uncompressed blocks, no per-term length
-statistics, which only Whoosh's own block-quality scorer reads). Stored fields, columns and
-field lengths still go through Whoosh's per-document writer. Segments it writes are read
-by plain Whoosh.
+one Python call per posting with per-posting length lookups). This writer takes chunks of
+documents already inverted by the parse workers (engine_chunk), so it pays per (chunk, term)
+rather than per posting, keeps each term's postings in a uint32 array, and writes every
+posting list in one go, block by block, as W3FieldWriter would (uncompressed blocks, no
+per-term length statistics, which only Whoosh's own block-quality scorer reads). Lists of
+up to INLINE_MAX postings are inlined into the term index, as Whoosh's inlinelimit does.
+Stored fields, columns and field lengths still go through Whoosh's per-document writer.
+Segments it writes are read by plain Whoosh.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import struct
+from array import array
+from hashlib import md5
+from operator import sub
 from pickle import dumps
 from typing import Any, Final
 
 import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.filedb.filetables import md5_hash
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.writing import SegmentWriter
 
+from .engine_chunk import TERM_SEP, Inverted
 from .engine_segments import read_postings
 from .schema import PreAnalyzed, unpack_terms
 
 BLOCK: Final = 128  # postings per block, as Whoosh's W3 codec
 INDEX_NAME: Final = "MAIN"
+INLINE_MAX: Final = 4  # posting lists this short are inlined into the term index
+FLUSH_BYTES: Final = 8 << 20  # posting bytes buffered before a write
 
 
 def _fsync_path(path: str, *, directory: bool = False) -> None:
@@ -59,15 +69,48 @@ def merge_tiered(writer: Any, segments: list[Any]) -> list[Any]:
     return ordered[cut:]
 
 
+_LENGTHS: Final = struct.Struct("!ii")  # a hash file record's key and value lengths
+
+
+class _TermIndex:
+    """Appends to Whoosh's ordered term hash file in memory, with the positions it would log."""
+
+    def __init__(self, tindex: Any) -> None:
+        self.tindex = tindex
+        self.out: list[bytes] = []
+        self.pos = tindex.dbfile.tell()
+        self.offsets = tindex.index  # the position of every key, in order
+        self.buckets = tindex.buckets
+
+    def add(self, key: bytes, value: bytes) -> None:
+        """One term's key and info (keys in increasing order, as OrderedHashWriter.add)."""
+        pos = self.pos
+        self.offsets.append(pos)
+        h = int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
+        self.buckets[h & 255].append((h, pos))
+        self.out += (_LENGTHS.pack(len(key), len(value)), key, value)
+        self.pos = pos + 8 + len(key) + len(value)
+        self.last = key
+
+    def close(self) -> None:
+        """Write what was added, and leave the hash writer as if it had added it."""
+        self.tindex.dbfile.write(b"".join(self.out))
+        self.out = []
+        if self.offsets:
+            self.tindex.lastkey = self.last
+
+
 class FastWriter(SegmentWriter):  # type: ignore[misc]
     """SegmentWriter with bulk posting lists and a durable commit (Whoosh never fsyncs)."""
 
+    docnum: int  # the next document number (SegmentWriter's)
+
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
-        # fieldname -> term -> [docnum, freq, docnum, freq, ...]. Lists, not arrays: a long
-        # array grows by realloc/mremap in small steps (system time), a list geometrically;
-        # the docnum is one shared int object per document, so a posting costs 16 bytes.
-        self._post: dict[str, dict[str, list[int]]] = {}
+        # fieldname -> term -> array("I", [docnum, freq, docnum, freq, ...]): 8 bytes a
+        # posting. Chunks extend a term's array by a whole slice at a time (add_chunk).
+        self._post: dict[str, dict[str, array[int]]] = {}
+        self._merged = False  # merged segments may append postings out of docnum order
 
     def add_document(self, **fields: Any) -> None:
         """Add one document whose text fields are PreAnalyzed [(term, freq), ...] lists."""
@@ -95,9 +138,9 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
                 for term, freq in items:
                     found = get(term)
                     if found is None:
-                        terms[term] = [docnum, freq]
+                        terms[term] = array("I", (docnum, freq))
                     else:
-                        found += (docnum, freq)
+                        found.extend((docnum, freq))
                     length += freq
             stored = value if fieldobj.stored else None
             pdw.add_field(name, fieldobj, stored, length if fieldobj.scorable else 0)
@@ -108,6 +151,61 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
         self._added = True
         self.docnum += 1
 
+    def add_chunk(self, chunk: Inverted, keep: Any = None) -> None:
+        """Add a worker-inverted chunk's documents (those where keep is true; None: all)."""
+        self._check_state()
+        schema = self.schema
+        pdw = self.perdocwriter
+        base = self.docnum
+        docnum = base
+        for local, ops in enumerate(chunk.docs):
+            if keep is not None and not keep[local]:
+                continue
+            pdw.start_doc(docnum)
+            for name, stored, length, column in ops:
+                fieldobj = schema[name]
+                pdw.add_field(name, fieldobj, stored, length)
+                if column is not None:
+                    pdw.add_column_value(name, fieldobj.column_type, column)
+            pdw.finish_doc()
+            docnum += 1
+        if docnum == base:
+            return
+        self._added = True
+        self.docnum = docnum
+        mapping = None
+        if keep is not None:
+            kept = np.asarray(keep, dtype=bool)
+            mapping = np.where(kept, np.cumsum(kept) - 1 + base, -1)
+        post = self._post
+        for name, fp in chunk.fields.items():
+            pairs = np.frombuffer(fp.pairs, dtype=np.uint32).copy()
+            ends = np.frombuffer(fp.ends, dtype=np.uint32).astype(np.int64)
+            if mapping is None:
+                pairs[0::2] += base
+            else:
+                docs = mapping[pairs[0::2]]
+                live = docs >= 0
+                counts = np.diff(ends, prepend=0) // 2
+                owner = np.repeat(np.arange(len(ends)), counts)
+                ends = 2 * np.cumsum(np.bincount(owner[live], minlength=len(ends)))
+                pairs = np.stack((docs[live], pairs[1::2][live]), axis=1).astype(np.uint32)
+            flat = memoryview(pairs.tobytes())
+            ends *= 4  # in bytes
+            terms = post.get(name)
+            if terms is None:
+                terms = post[name] = {}
+            get = terms.get
+            start = 0
+            names = fp.terms.split(TERM_SEP) if len(ends) else []
+            for term, end in zip(names, ends.tolist(), strict=True):
+                if end > start:
+                    found = get(term)
+                    if found is None:
+                        found = terms[term] = array("I")
+                    found.frombytes(flat[start:end])
+                start = end
+
     def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
         """Merging: copy a segment's posting lists, renumbered, into ours (vectorized)."""
         n = reader.doc_count_all()
@@ -117,6 +215,7 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
             mapping = np.full(n, -1, dtype=np.int64)
             for old, new in docmap.items():
                 mapping[old] = new
+        self._merged = True
         post = self._post
         terms = reader._terms
         for keybytes, infobytes in terms._tindex.items():
@@ -135,68 +234,71 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
             term = tbytes.decode("utf-8")
             found = terms_of.get(term)
             if found is None:
-                found = terms_of[term] = []
+                found = terms_of[term] = array("I")
             # Merged segments come after this writer's own documents, in order, so each
             # posting list stays sorted by docnum.
-            found.extend(pairs.tolist())
+            found.frombytes(pairs.tobytes())
 
     def _flush_segment(self) -> None:
         """Write the per-document files, then every posting list in term order."""
         self.perdocwriter.close()
         fw = self.fieldwriter
         postfile = fw._postfile
-        tindex = fw._tindex
+        assert fw._tindex.hashfn is md5_hash and not fw._tindex.index
+        tindex = _TermIndex(fw._tindex)
         fieldmap = fw._fieldmap
+        merged = self._merged
+        out: list[bytes] = []  # posting bytes not yet written; pos: their end in the file
+        pos = written = postfile.tell()
         for name, term, flat in self._sorted_postings():
             fieldid = fieldmap.get(name)
             if fieldid is None:
                 fieldid = fieldmap[name] = len(fieldmap)
             ids = flat[0::2]
             freqs = flat[1::2]
-            if len(ids) > 1 and any(b <= a for a, b in itertools.pairwise(ids)):
+            if merged and len(ids) > 1 and any(b <= a for a, b in itertools.pairwise(ids)):
                 order = sorted(range(len(ids)), key=ids.__getitem__)  # merges add out of order
                 ids = [ids[i] for i in order]
                 freqs = [freqs[i] for i in order]
-            offset = postfile.tell()
-            postfile.write(WHOOSH3_HEADER_MAGIC)
             count = len(ids)
-            coded: Any = None
-            if count > BLOCK:  # long lists: delta-code in numpy (each block starts from zero)
-                arr = np.asarray(ids, dtype=np.int64)
-                coded = np.diff(arr, prepend=0)
-                coded[::BLOCK] = arr[::BLOCK]
+            key = pack_ushort(fieldid) + term.encode("utf-8")
+            if count <= INLINE_MAX:  # short lists live in the term index itself
+                weights = tuple(map(float, freqs))
+                head = W3TermInfo._struct.pack(
+                    1, sum(weights), count, 0, 0, max(weights), ids[0], ids[-1]
+                )
+                tindex.add(key, head + dumps((tuple(ids), weights, ()), 2))
+                continue
+            offset = pos
+            out.append(WHOOSH3_HEADER_MAGIC)
+            pos += len(WHOOSH3_HEADER_MAGIC)
             for start in range(0, count, BLOCK):
-                bids = ids[start : start + BLOCK]
-                bfreqs = freqs[start : start + BLOCK]
-                if coded is not None:
-                    deltas = coded[start : start + BLOCK].tolist()
-                else:
-                    prev = 0  # each block's ids are delta-coded from zero, as Whoosh's
-                    deltas = []
-                    for d in bids:
-                        deltas.append(d - prev)
-                        prev = d
+                end = start + BLOCK
+                bids = ids[start:end]
+                deltas = tuple(map(sub, bids, [0, *bids[:-1]]))  # from zero in each block
+                bfreqs = freqs[start:end]
                 top = max(bfreqs)
                 if top == 1:
-                    weights: Any = None
+                    weights_: Any = None
                 elif min(bfreqs) == top:
-                    weights = float(top)
+                    weights_ = float(top)
                 else:
-                    weights = tuple(float(f) for f in bfreqs)
-                data = dumps((tuple(deltas), weights, None), 2)
+                    weights_ = tuple(map(float, bfreqs))
+                data = dumps((deltas, weights_, None), 2)
                 info = dumps((len(bids), bids[-1], float(top), 0, 0, 0), 2)
                 size = len(info) + len(data)
-                postfile.write_int(-size if start + BLOCK >= count else size)
-                postfile.write(info)
-                postfile.write(data)
-            length = postfile.tell() - offset
+                out += (pack_int(-size if end >= count else size), info, data)
+                pos += 4 + size
             head = W3TermInfo._struct.pack(
                 0, float(sum(freqs)), count, 0, 0, float(max(freqs)), ids[0], ids[-1]
             )
-            tindex.add(
-                pack_ushort(fieldid) + term.encode("utf-8"),
-                head + pack_long(offset) + pack_int(length),
-            )
+            tindex.add(key, head + pack_long(offset) + pack_int(pos - offset))
+            if pos - written > FLUSH_BYTES:
+                postfile.write(b"".join(out))
+                out.clear()
+                written = pos
+        postfile.write(b"".join(out))
+        tindex.close()
         self._post = {}
         fw.close()
 

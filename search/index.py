@@ -17,6 +17,7 @@ from whoosh import index as windex
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import CLEAR
 
+from .engine_chunk import Inverted, invert
 from .engine_docs import record_documents
 from .engine_writer import INDEX_NAME, FastWriter, merge_tiered
 from .schema import F_LID, F_RID, F_SHA, F_SRC, SCHEMA
@@ -24,6 +25,7 @@ from .schema import F_LID, F_RID, F_SHA, F_SRC, SCHEMA
 LOCK_FILE: Final = "imr-search.lock"
 DEFAULT_BATCH: Final = 10_000  # letters per commit: a durable checkpoint and one segment
 DEFAULT_LIMIT_MB: Final = 64  # Whoosh's own posting pool (FastWriter keeps postings itself)
+CHUNK: Final = 128  # letters a worker parses and inverts per task (fewer for small runs)
 INLINE_BELOW: Final = 24  # fewer files than this are parsed in-process (no pool start-up)
 
 
@@ -125,12 +127,22 @@ class _Task:
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
-    # Only what the writer needs: unpickling a whole record costs the (busy) writer process.
     key: str
     path: str
     id: str
     sha256: str
     docs: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    # Only what the writer needs: unpickling a whole record costs the (busy) writer process.
+    key: str
+    path: str
+    id: str
+    sha256: str
+    start: int  # its documents in the chunk: local numbers start..stop-1
+    stop: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +156,12 @@ class _Failed:
 
 
 _Result = _Prepared | _Unchanged | _Failed
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    items: list[_Parsed | _Unchanged | _Failed]  # in task order
+    inverted: Inverted  # the documents of every _Parsed item, in order
 
 
 def _prepare(task: _Task) -> _Result:
@@ -162,6 +180,23 @@ def _prepare(task: _Task) -> _Result:
         return _Failed(str(exc))
     except Exception as exc:  # one bad letter must never stop the batch
         return _Failed(f"{task.path}: could not index: {type(exc).__name__}: {exc}")
+
+
+def _prepare_chunk(tasks: list[_Task]) -> _Chunk:
+    """Prepare a chunk of files and invert their documents (runs in a worker process)."""
+    items: list[_Parsed | _Unchanged | _Failed] = []
+    docs: list[dict[str, Any]] = []
+    for task in tasks:
+        result = _prepare(task)
+        if isinstance(result, _Prepared):
+            start = len(docs)
+            docs += result.docs
+            items.append(
+                _Parsed(result.key, result.path, result.id, result.sha256, start, len(docs))
+            )
+        else:
+            items.append(result)
+    return _Chunk(items, invert(docs))
 
 
 # --- the registry of what is indexed ----------------------------------------------------
@@ -235,14 +270,16 @@ def _free_id(registry: _Registry, wanted: str, sha: str) -> str:
 # --- the run ----------------------------------------------------------------------------
 
 
-def _results(tasks: list[_Task], workers: int) -> Iterator[_Result]:
-    """Prepared letters in task order, parsed on `workers` processes."""
+def _results(tasks: list[_Task], workers: int) -> Iterator[_Chunk]:
+    """Prepared and inverted chunks of letters in task order, parsed on `workers` processes."""
+    size = max(1, min(CHUNK, -(-len(tasks) // (4 * max(1, workers)))))
+    chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
     if workers <= 1 or len(tasks) < INLINE_BELOW:
-        yield from map(_prepare, tasks)
+        yield from map(_prepare_chunk, chunks)
         return
     ctx = multiprocessing.get_context("spawn")  # no fork of a process holding index files
     with ctx.Pool(workers) as pool:
-        yield from pool.imap(_prepare, tasks, chunksize=8)
+        yield from pool.imap(_prepare_chunk, chunks)
 
 
 class _Batch:
@@ -252,6 +289,9 @@ class _Batch:
         self.ix = ix
         self.limitmb = limitmb
         self.clear = clear  # the first commit of a --rebuild drops every old segment
+        # In a --rebuild, everything indexed was added by this run and the registry knows it
+        # all: later batches need no searcher (a lookup costs a probe of every segment).
+        self.fresh = clear
         self._writer: FastWriter | None = None
         self.searcher: Any = None
         self.registry = _Registry(None)
@@ -261,8 +301,9 @@ class _Batch:
     def open(self) -> None:
         # A searcher, not a writer, until something changes: a run that changes nothing
         # writes nothing at all. We hold the run lock, so the two see the same commit.
-        self.searcher = None if self.clear else self.ix.searcher()
-        self.registry = _Registry(self.searcher)
+        if not self.fresh:
+            self.searcher = self.ix.searcher()
+            self.registry = _Registry(self.searcher)
         self.pending = 0
 
     @property
@@ -342,18 +383,29 @@ def index_paths(
                 known = batch.registry.by_source(key)
                 tasks.append(_Task(str(path), key, known.sha if known else None))
             done = summary.failed
-            for result in _results(tasks, workers):
-                done += 1
-                if isinstance(result, _Failed):
-                    fail(result.message)
-                elif isinstance(result, _Unchanged):
-                    summary.unchanged += 1
-                else:
-                    _apply(batch, result, summary)
-                    if batch.pending >= batch_size:
-                        batch.commit(final=False)
-                if progress is not None:
-                    progress(done, total, summary)
+            for chunk in _results(tasks, workers):
+                keep: list[bool] = []  # per document of the chunk: added as inverted
+                renamed: list[tuple[_Parsed, str]] = []
+                for got in chunk.items:
+                    if isinstance(got, _Failed):
+                        fail(got.message)
+                    elif isinstance(got, _Unchanged):
+                        summary.unchanged += 1
+                    else:
+                        lid = _decide(batch, got, summary)
+                        keep += [lid == got.id] * (got.stop - got.start)
+                        if lid is not None and lid != got.id:
+                            renamed.append((got, lid))
+                if any(keep):
+                    batch.writer.add_chunk(chunk.inverted, None if all(keep) else keep)
+                for parsed, lid in renamed:  # after the chunk: docnums stay in order
+                    _add_renamed(batch, parsed, lid)
+                for _ in chunk.items:
+                    done += 1
+                    if progress is not None:
+                        progress(done, total, summary)
+                if batch.pending >= batch_size:
+                    batch.commit(final=False)
             batch.commit(final=True)
         except BaseException:
             batch.cancel()
@@ -362,42 +414,44 @@ def index_paths(
     return summary
 
 
-def _apply(batch: _Batch, result: _Prepared, summary: IndexSummary) -> None:
-    """Add, replace or skip one parsed letter according to the registry."""
+def _decide(batch: _Batch, item: _Parsed, summary: IndexSummary) -> str | None:
+    """Register one parsed letter; the id to add it under, or None when it is not added."""
     registry = batch.registry
-    sha = result.sha256
-    old = registry.by_source(result.key)
+    sha = item.sha256
+    old = registry.by_source(item.key)
     if old is not None and old.sha == sha:
         summary.unchanged += 1
-        return
+        return None
     if old is not None:  # the file changed: its old record goes
         batch.writer.delete_by_term(F_LID, old.id)
-        registry.remove(result.key, old)
+        registry.remove(item.key, old)
         batch.pending += 1
     if registry.id_of_sha(sha) is not None:  # the same text is already indexed
         if old is not None:
             summary.updated += 1
         else:
             summary.unchanged += 1
-        return
-    docs = result.docs
-    lid = _free_id(registry, result.id, sha)
-    if lid != result.id:  # rare: parse again here and give the record its new id
-        from .load import load_file
-        from .parse import parse_loaded
-
-        record = dataclasses.replace(parse_loaded(load_file(result.path)), id=lid)
-        sha = record.sha256  # the same unless the file changed meanwhile: record what is stored
-        docs = record_documents(record, result.key)
-    writer = batch.writer
-    for doc in docs:
-        writer.add_document(**doc)
-    registry.add(result.key, lid, sha)
+        return None
+    lid = _free_id(registry, item.id, sha)
+    registry.add(item.key, lid, sha)
     batch.pending += 1
     if old is not None:
         summary.updated += 1
     else:
         summary.added += 1
+    return lid
+
+
+def _add_renamed(batch: _Batch, item: _Parsed, lid: str) -> None:
+    """Rare: parse a letter again here and add it under the free id it was given."""
+    from .load import load_file
+    from .parse import parse_loaded
+
+    record = dataclasses.replace(parse_loaded(load_file(item.path)), id=lid)
+    if record.sha256 != item.sha256:  # the file changed meanwhile: record what is stored
+        batch.registry.add(item.key, lid, record.sha256)
+    for doc in record_documents(record, item.key):
+        batch.writer.add_document(**doc)
 
 
 def storage_size(index_dir: str | Path) -> int:

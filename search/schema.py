@@ -67,8 +67,10 @@ def pack_terms(counts: Mapping[str, int]) -> Packed:
     return "\n".join(counts), array("I", counts.values()).tobytes()
 
 
-def unpack_terms(value: Packed) -> Iterator[tuple[str, int]]:
-    """(term, count) pairs of a packed value."""
+def unpack_terms(value: Packed | Mapping[str, int]) -> Iterator[tuple[str, int]]:
+    """(term, count) pairs of a packed value or of a term -> count mapping."""
+    if isinstance(value, Mapping):
+        return iter(value.items())
     joined, raw = value
     if not joined:
         return iter(())
@@ -78,7 +80,7 @@ def unpack_terms(value: Packed) -> Iterator[tuple[str, int]]:
 
 
 class PreAnalyzed(fields.FieldType):  # type: ignore[misc]
-    """A text field whose value arrives already analyzed and packed (see pack_terms)."""
+    """A text field whose value arrives analyzed: term counts, as a dict or packed."""
 
     def __init__(self, scorable: bool = True) -> None:
         # Existence: no per-posting value bytes; the term frequency travels as the weight.
@@ -173,13 +175,14 @@ def compounds(text: str) -> list[str]:
     return out
 
 
-def analyze(text: str) -> tuple[Packed, Packed]:
+def analyze(text: str) -> tuple[Counter[str], Counter[str]]:
     """Term counts and adjacent-pair counts of a text, as PreAnalyzed values."""
     words = tokenize(text)
     unigrams = Counter(words)
-    unigrams.update(compounds(text))
-    bigrams = Counter(f"{a} {b}" for a, b in itertools.pairwise(words))
-    return pack_terms(unigrams), pack_terms(bigrams)
+    if "-" in text:
+        unigrams.update(compounds(text))
+    bigrams = Counter(map(" ".join, itertools.pairwise(words)))
+    return unigrams, bigrams
 
 
 def pack_record(data: dict[str, Any]) -> bytes:

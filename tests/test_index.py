@@ -162,6 +162,68 @@ def test_parallel_workers_match_serial(tmp_path: Path, generated_dir: Path) -> N
         assert ra.facets == rb.facets
 
 
+def _contents(folder: Path) -> tuple[object, ...]:
+    """Every posting, stored document, column value and length of an index, by document key.
+
+    A document's key is its letter's hash and decision ordinal, so indexes that number the
+    same documents differently compare equal.
+    """
+    ix = windex.open_dir(str(folder), indexname=INDEX_NAME, readonly=True)
+    with ix.reader() as reader:
+        n = reader.doc_count_all()
+        lkeys = list(reader.column_reader("c_lkey"))
+        ords = list(reader.column_reader("c_ord"))
+        keys = [(lkeys[i], ords[i]) for i in range(n)]
+        assert len(set(keys)) == n
+        postings = {
+            (name, term): sorted(
+                (keys[d], w) for d, w in reader.postings(name, term).items_as("weight")
+            )
+            for name, term in reader.all_terms()
+        }
+        names = reader.schema.names()
+        docs = {}
+        for leaf, offset in reader.leaf_readers():
+            for i in range(leaf.doc_count_all()):
+                docs[keys[offset + i]] = (
+                    leaf.stored_fields(i),
+                    # A segment without a column reads as its default: compare them alike.
+                    [(leaf.column_reader(c)[i] if leaf.has_column(c) else 0) or 0 for c in names],
+                    [leaf.doc_field_length(i, f) for f in names if leaf.schema[f].scorable],
+                )
+    return postings, docs
+
+
+def test_chunks_with_duplicates_and_renames_match_letter_by_letter(
+    tmp_path: Path, generated_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Within one worker chunk: a duplicate text (dropped) and an id collision (renamed,
+    # added after the chunk) between letters that are added from the inverted chunk.
+    import search.index
+
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    paths = sorted(generated_dir.glob("*.txt"))[:36]
+    for i, p in enumerate(paths):
+        shutil.copy(p, letters / f"{i:02d}_{p.name}")
+    shutil.copy(paths[3], letters / "03b_copy.txt")  # the same text: one record
+    (letters / "05b_clash.txt").write_text(
+        (letters / f"05_{paths[5].name}").read_text() + "\nAddendum okapi.\n"
+    )  # the same case number, other text: a renamed id
+    chunked = index_paths(tmp_path / "chunked", [letters], workers=1)
+    monkeypatch.setattr(search.index, "CHUNK", 1)
+    single = index_paths(tmp_path / "single", [letters], workers=1)
+    assert (chunked.added, chunked.unchanged) == (single.added, single.unchanged) == (37, 1)
+    assert _contents(tmp_path / "chunked") == _contents(tmp_path / "single")
+    # A --rebuild in small batches: later batches know the earlier ones without a searcher.
+    index_paths(tmp_path / "small", [letters][:1], workers=1)
+    small = index_paths(tmp_path / "small", [letters], rebuild=True, workers=1, batch_size=4)
+    assert (small.added, small.unchanged) == (37, 1)
+    assert _contents(tmp_path / "small") == _contents(tmp_path / "single")
+    with SearchIndex.open(tmp_path / "chunked") as index:
+        assert index.search(SearchRequest(q="okapi")).total_determinations == 1
+
+
 def test_plain_whoosh_reads_our_segments(built_index: Path, search_index: SearchIndex) -> None:
     ix = windex.open_dir(str(built_index), indexname=INDEX_NAME)
     with ix.searcher() as searcher:
