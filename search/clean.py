@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import compress, pairwise
+from operator import methodcaller
+from typing import NamedTuple
 
 # Characters that carry no text: zero-width marks, BOM; the soft hyphen is handled apart.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_CONTROL_CHARS = "".join(map(chr, [*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F]))
 _SPACES = re.compile(
     r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]{2,}|[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
 )
+_SPACE_RUN = re.compile("  +")
+_WIDE_SPACE = re.compile("[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 # Page furniture that a PDF repeats on every page: "Page 2 of 4", "- 3 -", "2 of 4".
 _PAGE_FOOTER = re.compile(
     r"^(?:page\s*\d{1,3}(?:\s*(?:of|/)\s*\d{1,3})?|\d{1,3}\s*of\s*\d{1,3}|-\s*\d{1,3}\s*-"
@@ -53,18 +59,101 @@ _HYPHEN_PREFIXES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
     """One logical line; `para` marks the first line of a paragraph."""
 
     text: str
     para: bool
 
 
+# Builds a Line from a (text, para) pair in C: a letter makes dozens of them.
+_new_line = tuple.__new__
+
+
+# Letters that re.IGNORECASE equates with an ASCII one but str.lower() does not lower to it:
+# dotless i, long s, and the dot that "İ".lower() leaves after its "i".
+_FOLD_EXTRA = str.maketrans({"\u0131": "i", "\u017f": "s", "\u0307": None})
+
+
+def fold(text: str) -> str:
+    """Lowercase for substring tests before case-insensitive regexes: whenever such a regex
+    matches an ASCII word, the word is in the folded text."""
+    low = text.lower()
+    if low.isascii() or not ("\u0131" in low or "\u017f" in low or "\u0307" in low):
+        return low
+    return low.translate(_FOLD_EXTRA)  # slow: str.translate of non-ASCII goes char by char
+
+
+def lower_in_place(text: str, low: str | None = None) -> str | None:
+    """text.lower() (or `low`, when already made) when it keeps every character in place and
+    holds an ASCII letter exactly where re.IGNORECASE matches one in text: unless "İ", "ı" or
+    "ſ" is in text (the Kelvin sign, the only other character to lower to ASCII, re.I takes
+    for "k"); else None."""
+    if not text.isascii() and ("\u0130" in text or "\u0131" in text or "\u017f" in text):
+        return None
+    return text.lower() if low is None else low
+
+
+# Every character that re.IGNORECASE matches for these letters, beyond their two cases.
+_CASES = {"i": "iI\u0130\u0131", "k": "kK\u212a", "s": "sS\u017f"}
+
+
+def icase(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """A case-insensitive regex, for a pattern opening with a letter and no top-level "|",
+    written "[cC](?i:ase ...)": a search then skips to that letter, where re.IGNORECASE
+    alone makes it try a match at every position of the text."""
+    first = pattern[0].lower()
+    if not (first.isascii() and first.isalpha()):
+        raise ValueError(f"icase: {pattern!r} does not open with a letter")
+    letters = _CASES.get(first, first + first.upper())
+    return re.compile(f"[{letters}](?i:{pattern[1:]})", flags)
+
+
+def places(low: str, *words: str) -> list[int]:
+    """Where the words occur in a (lowercase) text, in order."""
+    out: list[int] = []
+    for word in words:
+        at = low.find(word)
+        while at >= 0:
+            out.append(at)
+            at = low.find(word, at + 1)
+    return sorted(out) if len(words) > 1 else out
+
+
+def matches_at(
+    pattern: re.Pattern[str], text: str, starts: Iterable[int]
+) -> Iterator[re.Match[str]]:
+    """pattern.finditer(text), given every place where a match may start, in order (matches
+    are never empty): only those places are tried."""
+    end = 0
+    for at in starts:
+        if at >= end and (m := pattern.match(text, at)):
+            yield m
+            end = m.end()
+
+
+def ifinditer(pattern: re.Pattern[str], text: str, *words: str) -> Iterator[re.Match[str]]:
+    """pattern.finditer(text), for a case-insensitive pattern each of whose matches opens with
+    one of the (lowercase ASCII) words: only their places are tried (see lower_in_place)."""
+    return ifinditer_low(pattern, text, lower_in_place(text), *words)
+
+
+def ifinditer_low(
+    pattern: re.Pattern[str], text: str, low: str | None, *words: str
+) -> Iterator[re.Match[str]]:
+    """ifinditer, given lower_in_place(text)."""
+    if low is None:
+        return pattern.finditer(text)
+    return matches_at(pattern, text, places(low, *words))
+
+
 def _normalize_chars(raw: str) -> str:
     """Unify newlines, page breaks, spaces and invisible characters."""
-    text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n\n")
-    text = _CONTROL.sub(" ", text)
+    text = raw.replace("\r\n", "\n").replace("\r", "\n") if "\r" in raw else raw
+    text = text.replace("\f", "\n\n\n") if "\f" in text else text
+    # Rare: 29 substring tests (each a memchr) cost less than one regex scan.
+    if any(map(text.__contains__, _CONTROL_CHARS)):
+        text = _CONTROL.sub(" ", text)
     if text.isascii():
         return text
     text = _INVISIBLE.sub("", text)
@@ -73,25 +162,49 @@ def _normalize_chars(raw: str) -> str:
     return text.replace("\u2010", "-").replace("\u2011", "-")
 
 
+def _collapse_spaces(text: str) -> str:
+    """Every run of spaces and tabs (and wide spaces) as one space."""
+    if not text.isascii() and _WIDE_SPACE.search(text):
+        return _SPACES.sub(" ", text)
+    if "\t" in text:
+        text = text.replace("\t", " ")
+    return _SPACE_RUN.sub(" ", text)  # opens with a plain "  ": the search skips fast
+
+
+_SINGLE_BLANK = re.compile(b"\x01(?=\x00\x01)")  # a text line, one blank line, a text line
+
+
 def _is_double_spaced(lines: list[str]) -> bool:
     """True when most text lines are followed by exactly one blank line (pdftotext noise)."""
-    text_lines = singles = 0
-    for i, line in enumerate(lines[:-2]):
-        if line:
-            text_lines += 1
-            if not lines[i + 1] and lines[i + 2]:
-                singles += 1
+    flags = bytes(map(bool, lines))  # 1 for a text line, 0 for a blank one
+    text_lines = flags[:-2].count(1)
+    singles = len(_SINGLE_BLANK.findall(flags))
     return text_lines >= 4 and singles >= 0.6 * text_lines
 
 
+_ENDS_WITH_HYPHEN = methodcaller("endswith", "-")
+_RUN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz'-")
+
+
 def _vocabulary(lines: list[str]) -> str:
-    """The letter in lowercase, to count words in when deciding how a line-end hyphen joins."""
+    """The letter in lowercase, to count words in when deciding how a line-end hyphen joins;
+    a space at each end stands for the letters' edges."""
     return f" {' '.join(lines).lower()} "
 
 
 def _count(vocab: str, word: str) -> int:
-    """How often a word stands alone in the letter (its occurrences between non-letters)."""
-    return len(re.findall(rf"(?<![a-z'-]){re.escape(word)}(?![a-z'-])", vocab))
+    """How often a word stands alone in the letter (its occurrences between non-letters): the
+    matches of (?<![a-z'-])word(?![a-z'-]), found by str.find (compiling that regex for each
+    word cost more than all the rest of a letter)."""
+    n, size = 0, len(word)
+    at = vocab.find(word)
+    while at >= 0:
+        if vocab[at - 1] not in _RUN_CHARS and vocab[at + size] not in _RUN_CHARS:
+            n += 1
+            at = vocab.find(word, at + size)
+        else:
+            at = vocab.find(word, at + 1)
+    return n
 
 
 def _join_hyphen(head: str, tail: str, vocab: str) -> str:
@@ -128,7 +241,7 @@ def _dehyphenate(lines: list[Line], vocab: str) -> list[Line]:
         line = lines[i]
         text = line.text
         nxt = lines[i + 1] if i + 1 < len(lines) else None
-        head = _TRAILING_FRAGMENT.search(text)
+        head = _TRAILING_FRAGMENT.search(text) if text.endswith("-") else None
         if head and nxt is not None and not nxt.para:
             tail = _LEADING_FRAGMENT.match(nxt.text)
             if tail and tail.group(1)[:1].isalnum():
@@ -154,55 +267,57 @@ def _continues(previous: str, line: str) -> bool:
     return previous[-1:] in "," or (previous[-1:].islower() and line[:1].islower())
 
 
-def _is_footer(line: str) -> bool:
-    """True for page furniture such as "Page 2 of 4" (cheap tests before the regex)."""
-    if not line or len(line) > 80:
-        return False
-    if not (line[0].isdigit() or line[0] == "-" or "age" in line or "AGE" in line):
-        return False
-    return _PAGE_FOOTER.match(line) is not None
-
-
-def _is_title(line: str) -> bool:
-    """True for a short line in capitals with several words: "CLINICAL CASE SUMMARY"."""
-    if len(line) > 100 or " " not in line or not line.isupper():
-        return False
-    return _EIGHT_LETTERS.match(line) is not None
-
-
 def clean_lines(raw: str) -> list[Line]:
     """Logical lines of a letter: de-noised, de-hyphenated, with paragraph starts marked."""
-    text = _SPACES.sub(" ", _normalize_chars(raw))
-    physical = [ln.strip() for ln in text.split("\n")]
-    physical = [ln for ln in physical if not _is_footer(ln)]
+    text = _collapse_spaces(_normalize_chars(raw))
+    # Page furniture such as "Page 2 of 4" goes; cheap tests before the regex, inline since
+    # a letter has a hundred physical lines.
+    physical = [
+        ln
+        for ln in map(str.strip, text.split("\n"))
+        if not ln
+        or len(ln) > 80
+        or not (ln[0].isdigit() or ln[0] == "-" or "age" in ln or "AGE" in ln)
+        or _PAGE_FOOTER.match(ln) is None
+    ]
     gap = 2 if _is_double_spaced(physical) else 1
     lines: list[Line] = []
     blanks = gap  # the first line opens a paragraph
     previous_title = False
+    last = ""
     for ln in physical:
         if not ln:
             blanks += 1
             continue
-        title = _is_title(ln)
+        # A short line in capitals with several words: "CLINICAL CASE SUMMARY".
+        title = (
+            len(ln) <= 100 and " " in ln and ln.isupper() and _EIGHT_LETTERS.match(ln) is not None
+        )
         # A break inside a sentence ("physical and" / "psychosocial") is a page gap.
-        para = blanks >= gap and not (lines and _continues(lines[-1].text, ln))
+        para = blanks >= gap and not (last and _continues(last, ln))
         # A title in capitals stands alone even where no blank line sets it off.
-        lines.append(Line(ln, para or title or previous_title))
+        lines.append(_new_line(Line, (ln, para or title or previous_title)))
         blanks = 0
         previous_title = title
-    if not any(ln.text.endswith("-") for ln in lines):
+        last = ln
+    if text.isascii():  # all whitespace is now " " or "\n": strip() left "-" at a line end
+        hyphens = "-\n" in text or "- \n" in text or text.rstrip().endswith("-")
+    else:
+        hyphens = any(map(_ENDS_WITH_HYPHEN, physical))
+    if not hyphens:  # (a footer that ends in "-" costs a scan that changes nothing)
         return lines
     return _dehyphenate(lines, _vocabulary(physical))
 
 
-def join_lines(lines: list[Line]) -> str:
+def join_lines(lines: Sequence[Line]) -> str:
     """Paragraph text: wrapped lines joined by spaces, paragraphs by a blank line."""
-    paragraphs: list[list[str]] = []
-    for line in lines:
-        if line.para or not paragraphs:
-            paragraphs.append([])
-        paragraphs[-1].append(line.text)
-    return "\n\n".join(" ".join(p) for p in paragraphs)
+    if not lines:
+        return ""
+    texts, paras = zip(*lines, strict=True)  # columns, built in C
+    cuts = list(compress(range(1, len(texts)), paras[1:]))  # where paragraphs open
+    if not cuts:
+        return " ".join(texts)
+    return "\n\n".join([" ".join(texts[a:b]) for a, b in pairwise([0, *cuts, len(texts)])])
 
 
 def clean_text(raw: str) -> str:

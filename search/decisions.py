@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from .clean import Line, join_lines
+from .clean import Line, fold, ifinditer, join_lines
 from .fields import OUTCOME_OVERTURNED, OUTCOME_UPHELD
 
 
-@dataclass(frozen=True, slots=True)
-class RawDecision:
+class RawDecision(NamedTuple):
     """A disputed item as found in the text, before normalization."""
 
     request: str
@@ -47,6 +47,7 @@ _OUTCOME_WORDS = {
 }
 _OUT = r"(upheld|uphold|overturned|overturn)"
 _OUTCOME_ENDINGS = ("upheld", "uphold", "overturned", "overturn")
+_ANY_OUTCOME = re.compile(_OUT, re.I)
 # "Norco 10/325 mg #30:  Upheld", "Tramadol 50mg #60 - Overturned", "Item: UPHELD."
 _ITEM_LINE = re.compile(rf"^(?P<req>.*?\S)\s*(?::|\s[-\u2013\u2014|]|\s=)\s*{_OUT}\s*[.!]?$", re.I)
 # "Upheld", "Decision: Overturned", "The decision is upheld." on a line of its own.
@@ -74,6 +75,7 @@ _DECISION_SENTENCE = re.compile(
     r"|\b(?:I|we|reviewer)\s+(?:hereby\s+)?(uphold|overturn)s?\b",
     re.I,
 )
+_OUTCOME_STEMS = ("upheld", "uphold", "overturn", "reversed", "affirmed")
 _NECESSITY = re.compile(
     r"medically\s+(?:necessary|indicated|appropriate|reasonable)|medical\s+necessity",
     re.I,
@@ -111,23 +113,26 @@ def outcome_word(word: str) -> str | None:
     return _OUTCOME_WORDS.get(word.lower())
 
 
+_GUIDELINE_WORDS = ("guideline", "relied", "basis", "criteria", "citation")
+_REVIEWER_WORDS = ("maximus", "reviewer", "imr", "professional", "expert", "medical")
+_OUTCOME_LABEL = re.compile(r"(?:(?:final|imr|the)\s+)?(?:decision|determination|outcome|result)")
+
+
 def _label_kind(label: str, rest: str) -> str | None:
     """Which part a "Label: ..." line opens: ca, mx, rationale, outcome, request, or None."""
     low = " ".join(label.lower().split())
     if len(low) > 90:
         return None
-    guideline = any(w in low for w in ("guideline", "relied", "basis", "criteria", "citation"))
+    guideline = any(map(low.__contains__, _GUIDELINE_WORDS))
     if "claims administrator" in low or "utilization review" in low or low.startswith("ur "):
         return "ca" if guideline else None
-    if guideline and any(
-        w in low for w in ("maximus", "reviewer", "imr", "professional", "expert", "medical")
-    ):
+    if guideline and any(map(low.__contains__, _REVIEWER_WORDS)):
         return "mx"
     if low in {"guideline", "guidelines", "guidelines cited", "guideline(s)"}:
         return "mx"
     if "rationale" in low or low in {"reason", "reasons", "basis for the decision", "discussion"}:
         return "rationale"
-    if re.fullmatch(r"(?:(?:final|imr|the)\s+)?(?:decision|determination|outcome|result)", low):
+    if _OUTCOME_LABEL.fullmatch(low):
         return "outcome" if _BARE_OUTCOME.match(rest.strip()) or not rest.strip() else None
     if _REQUEST_LABEL.match(low) and rest.strip():
         return "request"
@@ -136,13 +141,16 @@ def _label_kind(label: str, rest: str) -> str | None:
 
 def _is_label(text: str) -> bool:
     """True when the line opens a labelled part."""
-    m = _LABEL.match(text) if ":" in text[:95] else None
+    m = _LABEL.match(text) if text.find(":", 0, 95) >= 0 else None
     return bool(m and _label_kind(m.group("label"), m.group("rest")))
 
 
 def stated_outcome(text: str) -> str | None:
     """The outcome a decision sentence states ("the decision is upheld"), last one wins."""
     found: str | None = None
+    low = fold(text)
+    if not any(w in low for w in _OUTCOME_STEMS):  # every match holds one
+        return None
     for m in _DECISION_SENTENCE.finditer(text):
         found = outcome_word(m.group(1) or m.group(2))
     return found
@@ -152,7 +160,7 @@ def necessity_outcome(text: str) -> str | None:
     """Upheld when the conclusion is "not medically necessary", Overturned when "medically
     necessary"; judged from the last statement of necessity."""
     last = None
-    for m in _NECESSITY.finditer(text):
+    for m in ifinditer(_NECESSITY, text, "medical"):
         last = m
     if last is None:
         return None
@@ -178,8 +186,9 @@ def clean_request(text: str) -> str:
         text = sentence.group("req")
     while m := _INNER_LABEL.match(text):  # "Item 1: Request: TENS unit"
         text = text[m.end() :]
-    text = _TRAILING_NECESSITY.sub("", text)
-    text = _REQUEST_PREFIX.sub("", text) if _TRAILING_NECESSITY.search(text) else text
+    if "medically" in fold(text):  # else neither regex can match
+        text = _TRAILING_NECESSITY.sub("", text)
+        text = _REQUEST_PREFIX.sub("", text) if _TRAILING_NECESSITY.search(text) else text
     return text.strip().rstrip(":;,.-").strip()
 
 
@@ -190,7 +199,7 @@ def _numbered_item(lines: list[Line], i: int) -> str | None:
     after_sentence = i > 0 and lines[i - 1].text[-1:] in ".:;"
     if not m or not (line.para or after_sentence) or len(line.text) > 400:
         return None
-    if _NECESSITY.search(line.text) or re.search(_OUT, line.text, re.I):
+    if _NECESSITY.search(line.text) or _ANY_OUTCOME.search(line.text):
         return m.group("body")
     ahead = [ln.text for ln in lines[i + 1 : i + 4]]
     if any(_is_label(t) or _BARE_OUTCOME.match(t) for t in ahead[:3]):
@@ -274,12 +283,13 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
         text = line.text
         # Cheap tests first: most lines are prose, with no outcome word at the end and no
         # label before a colon.
-        ends_in_outcome = text.rstrip(" .!").lower().endswith(_OUTCOME_ENDINGS)
+        end = text.rstrip(" .!")
+        ends_in_outcome = end[-1:] in "dDnN" and end.lower().endswith(_OUTCOME_ENDINGS)
         item = _ITEM_LINE.match(text) if ends_in_outcome else None
         bare = _BARE_OUTCOME.match(text) if ends_in_outcome else None
         if bare and i and text[:1].islower() and not line.para and _wraps_into(lines[i - 1].text):
             bare = None  # "... The decision regarding this request is" / "overturned."
-        label = _LABEL.match(text) if ":" in text[:95] else None
+        label = _LABEL.match(text) if text.find(":", 0, 95) >= 0 else None
         kind = _label_kind(label.group("label"), label.group("rest")) if label else None
         if bare:
             word = outcome_word(bare.group(1))
@@ -306,7 +316,12 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             blocks.append(cur)
             i += 1
             continue
-        numbered = None if kind else _numbered_item(lines, i)
+        first = text[:1]  # a numbered item opens with "(", "#" or a digit
+        numbered = (
+            _numbered_item(lines, i)
+            if not kind and (first == "(" or first == "#" or first.isdigit())
+            else None
+        )
         if numbered is not None:
             # A long numbered request wraps: "3. Physical therapy ... is not" / "medically ...".
             while (
@@ -323,8 +338,12 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             i += 1
             continue
         # A request ending in ":" with its outcome on the next line.
-        following = _BARE_OUTCOME.match(lines[i + 1].text) if i + 1 < len(lines) else None
-        if text.endswith(":") and following and not kind:
+        following = (
+            _BARE_OUTCOME.match(lines[i + 1].text)
+            if text.endswith(":") and not kind and i + 1 < len(lines)
+            else None
+        )
+        if following:
             cur = _Block(clean_request(text), outcome_word(following.group(1)))
             blocks.append(cur)
             i += 2

@@ -165,7 +165,7 @@ def _scan(text: str, vocab: _Drugs) -> tuple[list[_Hit], set[int]]:
     """Every drug name in the text, left to right, longest first; and hyphen-joined hits."""
     index = vocab.by_word
     words = " ".join(_WORD().findall(text)).lower().split()
-    if not any(w in index for w in words) and not (
+    if index.keys().isdisjoint(words) and not (
         "-" in text and any(a + b in index for a, b in pairwise(words))
     ):
         return [], set()  # the usual service request: no span work at all
@@ -445,8 +445,8 @@ _NON_BEFORE = _Rx(r"non[-\s]*$")
 _PAGE_ITEM = r"\d{1,3}(?:\s*[-–—]\s*\d{1,3})?"
 _PAGE_LIST_SEP = _Rx(r"\s*(?:,|and|&)\s*")
 _PAGE_DASH = _Rx(r"\s*[-–—]\s*")
-_PAGES = _Rx(
-    rf"(?<![a-z])(?:page\s*\(s\)|pages?|pgs?|pp?)\.?\s*:?\s*"
+_PAGES = _Rx(  # "(?<![a-z])p..." written "p(?<![a-z]p)...": a search skips from p to p
+    rf"p(?<![a-z]p)(?:age\s*\(s\)|ages?|gs?|p?)\.?\s*:?\s*"
     rf"({_PAGE_ITEM}(?:\s*(?:,|and|&)\s*{_PAGE_ITEM})*)(?![\d/])(?!\s*of\s+\d)"
 )
 
@@ -462,9 +462,10 @@ def _guidelines() -> tuple[tuple[str, tuple[tuple[str, re.Pattern[str], int], ..
             key = max([w for w in words if w not in _COMMON_WORDS] or words, key=len)
             groups.setdefault(key, []).append(r"\s+".join(map(re.escape, name.lower().split())))
         keyed = []
-        for key, bodies in groups.items():
-            body = "|".join(sorted(bodies, key=len, reverse=True))
-            pattern = re.compile(rf"(?<![a-z])(?:{body})s?(?![a-z])")
+        for key, bodies in groups.items():  # (?<![a-z]) after the first letter: a fast search
+            alts = [f"{b[0]}(?<![a-z]{b[0]}){b[1:]}" if b[:1].isalpha() else f"(?<![a-z]){b}"
+                    for b in sorted(bodies, key=len, reverse=True)]  # fmt: skip
+            pattern = re.compile(rf"(?:{'|'.join(alts)})s?(?![a-z])")
             keyed.append((key, pattern, 4 * max(map(len, bodies)) + 40))
         out.append((source, tuple(keyed)))
     return tuple(out)
@@ -494,21 +495,20 @@ def _cited(lower: str, key: str, pattern: re.Pattern[str], window: int) -> bool:
 def guideline_sources(text: str) -> tuple[str, ...]:
     """The guideline sources cited ("MTUS", "ODG", "ACOEM"), in that order."""
     lower = text.lower()
-    return tuple(
-        source
-        for source, keyed in _guidelines()
-        if any(_cited(lower, key, pattern, window) for key, pattern, window in keyed)
-    )
+    out: list[str] = []
+    for source, keyed in _guidelines():
+        for key, pattern, window in keyed:
+            if key in lower and _cited(lower, key, pattern, window):
+                out.append(source)
+                break
+    return tuple(out)
 
 
 def mtus_pages(text: str) -> tuple[str, ...]:
     """Page numbers and ranges cited ("Page(s): 78, 91" -> ("78", "91")), in order."""
-    if "p" not in text and "P" not in text:
-        return ()
     out: list[str] = []
-    for m in _PAGES().finditer(text.lower()):
-        for item in _PAGE_LIST_SEP().split(m[1]):
-            out.append(_PAGE_DASH().sub("-", item))
+    for m in _PAGES().finditer(text.lower()):  # (a fast search: _PAGES opens with a plain "p")
+        out += [_PAGE_DASH().sub("-", item) for item in _PAGE_LIST_SEP().split(m[1])]
     return tuple(dict.fromkeys(out))
 
 

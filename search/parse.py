@@ -8,7 +8,17 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from . import normalize
-from .clean import Line, clean_lines, join_lines
+from .clean import (
+    Line,
+    clean_lines,
+    icase,
+    ifinditer,
+    ifinditer_low,
+    join_lines,
+    lower_in_place,
+    matches_at,
+    places,
+)
 from .decisions import (
     RawDecision,
     outcome_word,
@@ -34,8 +44,11 @@ from .sections import RawSection, detect_layout, split_sections
 if TYPE_CHECKING:
     from .load import LoadedText
 
-CASE_NUMBER = re.compile(r"\b([A-Z]{2}\d{2}-\d{7})\b")
-_CASE_LABEL = re.compile(r"case\s*(?:number|no\.?|#)\s*:?\s*([A-Z]{2}\d{2}-\d{7})", re.I)
+# "\b[A-Z]" written "[A-Z](?<!\w.)" here and below: a search skips to the letter (a pattern
+# opening with \b, or with a lookahead, makes it try a match at every position).
+CASE_NUMBER = re.compile(r"([A-Z](?<!\w.)[A-Z]\d{2}-\d{7})\b")
+_CASE_NUMBER_TAIL = re.compile(r"-\d{7}")  # found fast (it opens with a plain character)
+_CASE_LABEL = icase(r"case\s*(?:number|no\.?|#)\s*:?\s*([A-Z]{2}\d{2}-\d{7})")
 _MONTHS = {
     m: i + 1
     for i, names in enumerate(
@@ -49,16 +62,22 @@ _DATE = (
     r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}"
     r"|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4})"
 )
-# One pass finds every labelled date; the group that matched names the field.
+# One pass finds every labelled date; the group that matched names the field. Each label
+# opens with d or u, consumed first (then checked by a lookbehind) so that a search skips
+# from one d or u to the next.
 _LABELLED_DATES = re.compile(
-    r"(?=[dDuU])(?:(?P<date_assigned>date\s+assigned)"
-    r"|(?P<ur_denial_date>ur\s+denial\s+date|date\s+of\s+(?:the\s+)?ur\s+(?:decision|denial)"
-    r"|utilization\s+review\s+(?:denial\s+)?date)"
-    r"|(?P<date_of_injury>date\s+of\s+injury|\bDOI\b))"
-    rf"\s*(?:\(doi\)\s*)?(?:of|was|on|is|:)?\s*(?P<date>{_DATE})",
-    re.I,
+    r"[dDuU](?i:(?:(?<=d)(?:(?P<date_assigned>ate\s+assigned)"
+    r"|(?P<ur_denial_date>ate\s+of\s+(?:the\s+)?ur\s+(?:decision|denial))"
+    r"|(?P<date_of_injury>ate\s+of\s+injury|(?<!\w.)OI\b))"
+    r"|(?<=u)(?P<ur_denial_date_u>r\s+denial\s+date|tilization\s+review\s+(?:denial\s+)?date))"
+    rf"\s*(?:\(doi\)\s*)?(?:of|was|on|is|:)?\s*(?P<date>{_DATE}))"
 )
+# In lowercase text, where labels may open: a fast search for each (plain first letters).
+_DATE_LABEL = re.compile(r"date\s+(?:assigned|of\s)")
+_UR_DENIAL = re.compile(r"ur\s+denial")
 DATE_FIELDS = ("date_assigned", "ur_denial_date", "date_of_injury")
+_DATE_GROUPS = (*DATE_FIELDS, "ur_denial_date_u")
+_GROUP_FIELD = {"ur_denial_date_u": "ur_denial_date"}
 _INJURY_PROSE = re.compile(
     rf"\b(?:injur(?:y|ies|ed)|accident|hurt)\b[^.]{{0,40}}?\b(?:on|of|dated)\s+({_DATE})", re.I
 )
@@ -69,54 +88,58 @@ _AGE = re.compile(
 )
 _SEX = re.compile(r"\b(male|female|man|woman|gentleman|lady)\b", re.I)
 _SEX_WORDS = {"male": "male", "man": "male", "gentleman": "male"}
-_LICENSURE = re.compile(
-    r"state\(?s?\)?\s+of\s+licensure\s*:\s*([^\n]+?)\s*(?=certification|specialt|$)", re.I | re.M
+_LICENSURE = icase(
+    r"state\(?s?\)?\s+of\s+licensure\s*:\s*([^\n]+?)\s*(?=certification|specialt|$)", re.M
 )
-_LICENSED_PROSE = re.compile(
+_LICENSED_PROSE = icase(
     r"licensed\s+(?:to\s+practice\s+)?(?:medicine\s+)?in\s+(?:the\s+states?\s+of\s+)?"
-    r"([A-Za-z .,&]+?)(?:\.\s|\.$|\s+(?:he|she|and\s+(?:has|is))\b|;|\n|$)",
-    re.I,
+    r"([A-Za-z .,&]+?)(?:\.\s|\.$|\s+(?:he|she|and\s+(?:has|is))\b|;|\n|$)"
 )
 _CERTIFICATION = re.compile(
-    r"(?:certification\(?s?\)?\s*/\s*specialt(?:y|ies)|specialt(?:y|ies)|board certification)"
+    r"[cCsS\u017fbB](?i:(?<=c)ertification\(?s?\)?\s*/\s*specialt(?:y|ies)"
+    r"|(?<=s)pecialt(?:y|ies)|(?<=b)oard certification)"
     r"\s*:\s*([^\n]+)",
-    re.I,
 )
-_BOARD_PROSE = re.compile(
-    r"board[- ]certified\s+(?:in\s+)?(.+?)(?=,|;|\.\s|\.$|\s+and\s+(?:is|has)\b|\s+with\b|\n|$)",
-    re.I,
+_BOARD_PROSE = icase(
+    r"board[- ]certified\s+(?:in\s+)?(.+?)(?=,|;|\.\s|\.$|\s+and\s+(?:is|has)\b|\s+with\b|\n|$)"
 )
 # "is Licensed in Psychology" (not a state), "is a Licensed Chiropractor".
 _LICENSED_SPECIALTY = re.compile(
-    r"\bis\s+(?:a\s+)?(?i:licensed)\s+(?:in\s+)?([A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+)*)", re.M
+    r"i(?<!\w.)s\s+(?:a\s+)?(?i:licensed)\s+(?:in\s+)?([A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+)*)", re.M
 )
-_SUBSPECIALTY = re.compile(
-    r"sub-?specialty\s+(?:certification\s+)?in\s+(.+?)(?=,|;|\.\s|\.$|\s+and\s+(?:is|has)\b|\n|$)",
-    re.I,
+_SUBSPECIALTY = icase(
+    r"sub-?specialty\s+(?:certification\s+)?in\s+(.+?)(?=,|;|\.\s|\.$|\s+and\s+(?:is|has)\b|\n|$)"
 )
+# (word in every match, pattern, the word that opens every match if it is case-insensitive)
 _SPECIALTY_PROSE = (
-    ("board", _BOARD_PROSE),
-    ("licensed", _LICENSED_SPECIALTY),
-    ("specialty", _SUBSPECIALTY),
+    ("board", _BOARD_PROSE, "board"),
+    ("licensed", _LICENSED_SPECIALTY, None),
+    ("specialty", _SUBSPECIALTY, "sub"),
 )
 _LIST_SEPARATORS = re.compile(r"[,;/&]|\band\b")
-_FINAL_DETERMINATION = re.compile(r"final determination\s*:?\s*(uphold|overturn)\w*\b", re.I)
+_FINAL_DETERMINATION = icase(r"final determination\s*:?\s*(uphold|overturn)\w*\b")
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_NUMERIC_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})")
+_MONTH_FIRST = re.compile(r"([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})")
+_DAY_FIRST = re.compile(r"(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})")
 
 
 def parse_date(text: str) -> str | None:
     """An ISO date for "5/15/11", "2-1-2009", "2014-01-31", "January 5, 2012"; None if invalid."""
     text = text.strip().rstrip(".,")
     try:
-        if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text):
-            y, mo, d = (int(g) for g in m.groups())
-        elif m := re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})", text):
-            mo, d, y = (int(g) for g in m.groups())
+        if m := _ISO_DATE.fullmatch(text):
+            y, mo, d = map(int, m.groups())
+        elif m := _NUMERIC_DATE.fullmatch(text):
+            mo, d, y = map(int, m.groups())
             if y < 100:
                 y += 2000 if y <= 30 else 1900
-        elif m := re.fullmatch(r"([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})", text):
+        elif m := _MONTH_FIRST.fullmatch(text):
             mo, d, y = _MONTHS.get(m.group(1).lower(), 0), int(m.group(2)), int(m.group(3))
-        elif m := re.fullmatch(r"(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})", text):
+        elif m := _DAY_FIRST.fullmatch(text):
             d, mo, y = int(m.group(1)), _MONTHS.get(m.group(2).lower(), 0), int(m.group(3))
         else:
             return None
@@ -129,21 +152,29 @@ def parse_date(text: str) -> str | None:
     return f"{y:04d}-{mo:02d}-{d:02d}" if d <= days[mo - 1] else None
 
 
-def _first_date(pattern: re.Pattern[str], *texts: str) -> str | None:
-    """The first valid date the pattern finds in the texts, in order."""
-    for text in texts:
-        for m in pattern.finditer(text):
-            if date := parse_date(m.group(1)):
-                return date
+def _injury_date(text: str) -> str | None:
+    """The first valid date of an injury told in prose ("injured on 5/15/11")."""
+    for m in ifinditer(_INJURY_PROSE, text, "injur", "accident", "hurt"):
+        if date := parse_date(m.group(1)):
+            return date
     return None
 
 
-def _labelled_dates(*texts: str) -> dict[str, str | None]:
-    """The first valid date after each label (Date Assigned, UR Denial Date, Date of Injury)."""
+def _labelled_dates(*texts: tuple[str, str | None]) -> dict[str, str | None]:
+    """The first valid date after each label (Date Assigned, UR Denial Date, Date of Injury),
+    in texts given with their lower_in_place."""
     found: dict[str, str | None] = dict.fromkeys(DATE_FIELDS)
-    for text in texts:
-        for m in _LABELLED_DATES.finditer(text):
-            key = next(k for k in DATE_FIELDS if m.group(k))
+    for text, low in texts:
+        if low is not None:  # try only where a label opens (see ifinditer)
+            starts = places(low, "utilization", "doi")
+            starts += [m.start() for m in _DATE_LABEL.finditer(low)]
+            starts += [m.start() for m in _UR_DENIAL.finditer(low)]
+            found_here = matches_at(_LABELLED_DATES, text, sorted(starts))
+        else:
+            found_here = _LABELLED_DATES.finditer(text)
+        for m in found_here:
+            group = next(k for k in _DATE_GROUPS if m.group(k))
+            key = _GROUP_FIELD.get(group, group)
             if found[key] is None:
                 found[key] = parse_date(m.group("date"))
         if all(found.values()):
@@ -151,9 +182,13 @@ def _labelled_dates(*texts: str) -> dict[str, str | None]:
     return found
 
 
-def _case_number(text: str) -> str | None:
-    """The IMR case number (labelled first, else the first one in the letter)."""
-    m = _CASE_LABEL.search(text) or CASE_NUMBER.search(text)
+def _case_number(text: str, low: str | None) -> str | None:
+    """The IMR case number (labelled first, else the first one in the letter), given the
+    text's lower_in_place."""
+    m = next(ifinditer_low(_CASE_LABEL, text, low, "case"), None)
+    if m is None:  # a number opens four characters before its "-1234567"
+        starts = (t.start() - 4 for t in _CASE_NUMBER_TAIL.finditer(text) if t.start() >= 4)
+        m = next(matches_at(CASE_NUMBER, text, starts), None)
     return m.group(1).upper() if m else None
 
 
@@ -161,25 +196,31 @@ def _reviewer(credentials: str) -> Reviewer:
     """States of licensure and specialties, from labelled lines or prose."""
     flat = " ".join(credentials.split())
     low = flat.lower()  # cheap substring tests before each regex
+    flat_low = lower_in_place(flat, low)
     states: list[str] = []
     if "licensure" in low:
-        for m in _LICENSURE.finditer(credentials):
+        for m in ifinditer(_LICENSURE, credentials, "state"):
             # A labelled list may use postal codes ("NV, Arizona"), which prose never does.
             parts = [normalize.normalize_state(p) for p in _LIST_SEPARATORS.split(m.group(1))]
             found = [p for p in parts if p]
             states += found if found else normalize.find_states(m.group(1))
     if not states and "licensed" in low:
-        for m in _LICENSED_PROSE.finditer(flat):
+        for m in ifinditer_low(_LICENSED_PROSE, flat, flat_low, "licensed"):
             states += normalize.find_states(m.group(1))
     specialties: list[str] = []
     if "specialt" in low or "certification" in low:
-        for m in _CERTIFICATION.finditer(credentials):
+        for m in ifinditer(_CERTIFICATION, credentials, "certification", "specialt", "board"):
             specialties += normalize.split_specialties(m.group(1))
     if not specialties:
-        for word, pattern in _SPECIALTY_PROSE:
+        for word, pattern, opening in _SPECIALTY_PROSE:
             if word not in low:
                 continue
-            for m in pattern.finditer(flat):
+            prose = (
+                ifinditer_low(pattern, flat, flat_low, opening)
+                if opening
+                else pattern.finditer(flat)
+            )
+            for m in prose:
                 if pattern is _LICENSED_SPECIALTY and normalize.find_states(m.group(1)):
                     continue
                 specialties += normalize.split_specialties(m.group(1))
@@ -267,10 +308,10 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) 
     digest = sha256 or hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     lines = clean_lines(text)
     plain = join_lines(lines)
-    layout = detect_layout("\n".join(ln.text for ln in lines[:400]))
+    layout = detect_layout("\n".join([ln.text for ln in lines[:400]]))
     raw_sections = split_sections(lines)
     sections = tuple(
-        Section(s.key, s.heading, join_lines(list(s.lines)))
+        Section(s.key, s.heading, join_lines(s.lines))
         for s in raw_sections
         if s.lines or s.key != SECTION_HEADER
     )
@@ -279,7 +320,8 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) 
         by_key[s.key] = f"{by_key[s.key]}\n\n{s.text}" if s.key in by_key else s.text
     warnings: list[str] = []
     items = _find_items(layout, raw_sections, lines)
-    final = _FINAL_DETERMINATION.search(plain)
+    plain_low = lower_in_place(plain)
+    final = next(ifinditer_low(_FINAL_DETERMINATION, plain, plain_low, "final determination"), None)
     if final and items and all(i.outcome is None for i in items):
         word = outcome_word(final.group(1))
         items = [RawDecision(i.request, word, True, *_guidelines_and_rationale(i)) for i in items]
@@ -296,26 +338,29 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) 
     head = by_key.get(SECTION_HEADER, "")
     # Line by line, so that "State(s) of Licensure:" ends where its line ends.
     credentials = "\n".join(
-        ln.text
-        for s in raw_sections
-        if s.key in (SECTION_HOW_MADE, SECTION_QUALIFICATIONS, SECTION_HEADER)
-        for ln in s.lines
+        [
+            ln.text
+            for s in raw_sections
+            if s.key in (SECTION_HOW_MADE, SECTION_QUALIFICATIONS, SECTION_HEADER)
+            for ln in s.lines
+        ]
     )
     reviewer = _reviewer(credentials)
     if not reviewer.states or not reviewer.specialties:
-        fallback = _reviewer("\n".join(ln.text for ln in lines))
+        fallback = _reviewer("\n".join([ln.text for ln in lines]))
         reviewer = Reviewer(
             reviewer.states or fallback.states, reviewer.specialties or fallback.specialties
         )
     if not reviewer.states:
         warnings.append("reviewer's state of licensure not found")
     summary = by_key.get(SECTION_CASE_SUMMARY, "") or plain
-    case_number = _case_number(head) or _case_number(plain)
+    head_low = lower_in_place(head)
+    case_number = _case_number(head, head_low) or _case_number(plain, plain_low)
     # Labelled dates stand in the letter's head, before its first few sections.
-    top = plain[:6000]
-    dates = _labelled_dates(head, top)
+    top = (plain[:6000], None if plain_low is None else plain_low[:6000])
+    dates = _labelled_dates((head, head_low), top)
     if dates["date_of_injury"] is None:
-        dates["date_of_injury"] = _first_date(_INJURY_PROSE, summary)
+        dates["date_of_injury"] = _injury_date(summary)
     return Determination(
         id=make_id(case_number, source),
         source=source,

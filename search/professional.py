@@ -17,11 +17,26 @@ from .decisions import (
 )
 
 _SUBHEADING_MAX = 200
+_NON_KEY = re.compile(r"[^a-z0-9]+")
 
 
 def _key(text: str) -> str:
     """A request reduced for comparison: lowercase letters and digits only."""
-    return re.sub(r"[^a-z0-9]+", "", text.lower())
+    return _NON_KEY.sub("", text.lower())
+
+
+def _opens_with(text: str, key: str) -> bool:
+    """_key(text).startswith(key), reducing no more of a long text than it takes."""
+    head = _key(text[: 4 * len(key) + 8])  # the key of a prefix is a prefix of the key
+    if len(head) >= len(key) or len(text) <= 4 * len(key) + 8:
+        return head.startswith(key)
+    return _key(text).startswith(key)
+
+
+def _unnumbered(text: str) -> str:
+    """A line without its numbering ("1. Norco" -> "Norco")."""
+    m = NUMBERED_LINE.match(text)
+    return m.group("body") + text[m.end() :] if m else text
 
 
 def _issue_items(lines: list[Line]) -> list[RawDecision]:
@@ -55,11 +70,7 @@ def _starts(lines: list[Line], requests: list[str]) -> list[int] | None:
     starts: list[int] = []
     for i, line in enumerate(lines):
         k = len(starts)
-        if (
-            k < len(keys)
-            and keys[k]
-            and _key(NUMBERED_LINE.sub(r"\g<body>", line.text)).startswith(keys[k])
-        ):
+        if k < len(keys) and keys[k] and _opens_with(_unnumbered(line.text), keys[k]):
             starts.append(i)
     if len(starts) == len(requests):
         return starts

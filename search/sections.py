@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from .clean import Line
+from .clean import Line, fold, lower_in_place, places
 from .fields import (
     LAYOUT_IMR,
     LAYOUT_MAXIMUS,
@@ -24,8 +24,7 @@ from .fields import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class RawSection:
+class RawSection(NamedTuple):
     """A section as found: key, heading as written, its lines (heading excluded)."""
 
     key: str
@@ -61,10 +60,20 @@ _HEADINGS: tuple[tuple[str, str, bool], ...] = (
     (SECTION_QUALIFICATIONS, r"(?:medical |expert )?reviewer(?:'s)? qualifications", True),
     (SECTION_OTHER, r"(?:appeal|appeal rights|notice of appeal rights|important notice)", False),
 )
+_NUMERAL = r"^\s*(?:[IVX]+\.|\d{1,2}\.)?\s*"
 _HEADING_RE = [
-    (key, re.compile(rf"^\s*(?:[IVX]+\.|\d{{1,2}}\.)?\s*({pat})\s*(?::\s*(.*))?$", re.I), strong)
+    (key, re.compile(rf"{_NUMERAL}({pat})\s*(?::\s*(.*))?$", re.I), strong)
     for key, pat, strong in _HEADINGS
 ]
+# All of them in one: the alternative that matches is the first pattern that does (a numeral
+# never begins a heading's words), with the same groups; one regex call per line finds or
+# rules out a heading. A line is matched in lowercase without re.I where it can be (see
+# lower_in_place): the regex engine then skips each alternative at its first letter.
+_ALTERNATIVES = "|".join(rf"({pat})\s*(?::\s*(.*))?$" for _, pat, _ in _HEADINGS)
+_ANY_HEADING = re.compile(f"{_NUMERAL}(?:{_ALTERNATIVES})", re.I)
+_ANY_HEADING_LOWER = re.compile(rf"^\s*(?:[ivx]+\.|\d{{1,2}}\.)?\s*(?:{_ALTERNATIVES})")
+
+
 # Lines that open a letter's closing matter: nothing after them belongs to a decision.
 _CLOSING = re.compile(
     r"^(?:cc|c\.c\.|bcc)\s*:|^sincerely\b|^respectfully\b|^/[a-z]{1,4}$|"
@@ -73,28 +82,60 @@ _CLOSING = re.compile(
 )
 # Sections that a closing line ("cc:", "Sincerely") ends.
 _CLOSABLE = (SECTION_DECISIONS, SECTION_RATIONALE, SECTION_QUALIFICATIONS, SECTION_GUIDELINES)
+# (layout, words every match contains, pattern). The words, looked up in the folded text,
+# spare most of the regex scans; "maximus" is spelled [mM] to give the scan a fast start.
 _LAYOUT_MARKERS = (
-    (LAYOUT_PROFESSIONAL, re.compile(r"^\s*medical professional review\s*$", re.I | re.M)),
-    (LAYOUT_MAXIMUS, re.compile(r"maximus federal services,? inc\b", re.I)),
-    (LAYOUT_MAXIMUS, re.compile(r"^\s*imr decision\(s\) and rationale\(s\)", re.I | re.M)),
-    (LAYOUT_PROFESSIONAL, re.compile(r"^\s*issues? at dispute\s*:", re.I | re.M)),
-    (LAYOUT_IMR, re.compile(r"^\s*how the imr final determination was made", re.I | re.M)),
-    (LAYOUT_IMR, re.compile(r"^\s*imr issues?,? decisions? and rationales?", re.I | re.M)),
+    (
+        LAYOUT_PROFESSIONAL,
+        "medical professional review",
+        re.compile(r"^\s*medical professional review\s*$", re.I | re.M),
+    ),
+    (
+        LAYOUT_MAXIMUS,
+        "maximus federal services",
+        re.compile(r"[mM](?i:aximus federal services,? inc\b)"),
+    ),
+    (
+        LAYOUT_MAXIMUS,
+        "imr decision(s) and rationale(s)",
+        re.compile(r"^\s*imr decision\(s\) and rationale\(s\)", re.I | re.M),
+    ),
+    (LAYOUT_PROFESSIONAL, "at dispute", re.compile(r"^\s*issues? at dispute\s*:", re.I | re.M)),
+    (
+        LAYOUT_IMR,
+        "how the imr final determination was made",
+        re.compile(r"^\s*how the imr final determination was made", re.I | re.M),
+    ),
+    (
+        LAYOUT_IMR,
+        "imr issue",
+        re.compile(r"^\s*imr issues?,? decisions? and rationales?", re.I | re.M),
+    ),
 )
 
 
 def detect_layout(text: str) -> str:
     """Which of the known layouts a letter follows (by its distinctive headings)."""
-    for layout, pattern in _LAYOUT_MARKERS:
-        if pattern.search(text):
-            return layout
+    low = lower_in_place(text)
+    if low is None:  # rare (see lower_in_place): a plain search, where the words occur
+        low = fold(text)
+        for layout, words, pattern in _LAYOUT_MARKERS:
+            if words in low and pattern.search(text):
+                return layout
+        return LAYOUT_UNKNOWN
+    for layout, words, pattern in _LAYOUT_MARKERS:
+        # Each match holds the words; it opens with them, or where their line starts ("^\s*"):
+        # if there is a match, the regex matches at one of those places.
+        for at in places(low, words):
+            if pattern.match(text, at) or pattern.match(text, text.rfind("\n", 0, at) + 1):
+                return layout
     return LAYOUT_UNKNOWN
 
 
 def _mostly_upper(text: str) -> bool:
     """True when the letters of `text` are (nearly) all capitals."""
-    letters = [c for c in text if c.isalpha()]
-    return bool(letters) and sum(c.isupper() for c in letters) >= 0.85 * len(letters)
+    letters = list(filter(str.isalpha, text))
+    return bool(letters) and sum(map(str.isupper, letters)) >= 0.85 * len(letters)
 
 
 # Every heading opens with one of these words: a cheap test that most lines fail.
@@ -107,15 +148,24 @@ _HEADING_START = re.compile(
 
 def match_heading(text: str) -> tuple[str, str, str] | None:
     """(key, heading, text after the heading's colon) when the line is a section heading."""
-    if not _HEADING_START.match(text):
-        return None
     tail = ""
     if len(text) > 160:  # a long line is a heading only as "HEADING: text ..."
         colon = text.find(":", 0, 160)
         if colon < 0:
             return None
         text, tail = text[: colon + 1], text[colon + 1 :]
-    for key, pattern, strong in _HEADING_RE:
+    low = lower_in_place(text)
+    m = _ANY_HEADING.match(text) if low is None else _ANY_HEADING_LOWER.match(low)
+    if m is None:
+        return None
+    k = ((m.lastindex or 1) - 1) // 2  # alternative k: groups 2k+1 (heading), 2k+2 (rest)
+    key, _, strong = _HEADINGS[k]
+    heading = text[m.start(2 * k + 1) : m.end(2 * k + 1)]  # as written (same places)
+    if strong or _mostly_upper(heading):
+        rest = text[m.start(2 * k + 2) : m.end(2 * k + 2)] if m.start(2 * k + 2) >= 0 else ""
+        return key, heading, f"{rest}{tail}".strip()
+    # A weak heading in lowercase is a sentence: on to the patterns after it, one by one.
+    for key, pattern, strong in _HEADING_RE[k + 1 :]:
         m = pattern.match(text)
         if not m:
             continue
@@ -126,14 +176,44 @@ def match_heading(text: str) -> tuple[str, str, str] | None:
     return None
 
 
+# What a heading (_HEADING_START) or closing line (_CLOSING) opens with, over the lowercase
+# lowercase lines of a letter joined by "\n": one scan finds the few lines worth those tests.
+_CANDIDATE = re.compile(
+    r"\n(?:[^\S\n]*(?:[ivx]+\.|\d{1,2}\.)?[^\S\n]*(?:how|imr|issue|decision|clinical|expert|case|"
+    r"summary|list|documents|records|medical|treatment|guideline|rationale|reviewer|appeal|"
+    r"important|notice)|cc|c\.c\.|bcc|sincerely|respectfully|/|this (?:determination|decision) is"
+    r"|effect of)"
+)
+
+
+def _candidates(texts: list[str]) -> list[int]:
+    """Indexes of the lines that may be a heading or closing line."""
+    joined = "\n" + "\n".join(texts)
+    low = lower_in_place(joined)
+    if low is None or joined.count("\n") != len(texts):  # (a "\n" in a line: a line more)
+        return [i for i, t in enumerate(texts) if _HEADING_START.match(t) or _CLOSING.match(t)]
+    out: list[int] = []
+    i = at = 0
+    for m in _CANDIDATE.finditer(low):
+        i += low.count("\n", at, m.start())  # the line opens after the match's "\n"
+        at = m.start()
+        out.append(i)
+    return out
+
+
 def split_sections(lines: list[Line]) -> list[RawSection]:
     """Sections in reading order; text before the first heading is the header section."""
     sections: list[RawSection] = []
     key, heading, body = SECTION_HEADER, "", []
-    for line in lines:
-        found = match_heading(line.text)
-        if found is None and key in _CLOSABLE and _CLOSING.match(line.text):
-            found = (SECTION_OTHER, "", line.text)
+    done = 0  # lines before this one are placed
+    for i in _candidates([ln.text for ln in lines]):
+        body += lines[done:i]
+        done = i + 1
+        line = lines[i]
+        text = line.text
+        found = match_heading(text)
+        if found is None and key in _CLOSABLE and _CLOSING.match(text):
+            found = (SECTION_OTHER, "", text)
         if found is None:
             body.append(line)
             continue
@@ -141,6 +221,7 @@ def split_sections(lines: list[Line]) -> list[RawSection]:
             sections.append(RawSection(key, heading, tuple(body)))
         key, heading, rest = found
         body = [Line(rest, True)] if rest else []
+    body += lines[done:]
     if body or heading:
         sections.append(RawSection(key, heading, tuple(body)))
     return sections
