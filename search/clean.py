@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import compress, pairwise
 from operator import methodcaller
 from typing import NamedTuple
 
@@ -94,21 +93,6 @@ def lower_in_place(text: str, low: str | None = None) -> str | None:
     return text.lower() if low is None else low
 
 
-# Every character that re.IGNORECASE matches for these letters, beyond their two cases.
-_CASES = {"i": "iI\u0130\u0131", "k": "kK\u212a", "s": "sS\u017f"}
-
-
-def icase(pattern: str, flags: int = 0) -> re.Pattern[str]:
-    """A case-insensitive regex, for a pattern opening with a letter and no top-level "|",
-    written "[cC](?i:ase ...)": a search then skips to that letter, where re.IGNORECASE
-    alone makes it try a match at every position of the text."""
-    first = pattern[0].lower()
-    if not (first.isascii() and first.isalpha()):
-        raise ValueError(f"icase: {pattern!r} does not open with a letter")
-    letters = _CASES.get(first, first + first.upper())
-    return re.compile(f"[{letters}](?i:{pattern[1:]})", flags)
-
-
 def places(low: str, *words: str) -> list[int]:
     """Where the words occur in a (lowercase) text, in order."""
     out: list[int] = []
@@ -171,14 +155,14 @@ def _collapse_spaces(text: str) -> str:
     return _SPACE_RUN.sub(" ", text)  # opens with a plain "  ": the search skips fast
 
 
-_SINGLE_BLANK = re.compile(b"\x01(?=\x00\x01)")  # a text line, one blank line, a text line
-
-
 def _is_double_spaced(lines: list[str]) -> bool:
     """True when most text lines are followed by exactly one blank line (pdftotext noise)."""
-    flags = bytes(map(bool, lines))  # 1 for a text line, 0 for a blank one
-    text_lines = flags[:-2].count(1)
-    singles = len(_SINGLE_BLANK.findall(flags))
+    text_lines = singles = 0
+    for i, line in enumerate(lines[:-2]):
+        if line:
+            text_lines += 1
+            if not lines[i + 1] and lines[i + 2]:
+                singles += 1
     return text_lines >= 4 and singles >= 0.6 * text_lines
 
 
@@ -311,13 +295,13 @@ def clean_lines(raw: str) -> list[Line]:
 
 def join_lines(lines: Sequence[Line]) -> str:
     """Paragraph text: wrapped lines joined by spaces, paragraphs by a blank line."""
-    if not lines:
-        return ""
-    texts, paras = zip(*lines, strict=True)  # columns, built in C
-    cuts = list(compress(range(1, len(texts)), paras[1:]))  # where paragraphs open
-    if not cuts:
-        return " ".join(texts)
-    return "\n\n".join([" ".join(texts[a:b]) for a, b in pairwise([0, *cuts, len(texts)])])
+    if len(lines) < 2:
+        return lines[0].text if lines else ""
+    out: list[str] = []
+    for text, para in lines:  # (one plain loop beats slicing into paragraphs)
+        out += ("\n\n" if para else " ", text)
+    out[0] = ""  # no separator before the first line
+    return "".join(out)
 
 
 def clean_text(raw: str) -> str:

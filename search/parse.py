@@ -11,7 +11,6 @@ from . import normalize
 from .clean import (
     Line,
     clean_lines,
-    icase,
     ifinditer,
     ifinditer_low,
     join_lines,
@@ -44,11 +43,9 @@ from .sections import RawSection, detect_layout, split_sections
 if TYPE_CHECKING:
     from .load import LoadedText
 
-# "\b[A-Z]" written "[A-Z](?<!\w.)" here and below: a search skips to the letter (a pattern
-# opening with \b, or with a lookahead, makes it try a match at every position).
-CASE_NUMBER = re.compile(r"([A-Z](?<!\w.)[A-Z]\d{2}-\d{7})\b")
+CASE_NUMBER = re.compile(r"\b([A-Z]{2}\d{2}-\d{7})\b")
 _CASE_NUMBER_TAIL = re.compile(r"-\d{7}")  # found fast (it opens with a plain character)
-_CASE_LABEL = icase(r"case\s*(?:number|no\.?|#)\s*:?\s*([A-Z]{2}\d{2}-\d{7})")
+_CASE_LABEL = re.compile(r"case\s*(?:number|no\.?|#)\s*:?\s*([A-Z]{2}\d{2}-\d{7})", re.I)
 _MONTHS = {
     m: i + 1
     for i, names in enumerate(
@@ -62,22 +59,19 @@ _DATE = (
     r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}"
     r"|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4})"
 )
-# One pass finds every labelled date; the group that matched names the field. Each label
-# opens with d or u, consumed first (then checked by a lookbehind) so that a search skips
-# from one d or u to the next.
+# One pass finds every labelled date; the group that matched names the field.
 _LABELLED_DATES = re.compile(
-    r"[dDuU](?i:(?:(?<=d)(?:(?P<date_assigned>ate\s+assigned)"
-    r"|(?P<ur_denial_date>ate\s+of\s+(?:the\s+)?ur\s+(?:decision|denial))"
-    r"|(?P<date_of_injury>ate\s+of\s+injury|(?<!\w.)OI\b))"
-    r"|(?<=u)(?P<ur_denial_date_u>r\s+denial\s+date|tilization\s+review\s+(?:denial\s+)?date))"
-    rf"\s*(?:\(doi\)\s*)?(?:of|was|on|is|:)?\s*(?P<date>{_DATE}))"
+    r"(?=[dDuU])(?:(?P<date_assigned>date\s+assigned)"
+    r"|(?P<ur_denial_date>ur\s+denial\s+date|date\s+of\s+(?:the\s+)?ur\s+(?:decision|denial)"
+    r"|utilization\s+review\s+(?:denial\s+)?date)"
+    r"|(?P<date_of_injury>date\s+of\s+injury|\bDOI\b))"
+    rf"\s*(?:\(doi\)\s*)?(?:of|was|on|is|:)?\s*(?P<date>{_DATE})",
+    re.I,
 )
 # In lowercase text, where labels may open: a fast search for each (plain first letters).
 _DATE_LABEL = re.compile(r"date\s+(?:assigned|of\s)")
 _UR_DENIAL = re.compile(r"ur\s+denial")
 DATE_FIELDS = ("date_assigned", "ur_denial_date", "date_of_injury")
-_DATE_GROUPS = (*DATE_FIELDS, "ur_denial_date_u")
-_GROUP_FIELD = {"ur_denial_date_u": "ur_denial_date"}
 _INJURY_PROSE = re.compile(
     rf"\b(?:injur(?:y|ies|ed)|accident|hurt)\b[^.]{{0,40}}?\b(?:on|of|dated)\s+({_DATE})", re.I
 )
@@ -88,27 +82,31 @@ _AGE = re.compile(
 )
 _SEX = re.compile(r"\b(male|female|man|woman|gentleman|lady)\b", re.I)
 _SEX_WORDS = {"male": "male", "man": "male", "gentleman": "male"}
-_LICENSURE = icase(
-    r"state\(?s?\)?\s+of\s+licensure\s*:\s*([^\n]+?)\s*(?=certification|specialt|$)", re.M
+_LICENSURE = re.compile(
+    r"state\(?s?\)?\s+of\s+licensure\s*:\s*([^\n]+?)\s*(?=certification|specialt|$)", re.I | re.M
 )
-_LICENSED_PROSE = icase(
+_LICENSED_PROSE = re.compile(
     r"licensed\s+(?:to\s+practice\s+)?(?:medicine\s+)?in\s+(?:the\s+states?\s+of\s+)?"
-    r"([A-Za-z .,&]+?)(?:\.\s|\.$|\s+(?:he|she|and\s+(?:has|is))\b|;|\n|$)"
+    r"([A-Za-z .,&]+?)(?:\.\s|\.$|\s+(?:he|she|and\s+(?:has|is))\b|;|\n|$)",
+    re.I,
 )
 _CERTIFICATION = re.compile(
-    r"[cCsS\u017fbB](?i:(?<=c)ertification\(?s?\)?\s*/\s*specialt(?:y|ies)"
-    r"|(?<=s)pecialt(?:y|ies)|(?<=b)oard certification)"
+    r"(?:certification\(?s?\)?\s*/\s*specialt(?:y|ies)|specialt(?:y|ies)|board certification)"
     r"\s*:\s*([^\n]+)",
+    re.I,
 )
-_BOARD_PROSE = icase(
-    r"board[- ]certified\s+(?:in\s+)?(.+?)(?=,|;|\.\s|\.$|\s+and\s+(?:is|has)\b|\s+with\b|\n|$)"
+_BOARD_PROSE = re.compile(
+    r"board[- ]certified\s+(?:in\s+)?(.+?)(?=,|;|\.\s|\.$|\s+and\s+(?:is|has)\b|\s+with\b|\n|$)",
+    re.I,
 )
-# "is Licensed in Psychology" (not a state), "is a Licensed Chiropractor".
+# "is Licensed in Psychology" (not a state), "is a Licensed Chiropractor". ("\bis" written
+# "i(?<!\w.)s": a search skips from i to i, where a leading \b tries every position.)
 _LICENSED_SPECIALTY = re.compile(
     r"i(?<!\w.)s\s+(?:a\s+)?(?i:licensed)\s+(?:in\s+)?([A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+)*)", re.M
 )
-_SUBSPECIALTY = icase(
-    r"sub-?specialty\s+(?:certification\s+)?in\s+(.+?)(?=,|;|\.\s|\.$|\s+and\s+(?:is|has)\b|\n|$)"
+_SUBSPECIALTY = re.compile(
+    r"sub-?specialty\s+(?:certification\s+)?in\s+(.+?)(?=,|;|\.\s|\.$|\s+and\s+(?:is|has)\b|\n|$)",
+    re.I,
 )
 # (word in every match, pattern, the word that opens every match if it is case-insensitive)
 _SPECIALTY_PROSE = (
@@ -117,7 +115,7 @@ _SPECIALTY_PROSE = (
     ("specialty", _SUBSPECIALTY, "sub"),
 )
 _LIST_SEPARATORS = re.compile(r"[,;/&]|\band\b")
-_FINAL_DETERMINATION = icase(r"final determination\s*:?\s*(uphold|overturn)\w*\b")
+_FINAL_DETERMINATION = re.compile(r"final determination\s*:?\s*(uphold|overturn)\w*\b", re.I)
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -173,8 +171,7 @@ def _labelled_dates(*texts: tuple[str, str | None]) -> dict[str, str | None]:
         else:
             found_here = _LABELLED_DATES.finditer(text)
         for m in found_here:
-            group = next(k for k in _DATE_GROUPS if m.group(k))
-            key = _GROUP_FIELD.get(group, group)
+            key = next(k for k in DATE_FIELDS if m.group(k))
             if found[key] is None:
                 found[key] = parse_date(m.group("date"))
         if all(found.values()):

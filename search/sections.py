@@ -82,8 +82,8 @@ _CLOSING = re.compile(
 )
 # Sections that a closing line ("cc:", "Sincerely") ends.
 _CLOSABLE = (SECTION_DECISIONS, SECTION_RATIONALE, SECTION_QUALIFICATIONS, SECTION_GUIDELINES)
-# (layout, words every match contains, pattern). The words, looked up in the folded text,
-# spare most of the regex scans; "maximus" is spelled [mM] to give the scan a fast start.
+# (layout, words every match contains, pattern): the regexes are tried only where the words
+# occur.
 _LAYOUT_MARKERS = (
     (
         LAYOUT_PROFESSIONAL,
@@ -93,7 +93,7 @@ _LAYOUT_MARKERS = (
     (
         LAYOUT_MAXIMUS,
         "maximus federal services",
-        re.compile(r"[mM](?i:aximus federal services,? inc\b)"),
+        re.compile(r"maximus federal services,? inc\b", re.I),
     ),
     (
         LAYOUT_MAXIMUS,
@@ -177,7 +177,7 @@ def match_heading(text: str) -> tuple[str, str, str] | None:
 
 
 # What a heading (_HEADING_START) or closing line (_CLOSING) opens with, over the lowercase
-# lowercase lines of a letter joined by "\n": one scan finds the few lines worth those tests.
+# lines of a letter joined by "\n": one scan finds the few lines worth those tests.
 _CANDIDATE = re.compile(
     r"\n(?:[^\S\n]*(?:[ivx]+\.|\d{1,2}\.)?[^\S\n]*(?:how|imr|issue|decision|clinical|expert|case|"
     r"summary|list|documents|records|medical|treatment|guideline|rationale|reviewer|appeal|"
