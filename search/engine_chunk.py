@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from .schema import SCHEMA, PreAnalyzed, unpack_terms
+from .schema import SCHEMA, field_terms
 
 TERM_SEP: Final = "\x00"  # no term, id or path contains a NUL
 
@@ -54,10 +54,7 @@ def invert(docs: list[dict[str, Any]]) -> Inverted:
             fieldobj = schema[name]
             length = 0
             if fieldobj.indexed:
-                if isinstance(fieldobj, PreAnalyzed):
-                    counts = value if isinstance(value, dict) else dict(unpack_terms(value))
-                else:  # ID fields: whoosh analyzes them (one term)
-                    counts = {t.decode("utf-8"): f for t, f, _w, _v in fieldobj.index(value)}
+                counts = value if isinstance(value, dict) else dict(field_terms(fieldobj, value))
                 if counts:
                     found = flat.get(name)
                     if found is None:

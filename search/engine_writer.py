@@ -30,7 +30,7 @@ from whoosh.writing import SegmentWriter
 
 from .engine_chunk import TERM_SEP, Inverted
 from .engine_segments import read_postings
-from .schema import PreAnalyzed, unpack_terms
+from .schema import field_terms
 
 BLOCK: Final = 128  # postings per block, as Whoosh's W3 codec
 INDEX_NAME: Final = "MAIN"
@@ -127,10 +127,7 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
             fieldobj = schema[name]
             length = 0
             if fieldobj.indexed:
-                if isinstance(fieldobj, PreAnalyzed):
-                    items: Any = unpack_terms(value)
-                else:  # ID fields: whoosh analyzes them (one term)
-                    items = [(t.decode("utf-8"), f) for t, f, _w, _v in fieldobj.index(value)]
+                items = field_terms(fieldobj, value)
                 terms = post.get(name)
                 if terms is None:
                     terms = post[name] = {}

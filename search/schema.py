@@ -108,6 +108,14 @@ class PreAnalyzed(fields.FieldType):  # type: ignore[misc]
         return False
 
 
+def field_terms(fieldobj: Any, value: Any) -> Iterator[tuple[str, int]]:
+    """(term, count) pairs a field indexes for a value: pre-analyzed text, or Whoosh's own
+    analysis (ID fields, one term)."""
+    if isinstance(fieldobj, PreAnalyzed):
+        return unpack_terms(value)
+    return ((t.decode("utf-8"), f) for t, f, _w, _v in fieldobj.index(value))
+
+
 def facet_field(facet: str) -> str:
     """Indexed-terms field name of a facet."""
     return FACET_FIELD_PREFIX + facet
