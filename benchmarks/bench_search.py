@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from search.engine import SearchIndex
+from search.engine.searcher import SearchIndex
 from search.fields import age_band
 from search.index import index_paths, storage_size
 from search.model import Determination, determination_from_dict

@@ -35,8 +35,8 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run_parse(args: argparse.Namespace) -> int:
     """Print one JSON object per letter; one stderr line per file that failed."""
-    from .load import LoadError, load_all
     from .parse import parse_loaded
+    from .parse.load import LoadError, load_all
 
     failed = 0
     ids: dict[str, str] = {}  # id -> sha256 of the letter printed under it

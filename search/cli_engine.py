@@ -160,7 +160,7 @@ def run_index(args: argparse.Namespace) -> int:
 
 def _open(path: str) -> Any:
     """The SearchIndex at path, or None after printing why not."""
-    from .engine import SearchIndex
+    from .engine.searcher import SearchIndex
     from .index import IndexMissing
 
     try:

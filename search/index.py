@@ -17,9 +17,9 @@ from whoosh import index as windex
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import CLEAR
 
-from .engine_chunk import Inverted, invert
-from .engine_docs import record_documents
-from .engine_writer import INDEX_NAME, FastWriter, merge_tiered
+from .engine.chunk import Inverted, invert
+from .engine.docs import record_documents
+from .engine.writer import INDEX_NAME, FastWriter, merge_tiered
 from .schema import F_LID, F_RID, F_SHA, F_SRC, SCHEMA
 
 LOCK_FILE: Final = "imr-search.lock"
@@ -166,8 +166,8 @@ class _Chunk:
 
 def _prepare(task: _Task) -> _Result:
     """Load, check, parse and analyze one file (runs in a worker process)."""
-    from .load import LoadError, load_file
     from .parse import parse_loaded
+    from .parse.load import LoadError, load_file
 
     try:
         loaded = load_file(task.path)
@@ -348,7 +348,7 @@ def index_paths(
     limitmb: int = DEFAULT_LIMIT_MB,
 ) -> IndexSummary:
     """Index letter files and folders into index_dir; incremental, idempotent, crash-safe."""
-    from .load import LoadError, iter_files
+    from .parse.load import LoadError, iter_files
 
     started = time.monotonic()
     folder = Path(index_dir)
@@ -444,8 +444,8 @@ def _decide(batch: _Batch, item: _Parsed, summary: IndexSummary) -> str | None:
 
 def _add_renamed(batch: _Batch, item: _Parsed, lid: str) -> None:
     """Rare: parse a letter again here and add it under the free id it was given."""
-    from .load import load_file
     from .parse import parse_loaded
+    from .parse.load import load_file
 
     record = dataclasses.replace(parse_loaded(load_file(item.path)), id=lid)
     if record.sha256 != item.sha256:  # the file changed meanwhile: record what is stored

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "search" / "data" / "samples"
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "search" / "samples"
 GENERATED_LETTERS = 240
 GENERATED_SEED = 11
 
@@ -48,7 +48,7 @@ def built_index(tmp_path_factory: pytest.TempPathFactory, corpus_paths: list[Pat
 @pytest.fixture(scope="session")
 def search_index(built_index: Path) -> Iterator[object]:
     """A SearchIndex opened on built_index."""
-    from search.engine import SearchIndex
+    from search.engine.searcher import SearchIndex
 
     index = SearchIndex.open(built_index)
     yield index

@@ -13,7 +13,7 @@ from fpdf import FPDF
 from search.cli import main
 from search.parse import parse_text
 
-SAMPLES = Path(__file__).resolve().parent.parent / "search" / "data" / "samples"
+SAMPLES = Path(__file__).resolve().parent.parent / "search" / "samples"
 KEYS = {
     "id",
     "source",

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from search import engine as engine_module
-from search.engine import SearchIndex
+from search.engine import searcher as engine_module
+from search.engine.searcher import SearchIndex
 from search.fields import (
     FACETS,
     MAX_PAGE_SIZE,
@@ -22,13 +22,13 @@ from search.fields import (
     age_band,
 )
 from search.index import index_paths
-from search.load import load_file
 from search.model import Decision, Determination
 from search.parse import parse_text
+from search.parse.load import load_file
 from search.results import QueryError, SearchRequest, SearchResponse
 
 Pred = Callable[[Determination, Decision | None], bool]
-SAMPLES = Path(__file__).resolve().parent.parent / "search" / "data" / "samples"
+SAMPLES = Path(__file__).resolve().parent.parent / "search" / "samples"
 ONLY_MARK = re.compile(r"<(?!/?mark>)")
 
 

@@ -15,8 +15,8 @@ import pytest
 from whoosh import index as windex
 from whoosh import query as wq
 
-from search.engine import SearchIndex
-from search.engine_writer import INDEX_NAME
+from search.engine.searcher import SearchIndex
+from search.engine.writer import INDEX_NAME
 from search.fields import MAX_PAGE_SIZE
 from search.index import IndexLocked, _run_lock, index_paths
 from search.results import SearchRequest

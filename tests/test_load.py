@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pypdf import PdfWriter
 
-from search.load import (
+from search.parse.load import (
     SUPPORTED_SUFFIXES,
     LoadedText,
     LoadError,
@@ -29,9 +29,9 @@ from search.load import (
     load_all,
     load_file,
 )
-from search.pdfworker import PdfExtractionError, PdfExtractor, shared_extractor
+from search.parse.pdf import PdfExtractionError, PdfExtractor, shared_extractor
 
-SAMPLES = Path(__file__).resolve().parent.parent / "search" / "data" / "samples"
+SAMPLES = Path(__file__).resolve().parent.parent / "search" / "samples"
 LETTER = SAMPLES / "000_1c8ed2636274dfbf.txt"
 MIB = 1024 * 1024
 
@@ -494,7 +494,7 @@ def worker_pids() -> list[int]:
             cmdline = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if int(stat_fields[1]) == os.getpid() and b"pdfworker" in cmdline:
+        if int(stat_fields[1]) == os.getpid() and b"parse/pdf.py" in cmdline:
             pids.append(int(entry.name))
     return pids
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from search.fields import CATEGORIES, GUIDELINE_SOURCES
-from search.normalize import (
+from search.parse.normalize import (
     DrugMatch,
     categorize,
     drug_class,
@@ -29,7 +29,7 @@ from search.normalize import (
 
 def data(name: str) -> str:
     """A data file as installed with the package."""
-    return resources.files("search.data").joinpath(name).read_text(encoding="utf-8")
+    return resources.files("search.parse.data").joinpath(name).read_text(encoding="utf-8")
 
 
 # --- drugs -------------------------------------------------------------------------------

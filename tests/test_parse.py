@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.clean import clean_lines, clean_text
 from search.fields import (
     LAYOUT_IMR,
     LAYOUT_MAXIMUS,
@@ -21,11 +20,12 @@ from search.fields import (
     SECTION_DECISIONS,
     SECTION_HOW_MADE,
 )
-from search.load import decode_text
 from search.model import Determination, determination_from_dict
 from search.parse import make_id, parse_date, parse_text
+from search.parse.clean import clean_lines, clean_text
+from search.parse.load import decode_text
 
-SAMPLES = Path(__file__).resolve().parent.parent / "search" / "data" / "samples"
+SAMPLES = Path(__file__).resolve().parent.parent / "search" / "samples"
 LETTERS = Path(__file__).resolve().parent / "letters"
 
 

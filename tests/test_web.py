@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from test_web_support import web_index_dir
 
-from search.engine import SearchIndex
+from search.engine.searcher import SearchIndex
 from search.fields import FACET_LABELS, MAX_PAGE, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, SECTION_LABELS
 from search.results import SearchRequest
 from web.app import SECURITY_HEADERS, create_app

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from search.cli import build_parser, main
-from search.engine import SearchIndex
+from search.engine.searcher import SearchIndex
 from search.index import index_paths
 from web import cli_serve
 from web.app import create_app
 
-SAMPLES = Path(str(importlib.resources.files("search.data") / "samples"))
+SAMPLES = Path(str(importlib.resources.files("search.samples")))
 
 
 def test_serve_is_registered() -> None:

@@ -23,7 +23,7 @@ def web_index_dir() -> Path:
     atexit.register(shutil.rmtree, root, True)
     letters = root / "letters"
     letters.mkdir()
-    samples = importlib.resources.files("search.data") / "samples"
+    samples = importlib.resources.files("search.samples")
     for item in samples.iterdir():
         if item.name.endswith(".txt"):
             (letters / item.name).write_text(item.read_text(encoding="utf-8"), encoding="utf-8")

@@ -34,7 +34,7 @@ from . import urls
 from .urls import ParamError
 
 if TYPE_CHECKING:
-    from search.engine import SearchIndex
+    from search.engine.searcher import SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class IndexHolder:
 
     def _open(self) -> SearchIndex:
         """Open the index or raise IndexUnavailable."""
-        from search.engine import SearchIndex
+        from search.engine.searcher import SearchIndex
 
         try:
             return SearchIndex.open(self.path)

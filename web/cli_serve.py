@@ -36,7 +36,7 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def index_exists(path: str) -> bool:
     """True when the engine can open an index at `path`."""
-    from search.engine import SearchIndex
+    from search.engine.searcher import SearchIndex
 
     try:
         SearchIndex.open(path)
@@ -49,7 +49,7 @@ def build_sample_index(path: str) -> None:
     """Index the bundled sample letters into `path`."""
     from search.index import index_paths
 
-    samples = importlib.resources.files("search.data") / "samples"
+    samples = importlib.resources.files("search.samples")
     Path(path).mkdir(parents=True, exist_ok=True)
     with importlib.resources.as_file(samples) as folder:
         index_paths(path, [str(folder)])

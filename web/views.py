@@ -37,7 +37,7 @@ from .export import csv_lines
 from .urls import ParamError, SearchState, parse_params
 
 if TYPE_CHECKING:
-    from search.engine import SearchIndex
+    from search.engine.searcher import SearchIndex
 
 bp = Blueprint("views", __name__)
 

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from ..fields import OUTCOME_OVERTURNED, OUTCOME_UPHELD
 from .clean import Line, fold, ifinditer, join_lines
-from .fields import OUTCOME_OVERTURNED, OUTCOME_UPHELD
 
 
 class RawDecision(NamedTuple):

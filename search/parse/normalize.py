@@ -1,6 +1,6 @@
 """Normalization of request, credential and guideline text: drugs, states, specialties, pages.
 
-Pure functions over the vocabularies in ``search/data`` (drugs.tsv, states.json,
+Pure functions over the vocabularies in ``search/parse/data`` (drugs.tsv, states.json,
 specialties.json, guidelines.json, categories.json), each loaded once, on first use.
 
 * Drugs: generics are lowercase; combinations join ingredients with "/" (USP order for known
@@ -29,7 +29,7 @@ from functools import cache
 from itertools import pairwise
 from typing import Any, NamedTuple
 
-from .fields import CATEGORIES
+from ..fields import CATEGORIES
 
 _DATA = __name__.rpartition(".")[0] + ".data"
 

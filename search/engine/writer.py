@@ -28,9 +28,9 @@ from whoosh.filedb.filetables import md5_hash
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.writing import SegmentWriter
 
-from .engine_chunk import TERM_SEP, Inverted
-from .engine_segments import read_postings
-from .schema import field_terms
+from ..schema import field_terms
+from .chunk import TERM_SEP, Inverted
+from .segments import read_postings
 
 BLOCK: Final = 128  # postings per block, as Whoosh's W3 codec
 INDEX_NAME: Final = "MAIN"

@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .pdfworker import (
+from .pdf import (
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT,
     NO_TEXT,
@@ -72,7 +72,7 @@ def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
     return codecs.charmap_decode(exc.object[exc.start : exc.end], "strict", _CP1252)[0], exc.end
 
 
-_FALLBACK = "search.load.cp1252"
+_FALLBACK = "search.parse.load.cp1252"
 codecs.register_error(_FALLBACK, _cp1252_fallback)
 
 

@@ -7,7 +7,7 @@ import itertools
 import re
 
 from .clean import Line, join_lines
-from .decisions import (
+from .items import (
     NUMBERED_LINE,
     RawDecision,
     clean_request,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from .clean import Line, fold, lower_in_place, places
-from .fields import (
+from ..fields import (
     LAYOUT_IMR,
     LAYOUT_MAXIMUS,
     LAYOUT_PROFESSIONAL,
@@ -22,6 +21,7 @@ from .fields import (
     SECTION_QUALIFICATIONS,
     SECTION_RATIONALE,
 )
+from .clean import Line, fold, lower_in_place, places
 
 
 class RawSection(NamedTuple):

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from .schema import SCHEMA, field_terms
+from ..schema import SCHEMA, field_terms
 
 TERM_SEP: Final = "\x00"  # no term, id or path contains a NUL
 

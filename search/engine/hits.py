@@ -8,13 +8,20 @@ from typing import Any
 
 import numpy as np
 
-from .engine_highlight import Terms
-from .engine_segments import IntArray
-from .fields import AGE_BANDS, FACET_AGE, FACET_YEAR, SECTION_CASE_SUMMARY, SORT_NEWEST, SORT_OLDEST
-from .model import Determination
-from .query import ParsedQuery, build_query
-from .results import DecisionHit, Hit
-from .schema import TEXT_FIELDS, tokenize
+from ..fields import (
+    AGE_BANDS,
+    FACET_AGE,
+    FACET_YEAR,
+    SECTION_CASE_SUMMARY,
+    SORT_NEWEST,
+    SORT_OLDEST,
+)
+from ..model import Determination
+from ..query import ParsedQuery, build_query
+from ..results import DecisionHit, Hit
+from ..schema import TEXT_FIELDS, tokenize
+from .highlight import Terms
+from .segments import IntArray
 
 SIMILAR_TERMS = 25  # distinctive words that describe a letter for "similar"
 
@@ -25,7 +32,7 @@ LetterRows = tuple[IntArray, IntArray, Any, IntArray, IntArray]  # segment, lett
 def _synonyms() -> Mapping[str, Sequence[str]]:
     """Drug names that find each other (brand <-> generic), lowercase."""
     try:
-        from .normalize import drug_synonyms
+        from ..parse.normalize import drug_synonyms
     except ImportError:  # the normalizer is optional for the engine
         return {}
     out: dict[str, list[str]] = {
@@ -51,7 +58,7 @@ def _synonyms() -> Mapping[str, Sequence[str]]:
 def _normalizers() -> Mapping[str, Callable[[str], str | None]]:
     """Facet value normalizers: state abbreviations, specialty spellings."""
     try:
-        from . import normalize
+        from ..parse import normalize
     except ImportError:
         return {}
     out: dict[str, Callable[[str], str | None]] = {}

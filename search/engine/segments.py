@@ -18,8 +18,8 @@ import numpy.typing as npt
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from .fields import FACETS
-from .schema import C_DATE, C_LKEY, C_ORD, MULTI_FACETS, MULTI_SEP, facet_column
+from ..fields import FACETS
+from ..schema import C_DATE, C_LKEY, C_ORD, MULTI_FACETS, MULTI_SEP, facet_column
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]

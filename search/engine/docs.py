@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .fields import (
+from ..fields import (
     FACET_AGE,
     FACET_CATEGORY,
     FACET_DRUG,
@@ -24,8 +24,8 @@ from .fields import (
     SECTION_RATIONALE,
     age_band,
 )
-from .model import Decision, Determination
-from .schema import (
+from ..model import Decision, Determination
+from ..schema import (
     C_DATE,
     C_LKEY,
     C_ORD,

@@ -7,23 +7,7 @@ import re
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
-from . import normalize
-from .clean import (
-    Line,
-    clean_lines,
-    ifinditer,
-    ifinditer_low,
-    join_lines,
-    lower_in_place,
-    matches_at,
-    places,
-)
-from .decisions import (
-    RawDecision,
-    outcome_word,
-    scan_items,
-)
-from .fields import (
+from ..fields import (
     LAYOUT_PROFESSIONAL,
     OUTCOME_OVERTURNED,
     SECTION_CASE_SUMMARY,
@@ -36,7 +20,23 @@ from .fields import (
     SECTION_QUALIFICATIONS,
     SECTION_RATIONALE,
 )
-from .model import Decision, Determination, Reviewer, Section, Worker
+from ..model import Decision, Determination, Reviewer, Section, Worker
+from . import normalize
+from .clean import (
+    Line,
+    clean_lines,
+    ifinditer,
+    ifinditer_low,
+    join_lines,
+    lower_in_place,
+    matches_at,
+    places,
+)
+from .items import (
+    RawDecision,
+    outcome_word,
+    scan_items,
+)
 from .professional import professional_items
 from .sections import RawSection, detect_layout, split_sections
 

@@ -17,28 +17,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from .engine_docs import letter_texts
-from .engine_eval import Evaluator, Leaf, PostingCache, SearchTimeout
-from .engine_highlight import Terms, highlight
-from .engine_results import (
-    LetterRows,
-    characteristic_words,
-    field_terms,
-    make_hit,
-    ordered,
-    page_order,
-    parse_request,
-)
-from .engine_segments import (
-    BoolArray,
-    FacetTable,
-    IntArray,
-    SegmentData,
-    live_mask,
-    load_segment,
-)
-from .engine_suggest import Speller, suggest
-from .fields import (
+from ..fields import (
     FACETS,
     MAX_PAGE,
     MAX_PAGE_SIZE,
@@ -47,17 +26,38 @@ from .fields import (
     SORT_RELEVANCE,
     SORTS,
 )
-from .index import IndexMissing, open_index
-from .model import Determination, determination_from_dict
-from .query import ParsedQuery
-from .results import DecisionHit, Hit, QueryError, SearchRequest, SearchResponse
-from .schema import (
+from ..index import IndexMissing, open_index
+from ..model import Determination, determination_from_dict
+from ..query import ParsedQuery
+from ..results import DecisionHit, Hit, QueryError, SearchRequest, SearchResponse
+from ..schema import (
     C_REC,
     F_RID,
     MULTI_FACETS,
     TEXT_FIELDS,
     unpack_record,
 )
+from .docs import letter_texts
+from .evaluate import Evaluator, Leaf, PostingCache, SearchTimeout
+from .highlight import Terms, highlight
+from .hits import (
+    LetterRows,
+    characteristic_words,
+    field_terms,
+    make_hit,
+    ordered,
+    page_order,
+    parse_request,
+)
+from .segments import (
+    BoolArray,
+    FacetTable,
+    IntArray,
+    SegmentData,
+    live_mask,
+    load_segment,
+)
+from .suggest import Speller, suggest
 
 __all__ = ["IndexMissing", "SearchIndex", "SearchTimeout"]
 
@@ -378,7 +378,7 @@ class SearchIndex:
 
     def _find(self, letter_id: str) -> tuple[Leaf, int] | None:
         """The segment and primary docnum of a letter id (live only)."""
-        from .engine_segments import postings
+        from .segments import postings
 
         for leaf in self._leaves:
             ids, _ = postings(leaf.reader, F_RID, letter_id)

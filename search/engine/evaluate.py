@@ -19,7 +19,9 @@ from typing import Any, Final
 import numpy as np
 from whoosh import query as wq
 
-from .engine_segments import (
+from ..results import QueryError
+from ..schema import BIGRAM_SUFFIX, LETTER_TEXT_FIELDS, TEXT_FIELDS
+from .segments import (
     BoolArray,
     FloatArray,
     IntArray,
@@ -27,8 +29,6 @@ from .engine_segments import (
     field_lengths,
     postings,
 )
-from .results import QueryError
-from .schema import BIGRAM_SUFFIX, LETTER_TEXT_FIELDS, TEXT_FIELDS
 
 K1: Final = 1.2
 B: Final = 0.75
