@@ -359,7 +359,7 @@ class SearchIndex:
             if found is None:
                 return None
             leaf, start = found
-            matches, _ = self._matches(parsed, time.monotonic() + TIME_LIMIT)
+            _, matches, _ = self._matches(parsed, time.monotonic() + TIME_LIMIT)
             s = next(i for i, other in enumerate(self._leaves) if other is leaf)
             data = leaf.data
             letter = int(data.letter[start])
