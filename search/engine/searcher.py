@@ -39,13 +39,13 @@ from ..schema import (
 )
 from .docs import letter_texts
 from .evaluate import Evaluator, Leaf, PostingCache, SearchTimeout
+from .facets import FacetCounter, SegmentMatch, final_mask
 from .highlight import Terms, highlight
 from .hits import (
     LetterRows,
     characteristic_words,
     field_terms,
     make_hit,
-    ordered,
     page_order,
     parse_request,
 )
@@ -67,15 +67,6 @@ SUGGEST_BELOW: Final = 3  # offer "did you mean" when fewer letters match
 SUGGEST_RARE: Final = 20  # or for words in fewer documents than this
 RECORD_CACHE: Final = 4096
 MASK_CACHE: Final = 256
-
-
-def _bincount(codes: IntArray, size: int) -> IntArray:
-    """Occurrences of each code 0..size-1 (negative codes: no value, ignored)."""
-    codes = codes[codes >= 0]
-    if not len(codes):
-        return np.zeros(size, dtype=np.int64)
-    counts: IntArray = np.bincount(codes, minlength=size)[:size]
-    return counts
 
 
 class _Snapshot:
@@ -128,7 +119,7 @@ class SearchIndex:
         self._lives: dict[tuple[str, int], BoolArray] = {}
         self._masks = _LRU(MASK_CACHE)  # (segment, facet, values) -> mask
         self._records = _LRU(RECORD_CACHE)  # (segment, docnum) -> Determination
-        self._full_counts: dict[tuple[str, int, str], IntArray] = {}
+        self._counter = FacetCounter(self._tables)
         self._postings = PostingCache()
         self._snap: _Snapshot | None = None
         self._open_reader()
@@ -173,7 +164,7 @@ class SearchIndex:
             if segid not in seen:
                 del self._segments[segid]
         self._lives = {k: v for k, v in self._lives.items() if k[0] in seen}
-        self._full_counts = {k: v for k, v in self._full_counts.items() if k[0] in seen}
+        self._counter.retain(seen)
         self._postings.retain(seen)
         with self._masks.guard:
             self._masks.clear()
@@ -219,24 +210,30 @@ class SearchIndex:
 
     def _matches(
         self, snap: _Snapshot, parsed: ParsedQuery, deadline: float
-    ) -> tuple[list[tuple[BoolArray, np.ndarray]], Evaluator]:
-        """Per segment: (matching live documents, scores)."""
+    ) -> tuple[list[SegmentMatch], list[tuple[BoolArray, np.ndarray]], Evaluator]:
+        """Per segment: the text query's matches with each filter's mask, and (matching live
+        documents, scores)."""
         ev = Evaluator(snap.reader, snap.leaves, deadline, self._postings)
         if not parsed.empty:
             ev.prepare(parsed.query)
+        found: list[SegmentMatch] = []
         out = []
         for i, leaf in enumerate(snap.leaves):
             if parsed.empty:
-                mask = leaf.live.copy()
+                text = leaf.live.copy()
                 score = np.zeros(leaf.data.n, dtype=np.float32)
             else:
-                mask, score = ev.evaluate(parsed.query, i)
-                mask &= leaf.live
-            for facet, values in parsed.filters.items():
-                mask &= self._filter_mask(leaf, facet, values)
-            out.append((mask, score))
+                text, score = ev.evaluate(parsed.query, i)
+                text &= leaf.live
+            filters = {
+                facet: self._filter_mask(leaf, facet, values)
+                for facet, values in parsed.filters.items()
+            }
+            match = SegmentMatch(leaf.data, leaf.live, leaf.segid, text, filters)
+            found.append(match)
+            out.append((final_mask(match), score))
             ev.check_time()
-        return out, ev
+        return found, out, ev
 
     def search(self, request: SearchRequest) -> SearchResponse:
         """Run a search; raises QueryError for a bad query, filter, sort or page."""
@@ -249,11 +246,11 @@ class SearchIndex:
         parsed = parse_request(request.q, request.filters)
         deadline = time.monotonic() + TIME_LIMIT
         snap = self._current()
-        matches, ev = self._matches(snap, parsed, deadline)
+        found, matches, ev = self._matches(snap, parsed, deadline)
         browse = parsed.empty and not parsed.filters
         cached = snap.browse.get(request.sort) if browse else None
         if cached is None:
-            facets = self._facet_counts(snap, matches)
+            facets = self._counter.count(found)
             letters, total_decisions = self._letters(snap, matches)
             # Browsing everything (the landing page) sorts all letters once per commit.
             top = len(letters[0]) if browse else request.page * request.size
@@ -290,49 +287,6 @@ class SearchIndex:
             sort=request.sort,
             filters={k: tuple(v) for k, v in request.filters.items()},
         )
-
-    def _live_counts(self, leaf: Leaf, facet: str, size: int) -> IntArray:
-        """Counts of a facet's codes over all live documents of a segment (cached)."""
-        key = (leaf.segid, int(leaf.live.size - np.count_nonzero(leaf.live)), facet)
-        found = self._full_counts.get(key)
-        if found is None or len(found) < size:
-            found = self._full_counts[key] = _bincount(leaf.data.facets[facet][leaf.live], size)
-        return found[:size]
-
-    def _facet_counts(
-        self, snap: _Snapshot, matches: list[tuple[BoolArray, Any]]
-    ) -> dict[str, dict[str, int]]:
-        """Decision counts per facet value over every match."""
-        out: dict[str, dict[str, int]] = {}
-        # Per segment: count the matches, or, when most live documents match, the cached
-        # counts of all live documents minus those of the few that do not.
-        plans = []
-        for leaf, (mask, _) in zip(snap.leaves, matches, strict=True):
-            matched = int(np.count_nonzero(mask))
-            live = int(np.count_nonzero(leaf.live))
-            if matched * 2 > live:
-                plans.append((leaf, np.flatnonzero(leaf.live & ~mask), True))
-            else:
-                plans.append((leaf, np.flatnonzero(mask), False))
-        for facet in FACETS:
-            table = self._tables[facet]
-            multi = facet in MULTI_FACETS
-            size = max(1, len(table.combos) if multi else len(table.values))
-            counts = np.zeros(size, dtype=np.int64)
-            for leaf, docs, complement in plans:
-                part = _bincount(leaf.data.facets[facet][docs], size)
-                if complement:
-                    counts += self._live_counts(leaf, facet, size) - part
-                else:
-                    counts += part
-            values: dict[str, int] = {}
-            for code in np.flatnonzero(counts):
-                n = int(counts[code])
-                for vcode in table.combos[code] if multi else (int(code),):
-                    name = table.values[vcode]
-                    values[name] = values.get(name, 0) + n
-            out[facet] = ordered(facet, values)
-        return out
 
     def _letters(
         self, snap: _Snapshot, matches: list[tuple[BoolArray, np.ndarray]]
@@ -455,7 +409,7 @@ class SearchIndex:
                 return []
             filters["outcome"] = outcomes
         parsed = parse_request(q, filters)
-        matches, _ = self._matches(snap, parsed, time.monotonic() + TIME_LIMIT)
+        _, matches, _ = self._matches(snap, parsed, time.monotonic() + TIME_LIMIT)
         letters, _ = self._letters(snap, matches)
         own = found[0].data.lkey[found[1]]
         keep = letters[4] != own
