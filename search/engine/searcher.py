@@ -390,18 +390,18 @@ class SearchIndex:
         The same matching as search() (one evaluation of the query), read for one letter.
         """
         parsed = parse_request(request.q, request.filters)
-        with self._lock:
-            found = self._find(id)
-            if found is None:
-                return None
-            leaf, start = found
-            _, matches, _ = self._matches(parsed, time.monotonic() + TIME_LIMIT)
-            s = next(i for i, other in enumerate(self._leaves) if other is leaf)
-            data = leaf.data
-            letter = int(data.letter[start])
-            end = int(data.starts[letter + 1]) if letter + 1 < data.letters else data.n
-            mask = matches[s][0][start:end]
-            return tuple(sorted({int(o) for o in data.ordinal[start:end][mask] if o > 0}))
+        snap = self._current()
+        found = self._find(snap, id)
+        if found is None:
+            return None
+        leaf, start = found
+        _, matches, _ = self._matches(snap, parsed, time.monotonic() + TIME_LIMIT)
+        s = next(i for i, other in enumerate(snap.leaves) if other is leaf)
+        data = leaf.data
+        letter = int(data.letter[start])
+        end = int(data.starts[letter + 1]) if letter + 1 < data.letters else data.n
+        mask = matches[s][0][start:end]
+        return tuple(sorted({int(o) for o in data.ordinal[start:end][mask] if o > 0}))
 
     def get(self, id: str) -> Determination | None:
         """The record of a letter id, or None."""
