@@ -409,7 +409,9 @@ def normalize_facet_values(
             if norm:
                 out.append(norm.casefold())
         if facet == "drug" and synonyms:
-            out.extend(n.casefold() for n in synonyms.get(value, ()))
+            # A brand finds its generic (the first name), never a wider set: the drug facet
+            # counts generics, and a value's count must equal what its filter returns.
+            out.extend(n.casefold() for n in synonyms.get(value, ())[:1])
     return tuple(dict.fromkeys(out))
 
 

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from whoosh import columns, fields, formats
 
+from .engine._codec import WideRefBytesColumn
 from .fields import FACETS, ITEM_FACETS, LETTER_FACETS
 
 # One Whoosh document per decision. The first document of a letter (its "primary") also
@@ -149,8 +150,8 @@ def build_schema() -> fields.Schema:
     for facet in FACETS:
         spec[facet_field(facet)] = PreAnalyzed(scorable=False)
         # RefBytes: a per-document small integer into a table of distinct values, which the
-        # engine reads as one numpy array per segment.
-        spec[facet_column(facet)] = fields.COLUMN(columns.RefBytesColumn())
+        # engine maps as one numpy array per segment. Wide: no cap on distinct values.
+        spec[facet_column(facet)] = fields.COLUMN(WideRefBytesColumn())
     return fields.Schema(**spec)
 
 

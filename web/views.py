@@ -73,23 +73,6 @@ def facet_values(
     return [(k, merged[k]) for k in keys]
 
 
-def facet_counts(
-    idx: SearchIndex, state: SearchState, resp: SearchResponse
-) -> dict[str, Mapping[str, int]]:
-    """Counts per facet; a facet with a filter counts under the other filters only.
-
-    So the other values of a filtered facet stay listed (with how many matches they would
-    add) and several can be ticked: values of one facet combine with OR.
-    """
-    counts: dict[str, Mapping[str, int]] = dict(resp.facets)
-    for facet in state.filters:
-        others = {f: v for f, v in state.filters.items() if f != facet}
-        counts[facet] = idx.search(SearchRequest(q=state.q, filters=others, size=1)).facets.get(
-            facet, {}
-        )
-    return counts
-
-
 def bool_arg(name: str) -> bool:
     """A yes/no GET parameter ("1", "true", "on", "yes" / "", "0", "false", "off", "no")."""
     raw = (request.args.get(name) or "").strip().lower()
@@ -116,8 +99,8 @@ def search_page() -> Any:
         resp = run_search(idx, state)
     except QueryError as exc:
         return render_template("search.html", state=state, resp=None, error=str(exc)), 400
-    counts = facet_counts(idx, state, resp)
-    facets = {f: facet_values(f, counts.get(f, {}), state) for f in FACETS}
+    # The engine counts each facet under the other facets' filters (values of one facet OR).
+    facets = {f: facet_values(f, resp.facets.get(f, {}), state) for f in FACETS}
     return render_template(
         "search.html",
         state=state,

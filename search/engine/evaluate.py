@@ -9,6 +9,7 @@ the letter, so `summary:x AND request:y` needs both in one decision's letter.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from ..schema import BIGRAM_SUFFIX, LETTER_TEXT_FIELDS, TEXT_FIELDS
 from .segments import (
     BoolArray,
     FloatArray,
+    Int32Array,
     IntArray,
     SegmentData,
     field_lengths,
@@ -38,7 +40,7 @@ CACHE_MIN: Final = 0  # lists shorter than this are not kept (absent words are: 
 CACHE_ENTRY: Final = 256  # bytes of bookkeeping counted per kept list
 
 
-_Part = tuple[IntArray, FloatArray, bool]  # (doc or letter ids, scores, letter-level)
+_Part = tuple[IntArray | Int32Array, FloatArray, bool]  # (doc or letter ids, scores, letter-level)
 
 
 class SearchTimeout(QueryError):
@@ -89,27 +91,33 @@ class PostingCache:
         self.min_postings = min_postings
         self.used = 0
         self.items: OrderedDict[tuple[str, str, str], tuple[IntArray, FloatArray]] = OrderedDict()
+        self._guard = threading.Lock()  # held for a dictionary operation, never a search
 
     def get(self, key: tuple[str, str, str]) -> tuple[IntArray, FloatArray] | None:
-        found = self.items.get(key)
-        if found is not None:
-            self.items.move_to_end(key)
-        return found
+        with self._guard:
+            found = self.items.get(key)
+            if found is not None:
+                self.items.move_to_end(key)
+            return found
 
     def put(self, key: tuple[str, str, str], value: tuple[IntArray, FloatArray]) -> None:
-        if len(value[0]) < self.min_postings or key in self.items:
+        if len(value[0]) < self.min_postings:
             return
-        self.items[key] = value
-        self.used += value[0].nbytes + value[1].nbytes + CACHE_ENTRY
-        while self.used > self.budget and self.items:
-            _, (ids, weights) = self.items.popitem(last=False)
-            self.used -= ids.nbytes + weights.nbytes + CACHE_ENTRY
+        with self._guard:
+            if key in self.items:
+                return
+            self.items[key] = value
+            self.used += value[0].nbytes + value[1].nbytes + CACHE_ENTRY
+            while self.used > self.budget and self.items:
+                _, (ids, weights) = self.items.popitem(last=False)
+                self.used -= ids.nbytes + weights.nbytes + CACHE_ENTRY
 
     def retain(self, segids: set[str]) -> None:
         """Forget the lists of segments no longer in the index."""
-        for key in [k for k in self.items if k[0] not in segids]:
-            ids, weights = self.items.pop(key)
-            self.used -= ids.nbytes + weights.nbytes + CACHE_ENTRY
+        with self._guard:
+            for key in [k for k in self.items if k[0] not in segids]:
+                ids, weights = self.items.pop(key)
+                self.used -= ids.nbytes + weights.nbytes + CACHE_ENTRY
 
 
 class Evaluator:
