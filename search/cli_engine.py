@@ -7,10 +7,11 @@ import html
 import json
 import re
 import sys
+import textwrap
 import time
 from typing import Any, Final, TextIO
 
-from .fields import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_RELEVANCE, SORTS
+from .fields import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SCOPE_AUTO, SCOPES, SORT_RELEVANCE, SORTS
 from .results import Hit, QueryError, SearchRequest, SearchResponse
 
 DEFAULT_INDEX: Final = "index"
@@ -19,6 +20,13 @@ EXIT_FAILED: Final = 1
 EXIT_USAGE: Final = 2
 PLAIN_PROGRESS_SECONDS: Final = 5.0  # a progress line this often when stderr is not a TTY
 TTY_PROGRESS_SECONDS: Final = 0.2
+WRAP: Final = 100  # columns of `show`'s wrapped rationales
+_PARA_RE: Final = re.compile(r"\n[ \t]*\n")
+
+
+def paragraphs(text: str) -> list[str]:
+    """Text split at blank lines, each paragraph's whitespace folded to single spaces."""
+    return [" ".join(p.split()) for p in _PARA_RE.split(text) if p.strip()]
 
 
 def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,6 +37,14 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--rebuild", action="store_true", help="start the index over")
     p.add_argument("--workers", type=int, default=None, help="parsing processes (default 2)")
     p.add_argument("--batch", type=int, default=None, help="letters per commit (default 10000)")
+    p.add_argument(
+        "--ram-budget",
+        type=ram_size,
+        default=None,
+        metavar="SIZE",
+        help="memory the run may hold, e.g. 512M or 2G (default 1G): bigger budgets write "
+        "fewer, larger segments",
+    )
     p.set_defaults(func=run_index)
 
     p = sub.add_parser("search", help="search the index")
@@ -48,6 +64,16 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         type=int,
         default=DEFAULT_PAGE_SIZE,
         help=f"results per page (max {MAX_PAGE_SIZE})",
+    )
+    p.add_argument(
+        "--scope",
+        choices=SCOPES,
+        default=SCOPE_AUTO,
+        help="where words match: auto (drug and service names only in a decision's own "
+        "text), decision, or letter",
+    )
+    p.add_argument(
+        "--literal", action="store_true", help="do not read drug, outcome... words as filters"
     )
     p.add_argument("--json", action="store_true", help="print the response as JSON")
     p.set_defaults(func=run_search)
@@ -127,9 +153,24 @@ class Progress:
             self.stream.flush()
 
 
+_UNITS: Final = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+MIN_RAM_BUDGET: Final = 64 << 20
+
+
+def ram_size(text: str) -> int:
+    """A byte count like 512M, 2G or 1073741824 (argparse type; at least 64M)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]?)(?:I?B)?\s*", text.upper())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (use e.g. 512M or 2G)")
+    size = int(float(match.group(1)) * _UNITS[match.group(2)])
+    if size < MIN_RAM_BUDGET:
+        raise argparse.ArgumentTypeError(f"--ram-budget {text} is below the minimum of 64M")
+    return size
+
+
 def run_index(args: argparse.Namespace) -> int:
     """Index paths; summary on stdout, progress and per-file errors on stderr."""
-    from .index import DEFAULT_BATCH, IndexLocked, index_paths
+    from .index import DEFAULT_BATCH, DEFAULT_RAM_BUDGET, IndexLocked, index_paths
 
     progress = Progress(sys.stderr)
     try:
@@ -141,6 +182,7 @@ def run_index(args: argparse.Namespace) -> int:
             progress=progress,
             on_error=progress.error,
             batch_size=args.batch or DEFAULT_BATCH,
+            ram_budget=args.ram_budget or DEFAULT_RAM_BUDGET,
         )
     except IndexLocked as exc:
         progress.finish()
@@ -191,6 +233,8 @@ def run_search(args: argparse.Namespace) -> int:
             sort=args.sort,
             page=args.page,
             size=args.limit,
+            scope=args.scope,
+            literal=args.literal,
         )
     except QueryError as exc:
         _error(str(exc))
@@ -227,6 +271,8 @@ def _print_response(r: SearchResponse) -> None:
         + (f" '{r.query}'" if r.query else "")
         + (f"; page {r.page} of {r.pages}" if r.total_determinations else "")
     )
+    if r.interpreted:
+        print(f"Interpreted as: {r.interpreted.summary} (--literal searches the words)")
     if r.suggestion:
         print(f"Did you mean: {r.suggestion}")
     outcomes = r.facets.get("outcome") or {}
@@ -277,8 +323,8 @@ def run_show(args: argparse.Namespace) -> int:
     for d in record.decisions:
         print()
         print(f"  #{d.ordinal} {d.request}: {d.outcome or 'outcome not stated'}")
-        if d.rationale:
-            print(f"     {d.rationale[:600]}")
+        for para in paragraphs(d.rationale):  # whole, wrapped at word boundaries
+            print(textwrap.fill(para, WRAP, initial_indent=" " * 5, subsequent_indent=" " * 5))
     return EXIT_OK
 
 

@@ -52,6 +52,12 @@ class Decision:
     guideline_sources: tuple[str, ...] = ()  # subset of fields.GUIDELINE_SOURCES
     mtus_pages: tuple[str, ...] = ()  # ("66",), ("78", "91"), ("63-68",)
     rationale: str = ""
+    # A partial approval: UR authorized part of the original request and IMR decided the
+    # remaining portion (then `request`); both "" when UR did not modify the request.
+    original_request: str = ""
+    authorized: str = ""
+    ur_modified: bool = False
+    regions: tuple[str, ...] = ()  # body regions of the request and the letter's summary
 
     @property
     def overturned(self) -> bool:
@@ -71,6 +77,9 @@ class Determination:
     date_assigned: str | None = None  # ISO dates, "2014-01-31"
     ur_denial_date: str | None = None
     date_of_injury: str | None = None
+    decision_date: str | None = None  # the header's Decision Date, else the letter's date
+    priority: str | None = None  # "regular" | "expedited"
+    application_received: str | None = None
     reviewer: Reviewer = field(default_factory=Reviewer)
     worker: Worker = field(default_factory=Worker)
     sections: tuple[Section, ...] = ()
@@ -83,7 +92,10 @@ class Determination:
 
     @property
     def year(self) -> int | None:
-        """Year of the determination: date assigned, else the case number's (CM13 -> 2013)."""
+        """Year of the determination: decision date, else date assigned, else the case
+        number's (CM13 -> 2013)."""
+        if self.decision_date:
+            return int(self.decision_date[:4])
         if self.date_assigned:
             return int(self.date_assigned[:4])
         if self.case_number and len(self.case_number) >= 4 and self.case_number[2:4].isdigit():
@@ -114,6 +126,7 @@ def determination_from_dict(data: dict[str, Any]) -> Determination:
                 **d,
                 "guideline_sources": tuple(d.get("guideline_sources", ())),
                 "mtus_pages": tuple(d.get("mtus_pages", ())),
+                "regions": tuple(d.get("regions", ())),
             }
         )
         for d in data.get("decisions", ())
@@ -129,6 +142,9 @@ def determination_from_dict(data: dict[str, Any]) -> Determination:
         date_assigned=data.get("date_assigned"),
         ur_denial_date=data.get("ur_denial_date"),
         date_of_injury=data.get("date_of_injury"),
+        decision_date=data.get("decision_date"),
+        priority=data.get("priority"),
+        application_received=data.get("application_received"),
         reviewer=Reviewer(tuple(rev.get("states", ())), tuple(rev.get("specialties", ()))),
         worker=Worker(wrk.get("age"), wrk.get("sex")),
         sections=tuple(Section(k, k, v) for k, v in (data.get("sections") or {}).items()),

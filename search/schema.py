@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from whoosh import columns, fields, formats
 
+from .engine._codec import WideRefBytesColumn
 from .fields import FACETS, ITEM_FACETS, LETTER_FACETS
 
 # One Whoosh document per decision. The first document of a letter (its "primary") also
@@ -39,7 +40,7 @@ BIGRAM_SUFFIX: Final = "_2"  # "<field>_2" holds adjacent word pairs: phrases wi
 
 # Facet fields: indexed terms (casefolded) under "f_<facet>", and a per-document column of
 # the display values (several values joined by MULTI_SEP) under "c_<facet>".
-MULTI_FACETS: Final = ("guideline", "state", "specialty")
+MULTI_FACETS: Final = ("guideline", "state", "specialty", "ingredient")
 MULTI_SEP: Final = "\x1f"
 FACET_FIELD_PREFIX: Final = "f_"
 FACET_COLUMN_PREFIX: Final = "c_"
@@ -149,8 +150,8 @@ def build_schema() -> fields.Schema:
     for facet in FACETS:
         spec[facet_field(facet)] = PreAnalyzed(scorable=False)
         # RefBytes: a per-document small integer into a table of distinct values, which the
-        # engine reads as one numpy array per segment.
-        spec[facet_column(facet)] = fields.COLUMN(columns.RefBytesColumn())
+        # engine maps as one numpy array per segment. Wide: no cap on distinct values.
+        spec[facet_column(facet)] = fields.COLUMN(WideRefBytesColumn())
     return fields.Schema(**spec)
 
 

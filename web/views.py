@@ -16,6 +16,7 @@ from flask import (
     stream_with_context,
 )
 
+from search.engine.hits import field_terms, parse_request
 from search.fields import (
     AGE_BANDS,
     DEFAULT_PAGE_SIZE,
@@ -26,14 +27,19 @@ from search.fields import (
     MAX_PAGE,
     OUTCOME_OVERTURNED,
     OUTCOMES,
+    SCOPE_AUTO,
+    SCOPE_DECISION,
+    SCOPE_LETTER,
 )
 from search.model import Determination
 from search.results import Hit, QueryError, SearchRequest, SearchResponse
+from search.understand import understand
 
 from . import urls
 from .app import current_index
-from .charts import Bar, build_charts
+from .charts import ChartsView, build_view
 from .export import csv_lines
+from .reader import Reader, build_reader
 from .urls import ParamError, SearchState, parse_params
 
 if TYPE_CHECKING:
@@ -42,13 +48,24 @@ if TYPE_CHECKING:
 bp = Blueprint("views", __name__)
 
 FACET_VISIBLE: Final = 8  # values shown before "more"
+SCOPE_CHOICES: Final = (
+    (SCOPE_AUTO, "drug and service names in the decision, other words anywhere in the letter"),
+    (SCOPE_DECISION, "only in the decision"),
+    (SCOPE_LETTER, "anywhere in the letter"),
+)
 SIMILAR_LIMIT: Final = 10
 
 
 def to_request(state: SearchState, **changes: Any) -> SearchRequest:
     """The engine request of a page state."""
     req = SearchRequest(
-        q=state.q, filters=dict(state.filters), sort=state.sort, page=state.page, size=state.size
+        q=state.q,
+        filters=dict(state.filters),
+        sort=state.sort,
+        page=state.page,
+        size=state.size,
+        scope=state.scope,
+        literal=state.literal,
     )
     return replace(req, **changes) if changes else req
 
@@ -71,23 +88,6 @@ def facet_values(
     else:
         keys = sorted(merged, key=lambda v: (not state.is_active(facet, v), -merged[v], v.lower()))
     return [(k, merged[k]) for k in keys]
-
-
-def facet_counts(
-    idx: SearchIndex, state: SearchState, resp: SearchResponse
-) -> dict[str, Mapping[str, int]]:
-    """Counts per facet; a facet with a filter counts under the other filters only.
-
-    So the other values of a filtered facet stay listed (with how many matches they would
-    add) and several can be ticked: values of one facet combine with OR.
-    """
-    counts: dict[str, Mapping[str, int]] = dict(resp.facets)
-    for facet in state.filters:
-        others = {f: v for f, v in state.filters.items() if f != facet}
-        counts[facet] = idx.search(SearchRequest(q=state.q, filters=others, size=1)).facets.get(
-            facet, {}
-        )
-    return counts
 
 
 def bool_arg(name: str) -> bool:
@@ -116,14 +116,18 @@ def search_page() -> Any:
         resp = run_search(idx, state)
     except QueryError as exc:
         return render_template("search.html", state=state, resp=None, error=str(exc)), 400
-    counts = facet_counts(idx, state, resp)
-    facets = {f: facet_values(f, counts.get(f, {}), state) for f in FACETS}
+    # The engine counts each facet under the other facets' filters (values of one facet OR).
+    facets = {f: facet_values(f, resp.facets.get(f, {}), state) for f in FACETS}
+    would = understand(state.q) if state.literal else None
     return render_template(
         "search.html",
         state=state,
+        ignored=urls.unknown_params(request.args.keys()),
         resp=resp,
         error=None,
         facets=facets,
+        SCOPE_CHOICES=SCOPE_CHOICES,
+        would=would if would is not None and would.interpreted else None,
         facet_visible=FACET_VISIBLE,
         export_url=urls.state_url(replace(state, page=1), "/search.csv"),
         charts_url=urls.state_url(replace(state, page=1, size=DEFAULT_PAGE_SIZE), "/charts"),
@@ -141,16 +145,19 @@ def _record_or_404(det_id: str) -> tuple[SearchIndex, Determination]:
     return idx, record
 
 
-def section_anchors(record: Determination) -> list[tuple[str, str, str, str]]:
-    """(anchor, key, heading, text) per section; repeated keys get -2, -3 ... suffixes."""
-    seen: dict[str, int] = {}
-    out = []
-    for section in record.sections:
-        seen[section.key] = seen.get(section.key, 0) + 1
-        n = seen[section.key]
-        anchor = f"section-{section.key}" + (f"-{n}" if n > 1 else "")
-        out.append((anchor, section.key, section.heading, section.text))
-    return out
+def reader_for(idx: SearchIndex, record: Determination, state: SearchState) -> Reader:
+    """The record as a reader; arriving from a search, its matching decisions and words marked.
+
+    A query the engine refuses reads the letter unmarked (the search page explains the error).
+    """
+    if state.is_browse:
+        return build_reader(record)
+    try:
+        matched = idx.matching_ordinals(record.id, to_request(state))
+        terms = field_terms(parse_request(state.q, state.filters))
+    except QueryError:
+        return build_reader(record)
+    return build_reader(record, terms, matched or ())
 
 
 @bp.get("/favicon.ico")
@@ -164,6 +171,7 @@ def determination_page(det_id: str) -> Any:
     """One determination: decisions, letter sections with anchors, similar determinations."""
     same_drug = bool_arg("same_drug")
     same_outcome = bool_arg("same_outcome")
+    state = parse_params(request.args)
     idx, record = _record_or_404(det_id)
     similar = idx.similar(
         det_id, same_drug=same_drug, same_outcome=same_outcome, limit=SIMILAR_LIMIT
@@ -171,7 +179,9 @@ def determination_page(det_id: str) -> Any:
     return render_template(
         "determination.html",
         record=record,
-        sections=section_anchors(record),
+        reader=reader_for(idx, record, state),
+        state=state,
+        results_url=None if state.is_browse else urls.state_url(state),
         similar=similar or [],
         same_drug=same_drug,
         same_outcome=same_outcome,
@@ -207,33 +217,32 @@ def export_csv() -> Response:
     return response
 
 
-@bp.get("/charts")
-def charts_page() -> Any:
-    """Upheld vs overturned per facet value for the current query and filters."""
-    state = parse_params(request.args)
-    idx = current_index()
+def charts_for(idx: SearchIndex, state: SearchState) -> tuple[SearchState, ChartsView]:
+    """The charts of a search with its outcome filter left out (each chart compares both)."""
     base_filters = {f: v for f, v in state.filters.items() if f != FACET_OUTCOME}
     base = replace(state, filters=base_filters, page=1)
+    everything = idx.search(to_request(base, size=1))
+    overturned = idx.search(
+        to_request(base, size=1, filters={**base_filters, FACET_OUTCOME: (OUTCOME_OVERTURNED,)})
+    )
+    return base, build_view(everything.facets, overturned.facets, OUTCOME_OVERTURNED)
+
+
+@bp.get("/charts")
+def charts_page() -> Any:
+    """Overturn rates (count, 95% interval) per facet value and by year for the current search."""
+    state = parse_params(request.args)
     try:
-        everything = idx.search(to_request(base, size=1))
-        overturned = idx.search(
-            to_request(base, size=1, filters={**base_filters, FACET_OUTCOME: (OUTCOME_OVERTURNED,)})
-        )
+        base, view = charts_for(current_index(), state)
     except QueryError as exc:
-        return render_template("charts.html", state=state, error=str(exc), charts=[]), 400
-    outcome_counts = everything.facets.get(FACET_OUTCOME, {})
+        return render_template("charts.html", state=state, error=str(exc), view=None), 400
     return render_template(
         "charts.html",
         state=state,
         base=base,
         error=None,
-        everything=everything,
-        overall=Bar(
-            "All matches",
-            sum(outcome_counts.get(o, 0) for o in OUTCOMES),
-            outcome_counts.get(OUTCOME_OVERTURNED, 0),
-        ),
+        view=view,
         ignored_outcome=FACET_OUTCOME in state.filters,
-        charts=build_charts(everything.facets, overturned.facets),
         search_url=urls.state_url(replace(state, page=1)),
+        api_url=urls.state_url(replace(state, page=1), "/api/charts"),
     )

@@ -12,17 +12,22 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 
 from ..fields import (
+    FACET_CATEGORY,
+    FACET_DRUG,
     FACETS,
     MAX_PAGE,
     MAX_PAGE_SIZE,
+    SCOPE_DECISION,
     SECTION_CASE_SUMMARY,
     SECTION_ISSUE_AT_DISPUTE,
+    SORT_NEWEST,
     SORT_RELEVANCE,
     SORTS,
 )
@@ -37,15 +42,16 @@ from ..schema import (
     TEXT_FIELDS,
     unpack_record,
 )
+from ..understand import Understood, merge_filters, understand
 from .docs import letter_texts
 from .evaluate import Evaluator, Leaf, PostingCache, SearchTimeout
+from .facets import FacetCounter, SegmentMatch, final_mask
 from .highlight import Terms, highlight
 from .hits import (
     LetterRows,
     characteristic_words,
     field_terms,
     make_hit,
-    ordered,
     page_order,
     parse_request,
 )
@@ -69,33 +75,70 @@ RECORD_CACHE: Final = 4096
 MASK_CACHE: Final = 256
 
 
-def _bincount(codes: IntArray, size: int) -> IntArray:
-    """Occurrences of each code 0..size-1 (negative codes: no value, ignored)."""
-    codes = codes[codes >= 0]
-    if not len(codes):
-        return np.zeros(size, dtype=np.int64)
-    counts: IntArray = np.bincount(codes, minlength=size)[:size]
-    return counts
+def read_terms(understood: Understood) -> frozenset[tuple[str, str]]:
+    """Highlight terms of the words read as drug or service filters (in decisions' text)."""
+    words = " ".join(c.words for c in understood.chips if c.facet in (FACET_DRUG, FACET_CATEGORY))
+    if not words:
+        return frozenset()
+    try:
+        return parse_request(words, {}, SCOPE_DECISION).highlight
+    except QueryError:
+        return frozenset()
+
+
+class _Snapshot:
+    """One generation of the index: its reader and segments, never changed once made.
+
+    A search takes the current snapshot once and works on it alone; refresh() makes a new
+    one and swaps the reference, so searches never wait for each other or for a refresh.
+    """
+
+    def __init__(self, reader: Any, leaves: list[Leaf], generation: int) -> None:
+        self.reader = reader
+        self.leaves = leaves
+        self.generation = generation
+        self.browse: dict[str, tuple[Any, LetterRows, int, IntArray]] = {}
+        self.speller: Speller | None = None
+
+
+class _LRU(OrderedDict[Any, Any]):
+    """A least-recently-used cache whose operations are atomic across threads."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+        self.guard = threading.Lock()
+
+    def fetch(self, key: Any) -> Any:
+        with self.guard:
+            found = self.get(key)
+            if found is not None:
+                self.move_to_end(key)
+            return found
+
+    def store(self, key: Any, value: Any) -> None:
+        with self.guard:
+            self[key] = value
+            while len(self) > self.size:
+                self.popitem(last=False)
 
 
 class SearchIndex:
-    """A read-only view of an index; refresh() picks up new commits. Thread-safe."""
+    """A read-only view of an index; refresh() picks up new commits. Thread-safe, no lock
+    held during a search."""
 
     def __init__(self, path: Path, ix: Any) -> None:
         self.path = path
         self._ix = ix
-        self._lock = threading.RLock()
+        self._refresh_lock = threading.Lock()  # one refresh at a time; searches never wait
         self._tables = {f: FacetTable() for f in FACETS}
         self._segments: dict[str, SegmentData] = {}
         self._lives: dict[tuple[str, int], BoolArray] = {}
-        self._masks: OrderedDict[tuple[str, str, tuple[str, ...]], BoolArray] = OrderedDict()
-        self._records: OrderedDict[tuple[str, int], Determination] = OrderedDict()
-        self._full_counts: dict[tuple[str, int, str], IntArray] = {}
+        self._masks = _LRU(MASK_CACHE)  # (segment, facet, values) -> mask
+        self._records = _LRU(RECORD_CACHE)  # (segment, docnum) -> Determination
+        self._counter = FacetCounter(self._tables)
         self._postings = PostingCache()
-        self._browse: dict[str, tuple[Any, LetterRows, int, IntArray]] = {}
-        self._speller: Speller | None = None
-        self._reader: Any = None
-        self._leaves: list[Leaf] = []
+        self._snap: _Snapshot | None = None
         self._open_reader()
 
     @classmethod
@@ -106,10 +149,10 @@ class SearchIndex:
 
     def close(self) -> None:
         """Release the index files."""
-        with self._lock:
-            if self._reader is not None:
-                self._reader.close()
-                self._reader = None
+        with self._refresh_lock:
+            if self._snap is not None and self._snap.reader is not None:
+                self._snap.reader.close()
+                self._snap.reader = None
 
     def __enter__(self) -> SearchIndex:
         return self
@@ -138,20 +181,18 @@ class SearchIndex:
             if segid not in seen:
                 del self._segments[segid]
         self._lives = {k: v for k, v in self._lives.items() if k[0] in seen}
-        self._full_counts = {k: v for k, v in self._full_counts.items() if k[0] in seen}
+        self._counter.retain(seen)
         self._postings.retain(seen)
-        self._browse = {}
-        self._masks.clear()
-        old, self._reader, self._leaves = self._reader, reader, leaves
-        self._generation = self._ix.latest_generation()
-        self._speller = None
-        if old is not None:
-            old.close()
+        with self._masks.guard:
+            self._masks.clear()
+        # The old reader is not closed: searches still running use it, and it is released
+        # (its maps unmapped) when the last of them drops the old snapshot.
+        self._snap = _Snapshot(reader, leaves, self._ix.latest_generation())
 
     def refresh(self) -> bool:
         """Reopen the reader when the index changed on disk; True when it did."""
-        with self._lock:
-            if self._ix.latest_generation() == self._generation:
+        with self._refresh_lock:
+            if self._snap is not None and self._ix.latest_generation() == self._snap.generation:
                 return False
             self._open_reader()
             return True
@@ -159,9 +200,8 @@ class SearchIndex:
     def _filter_mask(self, leaf: Leaf, facet: str, values: tuple[str, ...]) -> BoolArray:
         """Documents of a segment whose facet has any of the (casefolded) values; cached."""
         key = (leaf.segid, facet, values)
-        found = self._masks.get(key)
+        found: BoolArray | None = self._masks.fetch(key)
         if found is not None:
-            self._masks.move_to_end(key)
             return found
         table = self._tables[facet]
         wanted = {v.casefold() for v in values}
@@ -170,36 +210,47 @@ class SearchIndex:
         if facet in MULTI_FACETS:
             code_set = set(codes)
             combos = [i for i, combo in enumerate(table.combos) if code_set.intersection(combo)]
-            mask = np.isin(column, np.asarray(combos, dtype=np.int64))
+            mask = column.mask(np.asarray(combos, dtype=np.int64))
         else:
-            mask = np.isin(column, np.asarray(codes, dtype=np.int64))
-        self._masks[key] = mask
-        if len(self._masks) > MASK_CACHE:
-            self._masks.popitem(last=False)
+            mask = column.mask(np.asarray(codes, dtype=np.int64))
+        self._masks.store(key, mask)
         return mask
 
     # --- searching ------------------------------------------------------------------------
 
+    def _current(self) -> _Snapshot:
+        """The snapshot a search works on (taken once per search)."""
+        snap = self._snap
+        if snap is None or snap.reader is None:
+            raise IndexMissing(f"the index at {self.path} is closed")
+        return snap
+
     def _matches(
-        self, parsed: ParsedQuery, deadline: float
-    ) -> tuple[list[tuple[BoolArray, np.ndarray]], Evaluator]:
-        """Per segment: (matching live documents, scores)."""
-        ev = Evaluator(self._reader, self._leaves, deadline, self._postings)
+        self, snap: _Snapshot, parsed: ParsedQuery, deadline: float
+    ) -> tuple[list[SegmentMatch], list[tuple[BoolArray, np.ndarray]], Evaluator]:
+        """Per segment: the text query's matches with each filter's mask, and (matching live
+        documents, scores)."""
+        ev = Evaluator(snap.reader, snap.leaves, deadline, self._postings)
         if not parsed.empty:
             ev.prepare(parsed.query)
+        found: list[SegmentMatch] = []
         out = []
-        for i, leaf in enumerate(self._leaves):
+        for i, leaf in enumerate(snap.leaves):
             if parsed.empty:
-                mask = leaf.live.copy()
+                text = leaf.live.copy()
                 score = np.zeros(leaf.data.n, dtype=np.float32)
             else:
-                mask, score = ev.evaluate(parsed.query, i)
-                mask &= leaf.live
-            for facet, values in parsed.filters.items():
-                mask &= self._filter_mask(leaf, facet, values)
-            out.append((mask, score))
+                text, score = ev.evaluate(parsed.query, i)
+                text &= leaf.live
+            filters = {
+                facet: self._filter_mask(leaf, facet, values)
+                for facet, values in parsed.filters.items()
+            }
+            match = SegmentMatch(leaf.data, leaf.live, leaf.segid, text, filters)
+            found.append(match)
+            out.append((final_mask(match), score))
             ev.check_time()
-        return out, ev
+        return found, out, ev
 
     def search(self, request: SearchRequest) -> SearchResponse:
         """Run a search; raises QueryError for a bad query, filter, sort or page."""
@@ -209,40 +260,52 @@ class SearchIndex:
             raise QueryError(f"Page must be between 1 and {MAX_PAGE}.")
         if not 1 <= request.size <= MAX_PAGE_SIZE:
             raise QueryError(f"Page size must be between 1 and {MAX_PAGE_SIZE}.")
-        parsed = parse_request(request.q, request.filters)
+        understood = None if request.literal else understand(request.q)
+        text, filters = request.q, dict(request.filters)
+        if understood is not None and understood.interpreted:
+            text, filters = understood.text, merge_filters(request.filters, understood.filters)
+        else:
+            understood = None
+        parsed = parse_request(text, filters, request.scope)
         deadline = time.monotonic() + TIME_LIMIT
-        with self._lock:
-            matches, ev = self._matches(parsed, deadline)
-            browse = parsed.empty and not parsed.filters
-            cached = self._browse.get(request.sort) if browse else None
-            if cached is None:
-                facets = self._facet_counts(matches)
-                letters, total_decisions = self._letters(matches)
-                # Browsing everything (the landing page) sorts all letters once per commit.
-                top = len(letters[0]) if browse else request.page * request.size
-                order = page_order(letters, request.sort, top)
-                if browse:
-                    self._browse[request.sort] = (facets, letters, total_decisions, order)
-            else:
-                facets, letters, total_decisions, order = cached
-            total = len(letters[0])
-            page_rows = order[(request.page - 1) * request.size : request.page * request.size]
-            terms = field_terms(parsed)
-            results = tuple(
-                self._hit(letters, int(row), matches, terms if n < HIGHLIGHT_HITS else {})
-                for n, row in enumerate(page_rows)
+        snap = self._current()
+        found, matches, ev = self._matches(snap, parsed, deadline)
+        browse = parsed.empty and not parsed.filters
+        # Without query text every score is equal and ties go to the newest: say so.
+        sort = SORT_NEWEST if parsed.empty and request.sort == SORT_RELEVANCE else request.sort
+        cached = snap.browse.get(sort) if browse else None
+        if cached is None:
+            facets = self._counter.count(found)
+            letters, total_decisions = self._letters(snap, matches)
+            # Browsing everything (the landing page) sorts all letters once per commit.
+            top = len(letters[0]) if browse else request.page * request.size
+            order = page_order(letters, sort, top)
+            if browse:
+                snap.browse[sort] = (facets, letters, total_decisions, order)
+        else:
+            facets, letters, total_decisions, order = cached
+        total = len(letters[0])
+        page_rows = order[(request.page - 1) * request.size : request.page * request.size]
+        terms = field_terms(parsed)
+        if understood is not None:  # the names read as filters are marked too
+            terms = field_terms(
+                replace(parsed, highlight=parsed.highlight | read_terms(understood))
             )
-            suggestion = None
-            # Also when hits came only through synonyms, or a word is rare (a likely typo
-            # that a few letters share): the speller offers only much more frequent words.
-            rare = [
-                w
-                for w in parsed.words
-                if sum(ev.df.get((f, w), 0) for f in TEXT_FIELDS) < SUGGEST_RARE
-            ]
-            if parsed.words and (total < SUGGEST_BELOW or rare):
-                words = parsed.words if total < SUGGEST_BELOW else tuple(rare)
-                suggestion = suggest(request.q, words, self._get_speller())
+        results = tuple(
+            self._hit(snap, letters, int(row), matches, terms if n < HIGHLIGHT_HITS else {})
+            for n, row in enumerate(page_rows)
+        )
+        suggestion = None
+        # Also when hits came only through synonyms, or a word is rare (a likely typo
+        # that a few letters share): the speller offers only much more frequent words.
+        rare = [
+            w for w in parsed.words if sum(ev.df.get((f, w), 0) for f in TEXT_FIELDS) < SUGGEST_RARE
+        ]
+        if parsed.words and (total < SUGGEST_BELOW or rare):
+            words = parsed.words if total < SUGGEST_BELOW else tuple(rare)
+            suggestion = suggest(request.q, words, self._get_speller(snap))
+        if suggestion and total and self._same_letters(snap, suggestion, request, letters):
+            suggestion = None  # the hits already come from the corrected words
         return SearchResponse(
             query=request.q,
             total_determinations=total,
@@ -252,56 +315,36 @@ class SearchIndex:
             results=results,
             page=request.page,
             size=request.size,
-            sort=request.sort,
+            sort=sort,
             filters={k: tuple(v) for k, v in request.filters.items()},
+            scope=request.scope,
+            literal=request.literal,
+            interpreted=understood,
         )
 
-    def _live_counts(self, leaf: Leaf, facet: str, size: int) -> IntArray:
-        """Counts of a facet's codes over all live documents of a segment (cached)."""
-        key = (leaf.segid, int(leaf.live.size - np.count_nonzero(leaf.live)), facet)
-        found = self._full_counts.get(key)
-        if found is None or len(found) < size:
-            found = self._full_counts[key] = _bincount(leaf.data.facets[facet][leaf.live], size)
-        return found[:size]
+    def _same_letters(
+        self, snap: _Snapshot, q: str, request: SearchRequest, letters: LetterRows
+    ) -> bool:
+        """True when query `q` (with the request's filters) matches exactly `letters`."""
+        try:
+            parsed = parse_request(q, request.filters, request.scope)
+            _found, matches, _ev = self._matches(snap, parsed, time.monotonic() + TIME_LIMIT)
+        except QueryError:
+            return False
+        other, _ = self._letters(snap, matches)
+        if len(other[0]) != len(letters[0]):
+            return False
+        return set(zip(other[0].tolist(), other[1].tolist(), strict=True)) == set(
+            zip(letters[0].tolist(), letters[1].tolist(), strict=True)
+        )
 
-    def _facet_counts(self, matches: list[tuple[BoolArray, Any]]) -> dict[str, dict[str, int]]:
-        """Decision counts per facet value over every match."""
-        out: dict[str, dict[str, int]] = {}
-        # Per segment: count the matches, or, when most live documents match, the cached
-        # counts of all live documents minus those of the few that do not.
-        plans = []
-        for leaf, (mask, _) in zip(self._leaves, matches, strict=True):
-            matched = int(np.count_nonzero(mask))
-            live = int(np.count_nonzero(leaf.live))
-            if matched * 2 > live:
-                plans.append((leaf, np.flatnonzero(leaf.live & ~mask), True))
-            else:
-                plans.append((leaf, np.flatnonzero(mask), False))
-        for facet in FACETS:
-            table = self._tables[facet]
-            multi = facet in MULTI_FACETS
-            size = max(1, len(table.combos) if multi else len(table.values))
-            counts = np.zeros(size, dtype=np.int64)
-            for leaf, docs, complement in plans:
-                part = _bincount(leaf.data.facets[facet][docs], size)
-                if complement:
-                    counts += self._live_counts(leaf, facet, size) - part
-                else:
-                    counts += part
-            values: dict[str, int] = {}
-            for code in np.flatnonzero(counts):
-                n = int(counts[code])
-                for vcode in table.combos[code] if multi else (int(code),):
-                    name = table.values[vcode]
-                    values[name] = values.get(name, 0) + n
-            out[facet] = ordered(facet, values)
-        return out
-
-    def _letters(self, matches: list[tuple[BoolArray, np.ndarray]]) -> tuple[LetterRows, int]:
+    def _letters(
+        self, snap: _Snapshot, matches: list[tuple[BoolArray, np.ndarray]]
+    ) -> tuple[LetterRows, int]:
         """Matching letters as arrays (segment, letter, best score, date, key), and decisions."""
         segs, lets, best, dates, keys = [], [], [], [], []
         decisions = 0
-        for s, (leaf, (mask, score)) in enumerate(zip(self._leaves, matches, strict=True)):
+        for s, (leaf, (mask, score)) in enumerate(zip(snap.leaves, matches, strict=True)):
             docs = np.flatnonzero(mask)
             if not len(docs):
                 continue
@@ -324,17 +367,16 @@ class SearchIndex:
     def _record(self, leaf: Leaf, docnum: int) -> Determination:
         """The stored record of the letter whose primary document this is (cached)."""
         key = (leaf.segid, docnum)
-        rec = self._records.get(key)
+        rec: Determination | None = self._records.fetch(key)
         if rec is None:
             column = leaf.reader.column_reader(C_REC, translate=False)
             rec = determination_from_dict(unpack_record(column[docnum]))
-            self._records[key] = rec
-            if len(self._records) > RECORD_CACHE:
-                self._records.popitem(last=False)
+            self._records.store(key, rec)
         return rec
 
     def _hit(
         self,
+        snap: _Snapshot,
         letters: LetterRows,
         row: int,
         matches: list[tuple[BoolArray, np.ndarray]],
@@ -342,7 +384,7 @@ class SearchIndex:
     ) -> Hit:
         """One result: the letter, its matching decisions and highlights."""
         s, letter, score = int(letters[0][row]), int(letters[1][row]), float(letters[2][row])
-        leaf = self._leaves[s]
+        leaf = snap.leaves[s]
         data = leaf.data
         start = int(data.starts[letter])
         end = int(data.starts[letter + 1]) if letter + 1 < data.letters else data.n
@@ -350,8 +392,10 @@ class SearchIndex:
         mask = matches[s][0][start:end]
         ordinals = {int(o) for o in data.ordinal[start:end][mask] if o > 0}
         decisions = []
+        others = []
         for d in rec.decisions:
             if d.ordinal not in ordinals:
+                others.append(DecisionHit(d.ordinal, d.request, d.outcome, d.drug))
                 continue
             marks: list[str] = []
             if terms:
@@ -372,60 +416,80 @@ class SearchIndex:
             ):
                 if len(marks) < 3:
                     marks += highlight(text, terms.get(field, Terms()), passages=3 - len(marks))
-        return make_hit(rec, score, tuple(decisions), tuple(marks))
+        return replace(
+            make_hit(rec, score, tuple(decisions), tuple(marks)), other_decisions=tuple(others)
+        )
 
     # --- records, similar, counts -----------------------------------------------------------
 
-    def _find(self, letter_id: str) -> tuple[Leaf, int] | None:
+    def _find(self, snap: _Snapshot, letter_id: str) -> tuple[Leaf, int] | None:
         """The segment and primary docnum of a letter id (live only)."""
         from .segments import postings
 
-        for leaf in self._leaves:
+        for leaf in snap.leaves:
             ids, _ = postings(leaf.reader, F_RID, letter_id)
             for docnum in ids:
                 if docnum < leaf.data.n and leaf.live[docnum]:
                     return leaf, int(docnum)
         return None
 
+    def matching_ordinals(self, id: str, request: SearchRequest) -> tuple[int, ...] | None:
+        """Ordinals of a letter's decisions that a search matches; None if the id is unknown.
+
+        The same matching as search() (one evaluation of the query), read for one letter.
+        """
+        parsed = parse_request(request.q, request.filters)
+        snap = self._current()
+        found = self._find(snap, id)
+        if found is None:
+            return None
+        leaf, start = found
+        _, matches, _ = self._matches(snap, parsed, time.monotonic() + TIME_LIMIT)
+        s = next(i for i, other in enumerate(snap.leaves) if other is leaf)
+        data = leaf.data
+        letter = int(data.letter[start])
+        end = int(data.starts[letter + 1]) if letter + 1 < data.letters else data.n
+        mask = matches[s][0][start:end]
+        return tuple(sorted({int(o) for o in data.ordinal[start:end][mask] if o > 0}))
+
     def get(self, id: str) -> Determination | None:
         """The record of a letter id, or None."""
-        with self._lock:
-            found = self._find(id)
-            return self._record(*found) if found else None
+        found = self._find(self._current(), id)
+        return self._record(*found) if found else None
 
     def similar(
         self, id: str, *, same_drug: bool = False, same_outcome: bool = False, limit: int = 10
     ) -> list[Hit] | None:
         """Letters most like this one (more-like-this over its decisions); None if id unknown."""
-        with self._lock:
-            found = self._find(id)
-            if found is None:
-                return None
-            rec = self._record(*found)
-            words = characteristic_words(rec, self._reader)
-            if not words:
+        snap = self._current()
+        found = self._find(snap, id)
+        if found is None:
+            return None
+        rec = self._record(*found)
+        words = characteristic_words(rec, snap.reader)
+        if not words:
+            return []
+        q = " OR ".join(words)
+        filters: dict[str, tuple[str, ...]] = {}
+        if same_drug:
+            drugs = tuple(d.drug for d in rec.decisions if d.drug)
+            if not drugs:
                 return []
-            q = " OR ".join(words)
-            filters: dict[str, tuple[str, ...]] = {}
-            if same_drug:
-                drugs = tuple(d.drug for d in rec.decisions if d.drug)
-                if not drugs:
-                    return []
-                filters["drug"] = drugs
-            if same_outcome:
-                outcomes = tuple(d.outcome for d in rec.decisions if d.outcome)
-                if not outcomes:
-                    return []
-                filters["outcome"] = outcomes
-            parsed = parse_request(q, filters)
-            matches, _ = self._matches(parsed, time.monotonic() + TIME_LIMIT)
-            letters, _ = self._letters(matches)
-            own = found[0].data.lkey[found[1]]
-            keep = letters[4] != own
-            s, lt, best, dates, keys = letters
-            letters = (s[keep], lt[keep], best[keep], dates[keep], keys[keep])
-            order = page_order(letters, SORT_RELEVANCE, max(1, min(limit, 100)))
-            return [self._hit(letters, int(r), matches, {}) for r in order[:limit]]
+            filters["drug"] = drugs
+        if same_outcome:
+            outcomes = tuple(d.outcome for d in rec.decisions if d.outcome)
+            if not outcomes:
+                return []
+            filters["outcome"] = outcomes
+        parsed = parse_request(q, filters)
+        _, matches, _ = self._matches(snap, parsed, time.monotonic() + TIME_LIMIT)
+        letters, _ = self._letters(snap, matches)
+        own = found[0].data.lkey[found[1]]
+        keep = letters[4] != own
+        s, lt, best, dates, keys = letters
+        letters = (s[keep], lt[keep], best[keep], dates[keep], keys[keep])
+        order = page_order(letters, SORT_RELEVANCE, max(1, min(limit, 100)))
+        return [self._hit(snap, letters, int(r), matches, {}) for r in order[:limit]]
 
     def facet_values(self, facet: str) -> dict[str, int]:
         """Decision counts of every value of one facet over the whole index."""
@@ -435,21 +499,20 @@ class SearchIndex:
 
     def doc_count(self) -> tuple[int, int]:
         """(determinations, decisions) in the index."""
-        with self._lock:
-            letters = decisions = 0
-            for leaf in self._leaves:
-                letters += int(np.count_nonzero(leaf.live[leaf.data.starts]))
-                decisions += int(np.count_nonzero(leaf.live & (leaf.data.ordinal > 0)))
-            return letters, decisions
+        letters = decisions = 0
+        for leaf in self._current().leaves:
+            letters += int(np.count_nonzero(leaf.live[leaf.data.starts]))
+            decisions += int(np.count_nonzero(leaf.live & (leaf.data.ordinal > 0)))
+        return letters, decisions
 
-    def _get_speller(self) -> Speller:
-        """The did-you-mean vocabulary of the current reader (built on first need)."""
-        if self._speller is None:
+    def _get_speller(self, snap: _Snapshot) -> Speller:
+        """The did-you-mean vocabulary of a snapshot (built on first need)."""
+        if snap.speller is None:
             vocab: dict[str, int] = {}
-            for leaf in self._leaves:
+            for leaf in snap.leaves:
                 for field in ("request", "rationale", "summary"):
                     for text, info in leaf.reader.iter_field(field):
                         word = text.decode("utf-8") if isinstance(text, bytes) else text
                         vocab[word] = vocab.get(word, 0) + info.doc_frequency()
-            self._speller = Speller(vocab)
-        return self._speller
+            snap.speller = Speller(vocab)
+        return snap.speller

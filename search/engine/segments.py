@@ -1,141 +1,68 @@
 """Per-segment numpy views of a Whoosh index: columns, postings, lengths, letters.
 
 Whoosh reads one posting or one column value per Python call; the engine instead reads a
-whole posting list or column into numpy arrays (Whoosh 2.7.5's W3 codec layout) and works
-with vectorized masks. Arrays that depend only on a segment are built once and cached by
-segment id, so a refreshed searcher reuses them for unchanged segments.
+whole posting list or column into numpy arrays and works with vectorized masks. Columns are
+views of the memory-mapped segment files (see _codec), so they live in the OS page cache,
+shared by every worker process, not on the heap. Arrays that depend only on a segment are
+built once and cached by segment id, so a refreshed searcher reuses them for unchanged
+segments.
 """
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
-from pickle import loads
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from whoosh.reading import TermNotFound
-from whoosh.util.numeric import byte_to_length
 
 from ..fields import FACETS
 from ..schema import C_DATE, C_LKEY, C_ORD, MULTI_FACETS, MULTI_SEP, facet_column
+from ._codec import (
+    LENGTH_TABLE,
+    deleted_docs,
+    length_bytes,
+    numeric_column,
+    postings,
+    read_postings,
+    refbytes_column,
+)
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float32]
 
-_LENGTH_TABLE: Final = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
-_EMPTY_IDS: Final = np.zeros(0, dtype=np.int64)
-_EMPTY_W: Final = np.zeros(0, dtype=np.float32)
+__all__ = [
+    "FacetColumn",
+    "FacetTable",
+    "Lengths",
+    "SegmentData",
+    "field_lengths",
+    "live_mask",
+    "load_segment",
+    "postings",
+    "read_postings",
+]
 
 
-def _column_bytes(reader: Any, fieldname: str) -> tuple[Any, Any] | None:
-    """The file and column reader of a segment's column (None when absent)."""
-    perdoc = reader._perdoc
-    if not perdoc.has_column(fieldname):
-        return None
-    creader = reader.column_reader(fieldname, translate=False)
-    return creader._dbfile, creader
+class Lengths:
+    """A field's per-document token counts: a mapped byte column, decoded on indexing."""
+
+    def __init__(self, raw: npt.NDArray[np.uint8]) -> None:
+        self.raw = raw
+
+    def __getitem__(self, docs: Any) -> FloatArray:
+        result: FloatArray = LENGTH_TABLE[self.raw[docs]]
+        return result
+
+    def __len__(self) -> int:
+        return len(self.raw)
 
 
-def numeric_column(reader: Any, fieldname: str, dtype: str, default: int = 0) -> IntArray:
-    """A NumericColumn as an int64 array (documents past the written values get the default)."""
-    n = reader.doc_count_all()
-    out = np.full(n, default, dtype=np.int64)
-    found = _column_bytes(reader, fieldname)
-    if found is None:
-        return out
-    dbfile, creader = found
-    count = min(creader._count, n)
-    if count:
-        raw = dbfile.get(creader._basepos, count * creader._fixedlen)
-        out[:count] = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder(">"))
-    return out
-
-
-def refbytes_column(reader: Any, fieldname: str) -> tuple[IntArray, list[bytes]]:
-    """A RefBytesColumn as (per-document index into uniques, uniques)."""
-    n = reader.doc_count_all()
-    found = _column_bytes(reader, fieldname)
-    if found is None:
-        return np.zeros(n, dtype=np.int64), [b""]
-    dbfile, creader = found
-    itemsize = creader._itemsize
-    raw = dbfile.get(creader._basepos, n * itemsize)
-    dtype = ">u1" if itemsize == 1 else ">u2"
-    refs = np.frombuffer(raw, dtype=dtype).astype(np.int64)
-    return refs, list(creader._uniques)
-
-
-def field_lengths(reader: Any, fieldname: str) -> FloatArray:
+def field_lengths(reader: Any, fieldname: str) -> Lengths:
     """Per-document token counts of a field (Whoosh's one-byte approximation)."""
-    n = reader.doc_count_all()
-    lenfield = f"_{fieldname}_len"
-    perdoc = reader._perdoc
-    if not perdoc.has_column(lenfield):
-        return np.zeros(n, dtype=np.float32)
-    from whoosh.codec.whoosh3 import LENGTHS_COLUMN
-
-    creader = perdoc.column_reader(lenfield, LENGTHS_COLUMN)
-    count = min(creader._count, n)
-    out = np.zeros(n, dtype=np.uint8)
-    if count:
-        out[:count] = np.frombuffer(creader._dbfile.get(creader._basepos, count), dtype=np.uint8)
-    result: FloatArray = _LENGTH_TABLE[out]
-    return result
-
-
-def postings(reader: Any, fieldname: str, text: str) -> tuple[IntArray, FloatArray]:
-    """All (docnums, weights) of a term in one segment, deleted documents included."""
-    terms = reader._terms
-    try:
-        info = terms.term_info(fieldname, text.encode("utf-8"))
-    except (TermNotFound, KeyError):
-        return _EMPTY_IDS, _EMPTY_W
-    return read_postings(terms, info)
-
-
-def read_postings(terms: Any, info: Any) -> tuple[IntArray, FloatArray]:
-    """Decode a whole W3 posting list into arrays (one numpy pass, not one per block)."""
-    if info.is_inlined():
-        inline_ids, inline_weights, _ = info.inlined_postings()
-        return np.asarray(inline_ids, dtype=np.int64), np.asarray(inline_weights, dtype=np.float32)
-    offset, _length = info.extent()
-    postfile = terms._postfile
-    pos = offset + 4  # after the posting list's magic
-    deltas: list[int] = []
-    weights: list[float] = []
-    counts: list[int] = []
-    while True:
-        blen = postfile.get_int(pos)
-        nextpos = pos + 4 + abs(blen)
-        postfile.seek(pos + 4)
-        count, _maxid, _maxw, compression, _mn, _mx = postfile.read_pickle()
-        datapos = postfile.tell()
-        data = postfile.get(datapos, nextpos - datapos)
-        if compression:
-            data = zlib.decompress(data)
-        block_ids, block_weights, _values = loads(data)
-        deltas.extend(block_ids)
-        if block_weights is None:
-            weights.extend([1.0] * count)
-        elif isinstance(block_weights, float):
-            weights.extend([block_weights] * count)
-        else:
-            weights.extend(block_weights)
-        counts.append(count)
-        if blen < 0:
-            break
-        pos = nextpos
-    # Each block's ids are delta-coded from zero: a running sum, restarted at every block.
-    flat = np.cumsum(np.asarray(deltas, dtype=np.int64))
-    if len(counts) > 1:
-        ends = np.cumsum(counts)
-        before = np.concatenate(([0], flat[ends[:-1] - 1]))
-        flat -= np.repeat(before, counts)
-    return flat, np.asarray(weights, dtype=np.float32)
+    return Lengths(length_bytes(reader, fieldname))
 
 
 @dataclass
@@ -165,18 +92,47 @@ class FacetTable:
         return found
 
 
+@dataclass(frozen=True, slots=True)
+class FacetColumn:
+    """A facet column: the segment's refs (a mapped view) and their engine-wide codes.
+
+    Indexing it gives engine codes (-1: no value) for the documents asked, so only those
+    are ever copied onto the heap.
+    """
+
+    refs: npt.NDArray[Any]  # per document: index into the segment's unique values
+    lookup: IntArray  # per unique value: its engine code (-1: none)
+
+    def __getitem__(self, docs: Any) -> IntArray:
+        result: IntArray = self.lookup[self.refs[docs]]
+        return result
+
+    def __len__(self) -> int:
+        return len(self.refs)
+
+    def mask(self, codes: IntArray) -> BoolArray:
+        """True for documents whose code is one of codes."""
+        local = np.flatnonzero(np.isin(self.lookup, codes))
+        if not len(local):
+            return np.zeros(len(self.refs), dtype=bool)
+        if len(local) == 1:
+            result: BoolArray = self.refs == local[0]
+            return result
+        return np.isin(self.refs, local)
+
+
 @dataclass
 class SegmentData:
     """Cached arrays of one segment."""
 
     n: int
-    lkey: IntArray
-    date: IntArray
-    ordinal: IntArray
-    letter: IntArray  # per document: index of its letter within the segment
+    lkey: npt.NDArray[Any]  # big-endian views of the mapped columns
+    date: npt.NDArray[Any]
+    ordinal: npt.NDArray[Any]
+    letter: Int32Array  # per document: index of its letter within the segment
     starts: IntArray  # per letter: first docnum (its primary document)
-    facets: dict[str, IntArray]  # per document: value code (single) or combo code (multi); -1
-    lengths: dict[str, FloatArray] = field(default_factory=dict)
+    facets: dict[str, FacetColumn]  # per document: value code (single) or combo code (multi)
+    lengths: dict[str, Lengths] = field(default_factory=dict)
 
     @property
     def letters(self) -> int:
@@ -185,7 +141,7 @@ class SegmentData:
 
 
 def load_segment(reader: Any, tables: dict[str, FacetTable]) -> SegmentData:
-    """Read a segment's columns into arrays, coding facet values through the shared tables."""
+    """Map a segment's columns, coding facet values through the shared tables."""
     n = reader.doc_count_all()
     lkey = numeric_column(reader, C_LKEY, "i8")
     date = numeric_column(reader, C_DATE, "i4")
@@ -193,10 +149,11 @@ def load_segment(reader: Any, tables: dict[str, FacetTable]) -> SegmentData:
     # Documents of a letter are contiguous; a new letter starts where the key changes.
     boundary = np.ones(n, dtype=bool)
     if n > 1:
-        boundary[1:] = lkey[1:] != lkey[:-1]
+        np.not_equal(lkey[1:], lkey[:-1], out=boundary[1:])
     starts = np.flatnonzero(boundary).astype(np.int64)
-    letter = np.cumsum(boundary).astype(np.int64) - 1
-    facets: dict[str, IntArray] = {}
+    letter = (np.cumsum(boundary, dtype=np.int32) - 1).astype(np.int32)
+    del boundary
+    facets: dict[str, FacetColumn] = {}
     for facet in FACETS:
         refs, uniques = refbytes_column(reader, facet_column(facet))
         table = tables[facet]
@@ -204,15 +161,14 @@ def load_segment(reader: Any, tables: dict[str, FacetTable]) -> SegmentData:
             mapping = [table.combo(u) if u else -1 for u in uniques]
         else:
             mapping = [table.code(u.decode("utf-8")) if u else -1 for u in uniques]
-        lookup = np.asarray(mapping, dtype=np.int64)
-        facets[facet] = lookup[refs] if len(lookup) else np.full(n, -1, dtype=np.int64)
+        lookup = np.asarray(mapping or [-1], dtype=np.int64)
+        facets[facet] = FacetColumn(refs, lookup)
     return SegmentData(n, lkey, date, ordinal, letter, starts, facets)
 
 
 def live_mask(reader: Any, n: int) -> BoolArray:
     """True for documents not deleted."""
     mask = np.ones(n, dtype=bool)
-    if reader.has_deletions():
-        deleted = np.fromiter(reader._perdoc.deleted_docs(), dtype=np.int64)
-        mask[deleted[deleted < n]] = False
+    deleted = deleted_docs(reader)
+    mask[deleted[deleted < n]] = False
     return mask

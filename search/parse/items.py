@@ -234,10 +234,34 @@ def _wraps_into(previous: str) -> bool:
     return len(previous) >= 60 and previous[-1:] not in '.:!?;"'
 
 
-def _request_above(block: _Block | None, intro: list[Line]) -> str:
+_HEAD_LINES = 8  # an item heading's paragraph, read back from its outcome, is short
+
+
+def _heading_paragraph(source: list[Line], in_part: bool) -> int | None:
+    """Where the short paragraph that ends `source` opens, when it reads as an item heading
+    (no label, intro or statement of necessity in it, and not a labelled part's own first
+    paragraph); None otherwise."""
+    k = len(source)
+    while k > 0 and len(source) - k < _HEAD_LINES:
+        text = source[k - 1].text
+        if len(text) > 300 or _is_label(text) or _INTRO.search(text) or _NECESSITY.search(text):
+            return None
+        k -= 1
+        if source[k].para:
+            return None if in_part and k == 0 else k
+    return None
+
+
+def _request_above(block: _Block | None, intro: list[Line], whole: bool = True) -> str:
     """Remove and return the request written just above an outcome line ("X" / "Decision:
-    Upheld"): up to two short lines that end no sentence."""
+    Upheld"): its whole paragraph (if `whole`), else up to two short lines that end no
+    sentence."""
     source = intro if block is None else block.parts.get(block.current, [])
+    start = _heading_paragraph(source, block is not None) if whole else None
+    if start is not None:
+        head = " ".join(ln.text for ln in source[start:])
+        del source[start:]
+        return head
     taken: list[str] = []
     while source and len(taken) < 2:
         text = source[-1].text
@@ -250,10 +274,20 @@ def _request_above(block: _Block | None, intro: list[Line]) -> str:
 
 
 def _wrapped_request_head(block: _Block | None, intro: list[Line], line: Line) -> str:
-    """Earlier lines of a request that wrapped before its "...: Upheld" line."""
-    if line.para:
-        return ""
+    """Earlier lines of a request that wrapped before its "...: Upheld" line: the rest of its
+    paragraph (a partial approval runs over several sentences), else the lines after the
+    last finished sentence."""
     source = intro if block is None else block.parts.get(block.current, [])
+    # A page break inside a request sets off its last line like a paragraph: it is one only
+    # where the line before ends a sentence (or ends in anything but a word or comma).
+    last = source[-1].text if source else ""
+    if line.para and not (last[-1:] == "," or last[-1:].islower()):
+        return ""
+    start = _heading_paragraph(source, block is not None)
+    if start is not None:
+        text = " ".join(ln.text for ln in source[start:])
+        del source[start:]
+        return text
     head: list[str] = []
     while source and len(head) < 2:
         prev = source[-1]
@@ -272,11 +306,41 @@ def _wrapped_request_head(block: _Block | None, intro: list[Line], line: Line) -
     return " ".join(head)
 
 
+def _label_position(lines: list[Line], i: int, kind: str) -> bool:
+    """Whether a label stands where the letter's labels do: written with a capital, and a
+    request label opening a paragraph or following a finished line."""
+    text = lines[i].text
+    if not text[:1].isupper() and not lines[i].para:
+        return False
+    if kind != "request" or lines[i].para or i == 0:
+        return True
+    previous = lines[i - 1].text
+    return previous[-1:] in '.:;!?")' or previous.rstrip(" .!").lower().endswith(_OUTCOME_ENDINGS)
+
+
+def _item_number(text: str) -> int:
+    """The number of a numbered line ("3." -> 3; "#3" -> 0, unknown)."""
+    m = _NUMBERED.match(text)
+    return int(m.group(1)) if m and m.group(1) else 0
+
+
+def _next_in_sequence(blocks: list[_Block], numbers: dict[int, int], text: str) -> bool:
+    """Whether a numbered line may open an item: the first item, or the next number of a letter
+    whose items are numbered (a numbered line inside a guideline or rationale is neither)."""
+    if not blocks:
+        return True
+    if 0 not in numbers:  # the letter's first item was not numbered
+        return False
+    last, number = numbers[max(numbers)], _item_number(text)
+    return not last or not number or number == last + 1
+
+
 def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
     """Items found in a run of lines, and the lines before the first item (the intro)."""
     blocks: list[_Block] = []
     intro: list[Line] = []
     cur: _Block | None = None
+    numbers: dict[int, int] = {}  # block index -> its item number, for numbered items
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -291,12 +355,14 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             bare = None  # "... The decision regarding this request is" / "overturned."
         label = _LABEL.match(text) if text.find(":", 0, 95) >= 0 else None
         kind = _label_kind(label.group("label"), label.group("rest")) if label else None
+        if kind and not _label_position(lines, i, kind):
+            kind = None  # "... for the hand with:" / "treatment: Complicated, 16 visits"
         if bare:
             word = outcome_word(bare.group(1))
             labelled = cur is not None and any(k in cur.parts for k in _LABELLED)
             if cur is not None and cur.outcome is None and not labelled:
                 cur.outcome = word
-            elif above := _request_above(cur, intro):
+            elif above := _request_above(cur, intro, cur is None or cur.outcome is not None):
                 cur = _Block(clean_request(above), word)
                 blocks.append(cur)
             elif cur is not None and cur.outcome is None:
@@ -319,7 +385,9 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
         first = text[:1]  # a numbered item opens with "(", "#" or a digit
         numbered = (
             _numbered_item(lines, i)
-            if not kind and (first == "(" or first == "#" or first.isdigit())
+            if not kind
+            and (first == "(" or first == "#" or first.isdigit())
+            and _next_in_sequence(blocks, numbers, text)
             else None
         )
         if numbered is not None:
@@ -334,6 +402,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
                 i += 1
                 numbered = f"{numbered} {lines[i].text}"
             cur = _Block(clean_request(numbered), stated_outcome(numbered) or None)
+            numbers[len(blocks)] = _item_number(text)
             blocks.append(cur)
             i += 1
             continue
@@ -344,7 +413,8 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             else None
         )
         if following:
-            cur = _Block(clean_request(text), outcome_word(following.group(1)))
+            head = _wrapped_request_head(cur, intro, line)
+            cur = _Block(clean_request(f"{head} {text}"), outcome_word(following.group(1)))
             blocks.append(cur)
             i += 2
             continue

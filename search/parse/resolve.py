@@ -37,6 +37,7 @@ from .items import (
     outcome_word,
     scan_items,
 )
+from .partial import split_partial
 from .professional import professional_items
 from .sections import RawSection, detect_layout, split_sections
 
@@ -189,6 +190,32 @@ def _case_number(text: str, low: str | None) -> str | None:
     return m.group(1).upper() if m else None
 
 
+_CREDENTIAL_LABEL = re.compile(r"(?:state|certification|specialt|board)[^:]{0,40}:", re.I)
+
+
+def _credential_lines(lines: list[Line]) -> str:
+    """Credential lines joined by "\n", with a labelled line's wrapped tail joined back on
+    ("Public Health &" / "General Preventive Medicine")."""
+    out: list[str] = []
+    labelled = False
+    for ln in lines:
+        text = ln.text
+        wrapped = (
+            labelled
+            and not ln.para
+            and len(text) <= 80
+            and ":" not in text
+            and not text.endswith(".")
+            and text[:1].isupper()
+        )
+        if wrapped:
+            out[-1] = f"{out[-1]} {text}"
+            continue
+        out.append(text)
+        labelled = _CREDENTIAL_LABEL.match(text) is not None and not text.endswith(".")
+    return "\n".join(out)
+
+
 def _reviewer(credentials: str) -> Reviewer:
     """States of licensure and specialties, from labelled lines or prose."""
     flat = " ".join(credentials.split())
@@ -251,7 +278,9 @@ def make_id(case_number: str | None, source: str) -> str:
 
 def _decision(ordinal: int, raw: RawDecision) -> Decision:
     """Normalize a found item: drug, class, strength, quantity, category, guidelines."""
-    match = normalize.find_drug(raw.request)
+    part = split_partial(raw.request)
+    request = part.request
+    match = normalize.find_drug(request)
     drug = match.generic if match else None
     guideline_text = f"{raw.claims_administrator_guideline}\n{raw.maximus_guideline}"
     sources = normalize.guideline_sources(f"{guideline_text}\n{raw.rationale}")
@@ -260,20 +289,23 @@ def _decision(ordinal: int, raw: RawDecision) -> Decision:
     )
     return Decision(
         ordinal=ordinal,
-        request=raw.request,
+        request=request,
         outcome=raw.outcome,
         medically_necessary=None if raw.outcome is None else raw.outcome == OUTCOME_OVERTURNED,
         drug=drug,
         drug_as_written=match.as_written if match else None,
         drug_class=match.drug_class if match else None,
-        strength=normalize.parse_strength(raw.request),
-        quantity=normalize.parse_quantity(raw.request),
-        category=normalize.categorize(raw.request, drug),
+        strength=normalize.parse_strength(request),
+        quantity=normalize.parse_quantity(request),
+        category=normalize.categorize(request, drug),
         claims_administrator_guideline=raw.claims_administrator_guideline,
         maximus_guideline=raw.maximus_guideline,
         guideline_sources=sources,
         mtus_pages=pages,
         rationale=raw.rationale,
+        original_request=part.original_request,
+        authorized=part.authorized,
+        ur_modified=part.ur_modified,
     )
 
 
@@ -334,9 +366,9 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) 
         warnings.append("no known section headings: kept as one block of text")
     head = by_key.get(SECTION_HEADER, "")
     # Line by line, so that "State(s) of Licensure:" ends where its line ends.
-    credentials = "\n".join(
+    credentials = _credential_lines(
         [
-            ln.text
+            ln
             for s in raw_sections
             if s.key in (SECTION_HOW_MADE, SECTION_QUALIFICATIONS, SECTION_HEADER)
             for ln in s.lines

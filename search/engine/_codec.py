@@ -1,0 +1,368 @@
+"""The Whoosh-format codec: the only module that reads Whoosh's private structures.
+
+The engine relies on Whoosh 2.7's W3 codec layout (see docs/architecture.md): compound
+segment files, the ordered term hash file (field number + UTF-8 term -> W3TermInfo), posting
+lists as blocks of pickled (deltas, weights, values) tuples, fixed-width numeric columns,
+RefBytes columns (a ref per document and a table of unique values) and one-byte field
+lengths. Everything here reads through memory maps: a segment's arrays are numpy views of
+the mapped file (the OS page cache, shared by every worker process), never heap copies.
+All reads are positional, so one reader serves concurrent searches without a lock.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import zlib
+from array import array
+from collections.abc import Iterator
+from pickle import Unpickler, loads
+from typing import Any, Final, Protocol
+
+import numpy as np
+import numpy.typing as npt
+from whoosh import columns
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3TermInfo
+from whoosh.filedb import compound
+from whoosh.filedb.structfile import StructFile
+from whoosh.reading import TermNotFound
+from whoosh.util.numeric import byte_to_length
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float32]
+Array = npt.NDArray[Any]
+
+LENGTH_TABLE: Final = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
+_EMPTY_IDS: Final = np.zeros(0, dtype=np.int64)
+_EMPTY_W: Final = np.zeros(0, dtype=np.float32)
+_REF_DTYPES: Final = {"B": ">u1", "H": ">u2", "I": ">u4"}
+
+
+# --- typed views of the Whoosh objects the engine touches ------------------------------
+
+
+class TermsReader(Protocol):
+    """Whoosh's W3TermsReader: the term index and the posting file of a segment."""
+
+    _tindex: Any
+    _postfile: Any
+
+    def term_info(self, fieldname: str, text: bytes) -> Any: ...
+
+    def _keydecoder(self, key: bytes) -> tuple[str, bytes]: ...
+
+
+class SegmentReader(Protocol):
+    """Whoosh's SegmentReader, as far as the codec uses it."""
+
+    _terms: TermsReader
+    _perdoc: Any
+
+    def doc_count_all(self) -> int: ...
+
+    def has_deletions(self) -> bool: ...
+
+    def column_reader(self, fieldname: str, translate: bool = ...) -> Any: ...
+
+
+# --- memory-mapped compound files ------------------------------------------------------
+
+
+class _ViewIO(io.RawIOBase):
+    """A seekable read-only file over a memoryview (sequential reads for Whoosh's own code)."""
+
+    def __init__(self, view: memoryview) -> None:
+        self._view = view
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        base = (0, self._pos, len(self._view))[whence]
+        self._pos = base + pos
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def read(self, n: int | None = -1) -> bytes:
+        start = self._pos
+        end = len(self._view) if n is None or n < 0 else min(len(self._view), start + n)
+        self._pos = max(start, end)
+        return bytes(self._view[start:end])
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        view = self._view
+        end = len(view) if size is None or size < 0 else min(len(view), self._pos + size)
+        chunk = bytes(view[self._pos : end])
+        cut = chunk.find(b"\n")
+        if cut >= 0:
+            chunk = chunk[: cut + 1]
+        self._pos += len(chunk)
+        return chunk
+
+
+class MapFile(StructFile):  # type: ignore[misc]
+    """A Whoosh StructFile over a slice of a memory-mapped compound file, without copying it.
+
+    Whoosh's BufferFile wraps the slice in a BytesIO, which copies the whole sub-file onto
+    the heap on open (most of the cost of opening a large index, and of its memory).
+    """
+
+    def __init__(self, view: memoryview, name: str | None = None) -> None:
+        self._buf = view
+        self._name = name
+        self.file = _ViewIO(view)
+        self.onclose = None
+        self.is_real = False
+        self.is_closed = False
+
+    def subset(self, position: int, length: int, name: str | None = None) -> MapFile:
+        return MapFile(self._buf[position : position + length], name=name or self._name)
+
+    def get(self, position: int, length: int) -> bytes:
+        return bytes(self._buf[position : position + length])
+
+    def view(self, position: int, length: int) -> memoryview:
+        """Zero-copy bytes of the file."""
+        return self._buf[position : position + length]
+
+    def get_array(self, position: int, typecode: str, length: int) -> array[Any]:
+        a = array(typecode)
+        a.frombytes(self.get(position, length * a.itemsize))
+        if sys.byteorder == "little":  # Whoosh's arrays are big-endian
+            a.byteswap()
+        return a
+
+    def close(self) -> None:
+        self.is_closed = True
+
+
+def _open_mapped(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    """CompoundStorage.open_file returning a MapFile view of the mapped segment."""
+    if self.is_closed:
+        raise compound.StorageError("Storage was closed")
+    offset, length = self.range(name)
+    if self._source:
+        return MapFile(memoryview(self._source)[offset : offset + length], name=name)
+    return _stock_open_file(self, name, *args, **kwargs)
+
+
+_stock_open_file = compound.CompoundStorage.open_file
+compound.CompoundStorage.open_file = _open_mapped
+
+
+def _view(dbfile: Any, position: int, length: int) -> Any:
+    """Bytes of a file: a zero-copy view when it is mapped, else a copy."""
+    if isinstance(dbfile, MapFile):
+        return dbfile.view(position, length)
+    return dbfile.get(position, length)
+
+
+# --- columns -----------------------------------------------------------------------------
+
+
+def numeric_column(reader: SegmentReader, fieldname: str, dtype: str, default: int = 0) -> Array:
+    """A NumericColumn as a (big-endian) array, a view of the mapped file when complete."""
+    n = reader.doc_count_all()
+    big = np.dtype(dtype).newbyteorder(">")
+    perdoc = reader._perdoc
+    if not perdoc.has_column(fieldname):
+        return np.full(n, default, dtype=big)
+    creader = reader.column_reader(fieldname, translate=False)
+    count = min(creader._count, n)
+    raw = np.frombuffer(_view(creader._dbfile, creader._basepos, count * big.itemsize), big)
+    if count == n:
+        return raw
+    out = np.full(n, default, dtype=big)  # documents past the written values: the default
+    out[:count] = raw
+    return out
+
+
+def refbytes_column(reader: SegmentReader, fieldname: str) -> tuple[Array, list[bytes]]:
+    """A RefBytesColumn as (per-document ref into uniques, a mapped view; the uniques)."""
+    n = reader.doc_count_all()
+    if not reader._perdoc.has_column(fieldname):
+        return np.zeros(n, dtype=np.uint8), [b""]
+    creader = reader.column_reader(fieldname, translate=False)
+    dtype = np.dtype(_REF_DTYPES[creader._typecode])
+    refs = np.frombuffer(_view(creader._dbfile, creader._basepos, n * dtype.itemsize), dtype)
+    return refs, list(creader._uniques)
+
+
+def length_bytes(reader: SegmentReader, fieldname: str) -> Array:
+    """Per-document one-byte encoded lengths of a field (a mapped view); LENGTH_TABLE decodes."""
+    n = reader.doc_count_all()
+    lenfield = f"_{fieldname}_len"
+    perdoc = reader._perdoc
+    if not perdoc.has_column(lenfield):
+        return np.zeros(n, dtype=np.uint8)
+    creader = perdoc.column_reader(lenfield, LENGTHS_COLUMN)
+    count = min(creader._count, n)
+    raw = np.frombuffer(_view(creader._dbfile, creader._basepos, count), dtype=np.uint8)
+    if count == n:
+        return raw
+    out = np.zeros(n, dtype=np.uint8)
+    out[:count] = raw
+    return out
+
+
+def deleted_docs(reader: SegmentReader) -> IntArray:
+    """Document numbers deleted in a segment."""
+    if not reader.has_deletions():
+        return _EMPTY_IDS
+    return np.fromiter(reader._perdoc.deleted_docs(), dtype=np.int64)
+
+
+class WideRefBytesColumn(columns.RefBytesColumn):  # type: ignore[misc]
+    """A RefBytesColumn without the 65,535-values cap: refs are 1, 2 or 4 bytes as needed.
+
+    Whoosh's writer switches to 2-byte refs past 255 values and silently drops values past
+    65,535 (with a warning). This writer keeps the refs until the segment ends and writes
+    them at the width they need; Whoosh's own reader reads all three widths.
+    """
+
+    def writer(self, dbfile: Any) -> Any:
+        return _WideRefWriter(dbfile, self._fixedlen, self._default)
+
+
+class _WideRefWriter(columns.RefBytesColumn.Writer):  # type: ignore[misc]
+    def __init__(self, dbfile: Any, fixedlen: int, default: bytes) -> None:
+        super().__init__(dbfile, fixedlen, default)
+        self._refs = array("I")
+
+    def fill(self, docnum: int) -> None:
+        if docnum > self._count:
+            self._refs.frombytes(bytes(4 * (docnum - self._count)))
+
+    def add(self, docnum: int, v: bytes) -> None:
+        self.fill(docnum)
+        uniques = self._uniques
+        ref = uniques.get(v)
+        if ref is None:
+            ref = uniques[v] = len(uniques)
+        self._refs.append(ref)
+        self._count = docnum + 1
+
+    def finish(self, doccount: int) -> None:
+        self.fill(doccount)
+        top = len(self._uniques)
+        typecode = "B" if top <= 0xFF else "H" if top <= 0xFFFF else "I"
+        self._dbfile.write_array(array(typecode, self._refs))
+        self._write_uniques(typecode)
+        self._dbfile.write_byte(ord(typecode))
+
+
+# --- postings ------------------------------------------------------------------------------
+
+
+def term_info(reader: SegmentReader, fieldname: str, text: str) -> Any | None:
+    """A term's W3TermInfo in a segment, or None."""
+    try:
+        return reader._terms.term_info(fieldname, text.encode("utf-8"))
+    except (TermNotFound, KeyError):
+        return None
+
+
+def postings(reader: SegmentReader, fieldname: str, text: str) -> tuple[IntArray, FloatArray]:
+    """All (docnums, weights) of a term in one segment, deleted documents included."""
+    info = term_info(reader, fieldname, text)
+    if info is None:
+        return _EMPTY_IDS, _EMPTY_W
+    return read_postings(reader._terms, info)
+
+
+def read_postings(terms: TermsReader, info: Any) -> tuple[IntArray, FloatArray]:
+    """Decode a whole W3 posting list into arrays (positional reads: safe across threads)."""
+    if info.is_inlined():
+        inline_ids, inline_weights, _ = info.inlined_postings()
+        return np.asarray(inline_ids, dtype=np.int64), np.asarray(inline_weights, dtype=np.float32)
+    offset, _length = info.extent()
+    postfile = terms._postfile
+    pos = offset + 4  # after the posting list's magic
+    deltas: list[int] = []
+    weights: list[float] = []
+    counts: list[int] = []
+    while True:
+        blen = postfile.get_int(pos)
+        nextpos = pos + 4 + abs(blen)
+        block = postfile.get(pos + 4, abs(blen))
+        head = io.BytesIO(block)
+        count, _maxid, _maxw, compression, _mn, _mx = Unpickler(head).load()
+        data = block[head.tell() :]
+        if compression:
+            data = zlib.decompress(data)
+        block_ids, block_weights, _values = loads(data)
+        deltas.extend(block_ids)
+        if block_weights is None:
+            weights.extend([1.0] * count)
+        elif isinstance(block_weights, float):
+            weights.extend([block_weights] * count)
+        else:
+            weights.extend(block_weights)
+        counts.append(count)
+        if blen < 0:
+            break
+        pos = nextpos
+    # Each block's ids are delta-coded from zero: a running sum, restarted at every block.
+    flat = np.cumsum(np.asarray(deltas, dtype=np.int64))
+    if len(counts) > 1:
+        ends = np.cumsum(counts)
+        before = np.concatenate(([0], flat[ends[:-1] - 1]))
+        flat -= np.repeat(before, counts)
+    return flat, np.asarray(weights, dtype=np.float32)
+
+
+def iter_terms(terms: TermsReader) -> Iterator[tuple[bytes, str, bytes, Any]]:
+    """(key, fieldname, term bytes, W3TermInfo) of every term of a segment, in key order."""
+    for keybytes, infobytes in terms._tindex.items():
+        fieldname, tbytes = terms._keydecoder(keybytes)
+        yield keybytes, fieldname, tbytes, W3TermInfo.from_bytes(infobytes)
+
+
+def field_terms_df(reader: SegmentReader, fieldname: str) -> Iterator[tuple[str, int]]:
+    """(term, document frequency) of one field of a segment."""
+    for text, info in reader.iter_field(fieldname):  # type: ignore[attr-defined]
+        word = text.decode("utf-8") if isinstance(text, bytes) else text
+        yield word, int(info.doc_frequency())
+
+
+__all__ = [
+    "LENGTH_TABLE",
+    "MapFile",
+    "WideRefBytesColumn",
+    "deleted_docs",
+    "field_items",
+    "field_names",
+    "iter_terms",
+    "length_bytes",
+    "numeric_column",
+    "postings",
+    "read_postings",
+    "refbytes_column",
+    "term_info",
+]
+
+
+def field_items(terms: TermsReader, fieldname: str) -> Iterator[tuple[bytes, Any]]:
+    """(term bytes, W3TermInfo) of one field of a segment, in term order (streamed)."""
+    if fieldname not in terms._fieldmap:  # type: ignore[attr-defined]
+        return
+    for (name, tbytes), info in terms.items_from(fieldname, b""):  # type: ignore[attr-defined]
+        if name != fieldname:
+            return
+        yield tbytes, info
+
+
+def field_names(terms: TermsReader) -> list[str]:
+    """Names of the fields a segment has terms of."""
+    return list(terms._fieldmap)  # type: ignore[attr-defined]

@@ -1,0 +1,124 @@
+"""Facet counts, disjunctive, in one numpy pass over the documents the text query matched.
+
+Each facet is counted under the text query and every filter except its own: the values of a
+filtered facet stay listed with how many decisions each would give (values of one facet are
+OR-ed), and a value's count is what ticking it returns. Counts are numbers of decisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..fields import FACETS
+from ..schema import MULTI_FACETS
+from .hits import ordered
+from .segments import BoolArray, FacetTable, IntArray, SegmentData
+
+FacetCounts = dict[str, dict[str, int]]
+
+
+@dataclass
+class SegmentMatch:
+    """One segment's matches: the text query's (live) documents and each filter's mask."""
+
+    data: SegmentData
+    live: BoolArray
+    segid: str
+    text: BoolArray  # matches the text query, live
+    filters: Mapping[str, BoolArray]  # facet -> documents having any of its wanted values
+
+
+def bincount(codes: IntArray, size: int) -> IntArray:
+    """Occurrences of each code 0..size-1 (negative codes: no value, ignored)."""
+    codes = codes[codes >= 0]
+    if not len(codes):
+        return np.zeros(size, dtype=np.int64)
+    counts: IntArray = np.bincount(codes, minlength=size)[:size]
+    return counts
+
+
+def final_mask(match: SegmentMatch) -> BoolArray:
+    """Documents that match the text query and every filter."""
+    mask = match.text.copy()
+    for fmask in match.filters.values():
+        mask &= fmask
+    return mask
+
+
+class FacetCounter:
+    """Counts facet values over matches, with cached whole-segment counts for dense matches."""
+
+    def __init__(self, tables: Mapping[str, FacetTable]) -> None:
+        self.tables = tables
+        self._full: dict[tuple[str, int, str], IntArray] = {}
+
+    def retain(self, segids: set[str]) -> None:
+        """Forget the cached counts of segments no longer in the index."""
+        self._full = {k: v for k, v in self._full.items() if k[0] in segids}
+
+    def _size(self, facet: str) -> int:
+        table = self.tables[facet]
+        return max(1, len(table.combos) if facet in MULTI_FACETS else len(table.values))
+
+    def _live_counts(self, m: SegmentMatch, facet: str, size: int) -> IntArray:
+        """Counts of a facet's codes over all live documents of a segment (cached)."""
+        key = (m.segid, int(m.live.size - np.count_nonzero(m.live)), facet)
+        found = self._full.get(key)
+        if found is None or len(found) < size:
+            found = self._full[key] = bincount(m.data.facets[facet][m.live], size)
+        return found[:size]
+
+    def count(self, matches: Sequence[SegmentMatch]) -> FacetCounts:
+        """{facet: {value: decisions}}, each facet under the other facets' filters."""
+        sizes = {f: self._size(f) for f in FACETS}
+        totals = {f: np.zeros(sizes[f], dtype=np.int64) for f in FACETS}
+        for m in matches:
+            if not m.filters:
+                self._count_plain(m, sizes, totals)
+                continue
+            docs = np.flatnonzero(m.text)
+            # One bit per filter a document fails: a facet counts the documents that fail
+            # no filter but, at most, its own.
+            fails = np.zeros(len(docs), dtype=np.int64)
+            bits: dict[str, int] = {}
+            for k, (facet, fmask) in enumerate(m.filters.items()):
+                bits[facet] = 1 << k
+                fails |= (~fmask[docs]).astype(np.int64) << k
+            passing = docs[fails == 0]
+            for facet in FACETS:
+                bit = bits.get(facet)
+                sel = passing if bit is None else docs[(fails & ~bit) == 0]
+                totals[facet] += bincount(m.data.facets[facet][sel], sizes[facet])
+        return {f: self._named(f, totals[f]) for f in FACETS}
+
+    def _count_plain(
+        self, m: SegmentMatch, sizes: Mapping[str, int], totals: Mapping[str, IntArray]
+    ) -> None:
+        """Counts of a segment without filters; when most live documents match, the cached
+        counts of all live documents minus those of the few that do not."""
+        matched = int(np.count_nonzero(m.text))
+        live = int(np.count_nonzero(m.live))
+        complement = matched * 2 > live
+        docs = np.flatnonzero(m.live & ~m.text) if complement else np.flatnonzero(m.text)
+        for facet in FACETS:
+            part = bincount(m.data.facets[facet][docs], sizes[facet])
+            if complement:
+                totals[facet] += self._live_counts(m, facet, sizes[facet]) - part
+            else:
+                totals[facet] += part
+
+    def _named(self, facet: str, counts: IntArray) -> dict[str, int]:
+        """Codes to value names (a combination adds to each of its values), display order."""
+        table = self.tables[facet]
+        multi = facet in MULTI_FACETS
+        values: dict[str, int] = {}
+        names: dict[str, str] = {}  # casefolded -> first spelling: a filter ignores case
+        for code in np.flatnonzero(counts):
+            n = int(counts[code])
+            for vcode in table.combos[code] if multi else (int(code),):
+                name = names.setdefault(table.values[vcode].casefold(), table.values[vcode])
+                values[name] = values.get(name, 0) + n
+        return ordered(facet, values)

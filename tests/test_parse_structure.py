@@ -1,0 +1,150 @@
+"""Item structure: no invented decisions, whole multi-line requests, partial approvals."""
+
+from __future__ import annotations
+
+import textwrap
+
+from search.parse import parse_text
+from search.parse.partial import split_partial
+
+HEAD = """\
+Case Number: CM15-0101010
+Date Assigned: 03/02/2015 Date of Injury: 01/05/2012
+Decision Date: 04/01/2015 UR Denial Date: 02/20/2015
+Priority: Standard Application Received: 02/25/2015
+
+HOW THE IMR FINAL DETERMINATION WAS MADE
+MAXIMUS Federal Services sent the complete case file to an expert reviewer.
+The Expert Reviewer has the following credentials:
+State(s) of Licensure: Oregon
+Certification(s)/Specialty: Physical Medicine & Rehabilitation, Public Health &
+General Preventive Medicine
+
+CLINICAL CASE SUMMARY
+The injured worker is a 44 year old female with chronic low back pain.
+
+IMR ISSUES, DECISIONS AND RATIONALES
+The Final Determination was based on decisions for the disputed items/services set forth below:
+
+"""
+
+
+def parse(body: str) -> list[tuple[str, str | None]]:
+    """(request, outcome) of each decision of a letter made of HEAD and `body`."""
+    d = parse_text(HEAD + textwrap.dedent(body))
+    return [(x.request, x.outcome) for x in d.decisions]
+
+
+def test_numbered_guideline_lines_are_not_decisions() -> None:
+    found = parse(
+        """\
+        Norco 10/325mg #60: Upheld
+
+        Claims Administrator guideline: Decision based on MTUS Chronic Pain Medical Treatment
+        Guidelines, Section(s):
+        3. Opioids for Chronic Pain, criteria for use, pages 76-80.
+
+        Decision rationale: The records do not document functional improvement:
+        1. No pain scores are given before and after each dose.
+        2. No urine drug screen is documented.
+        Therefore the request is not medically necessary.
+
+        Tizanidine 4mg #30: Overturned
+
+        Decision rationale: The request is medically necessary.
+        """
+    )
+    assert found == [("Norco 10/325mg #60", "Upheld"), ("Tizanidine 4mg #30", "Overturned")]
+
+
+def test_label_inside_a_sentence_is_not_a_request() -> None:
+    found = parse(
+        """\
+        Physical therapy 2 times a week for 6 weeks: Upheld
+
+        Decision rationale: ODG quantifies physical therapy for the hand with: Fracture, 8 visits
+        over 5 weeks; post-surgical
+        treatment: Complicated, 16 visits over 10 weeks. The request is not medically necessary.
+
+        Gym membership: Upheld
+
+        Decision rationale: Gym memberships are not recommended.
+        """
+    )
+    assert found == [
+        ("Physical therapy 2 times a week for 6 weeks", "Upheld"),
+        ("Gym membership", "Upheld"),
+    ]
+
+
+def test_request_wrapped_over_lines_and_a_page_break_is_kept_whole() -> None:
+    found = parse(
+        """\
+        Voltaren gel apply to affected area 4 times a day, #60 grams with 1 refill, DOS:
+        11/11/2016: Upheld
+
+        Decision rationale: Topical NSAIDs are not recommended for the spine. The request is
+        not medically necessary.
+
+        Lidoderm patch, 12 hours on 12 hours off to affected area, #1 box with 1 refill, and
+        Page 3 of 5
+
+        DOS: 11/11/2016: Overturned
+
+        Decision rationale: The request is medically necessary.
+        """
+    )
+    assert [r for r, _ in found] == [
+        "Voltaren gel apply to affected area 4 times a day, #60 grams with 1 refill, DOS: "
+        "11/11/2016",
+        "Lidoderm patch, 12 hours on 12 hours off to affected area, #1 box with 1 refill, and "
+        "DOS: 11/11/2016",
+    ]
+
+
+def test_partial_approval_is_data() -> None:
+    d = parse_text(
+        HEAD
+        + textwrap.dedent(
+            """\
+            Tramadol ER 150mg #60 was the original request. Tramadol ER 150mg #30 was
+            authorized by the Claims Administrator. The remaining IMR eligible portion of the
+            original request, Tramadol ER 150mg #30 is: Upheld
+
+            Decision rationale: The request is not medically necessary.
+
+            MRI of the lumbar spine: Overturned
+
+            Decision rationale: The request is medically necessary.
+            """
+        )
+    )
+    first, second = d.decisions
+    assert first.request == "Tramadol ER 150mg #30"
+    assert first.original_request == "Tramadol ER 150mg #60"
+    assert first.authorized == "Tramadol ER 150mg #30"
+    assert first.ur_modified and first.drug == "tramadol" and first.outcome == "Upheld"
+    assert (second.request, second.ur_modified, second.original_request) == (
+        "MRI of the lumbar spine",
+        False,
+        "",
+    )
+
+
+def test_split_partial_forms() -> None:
+    active = split_partial(
+        "Physical therapy x 12 was the original request. The Claims Administrator authorized 2 "
+        "sessions of occupational therapy, leaving the original request IMR eligible. The "
+        "original request, physical therapy x 12 is"
+    )
+    assert active == ("physical therapy x 12", "Physical therapy x 12", "2 sessions of "
+                      "occupational therapy", True)  # fmt: skip
+    plain = split_partial("Norco 10/325 #60")
+    assert plain == ("Norco 10/325 #60", "", "", False)
+
+
+def test_wrapped_specialty_line_is_joined() -> None:
+    d = parse_text(HEAD + "Norco 10/325mg #60: Upheld\n")
+    assert any("General Preventive" in s or s == "Preventive Medicine" for s in
+               d.reviewer.specialties)  # fmt: skip
+    assert "Public Health" not in d.reviewer.specialties
