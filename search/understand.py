@@ -136,8 +136,10 @@ def vocabulary() -> Vocabulary:
     for word, outcome in OUTCOME_WORDS.items():
         names.setdefault(word, (FACET_OUTCOME, outcome))
     for service in SERVICE_NAMES:
-        treatments.add(_key(service))
-        names.setdefault(_key(service), (FACET_CATEGORY, service))
+        # "diagnostic/imaging" is named by its subcategory too ("imaging", "acupuncture").
+        for name in {service, service.rpartition("/")[2]} - {"other"}:
+            treatments.add(_key(name))
+            names.setdefault(_key(name), (FACET_CATEGORY, service))
     treatments.update(_key(w) for w in SERVICE_WORDS)
     specialties = _data("specialties.json")
     assert isinstance(specialties, dict)
