@@ -111,10 +111,11 @@ def call_cost(n: int, real: Path) -> list[str]:
     for path in sorted((real / "text").glob("*.txt")):
         det = parse_text(path.read_text(encoding="utf-8"))
         summaries.append(" ".join(s.text for s in det.sections if s.key == SECTION_CASE_SUMMARY))
+    found = {t: m.generic if (m := normalize.find_drug(t)) else None for t in requests}
     out = [f"per call, {n} generated requests:"]
     for name, fn in (
         ("find_drug", normalize.find_drug),
-        ("categorize", lambda t: normalize.categorize(t, None)),
+        ("categorize", lambda t: normalize.categorize(t, found[t])),  # given its drug, as parsed
         ("body_regions", normalize.body_regions),
     ):
         out.append(f"  {name:13} {_per_call(fn, requests) * 1e6:7.1f} us")
