@@ -225,3 +225,25 @@ def test_web_chips_literal_and_scope(built_index: Path) -> None:
     ).get_json()
     assert wide["total_decisions"] > api["total_decisions"]
     assert client.get("/search", query_string={"q": "x", "scope": "nowhere"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "tizanidine", "literal": "1"},
+        {"q": "tizanidine overturned for chronic low back pain"},
+        {"q": "chronic", "scope": "decision"},
+    ],
+)
+def test_determination_page_matches_like_the_search(
+    built_index: Path, params: dict[str, str]
+) -> None:
+    """Opening a result keeps the same reading and scope: the same decisions are flagged."""
+    from web.app import create_app
+
+    client = create_app({"INDEX_PATH": str(built_index)}).test_client()
+    hits = client.get("/api/search", query_string=params).get_json()["results"]
+    assert hits
+    for hit in hits[:5]:
+        body = client.get(f"/api/determinations/{hit['id']}", query_string=params).get_json()
+        assert body["search"]["matching_decisions"] == [d["ordinal"] for d in hit["decisions"]]
