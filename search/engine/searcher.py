@@ -315,7 +315,7 @@ class SearchIndex:
         if suggestion and total and self._same_letters(snap, suggestion, request, letters):
             suggestion = None  # the hits already come from the corrected words
         also = 0
-        if parsed.scoped and request.scope == SCOPE_AUTO:
+        if request.count_elsewhere and parsed.scoped and request.scope == SCOPE_AUTO:
             also = self._also_mentioned(snap, text, filters, letters, deadline)
         return SearchResponse(
             query=request.q,
