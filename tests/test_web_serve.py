@@ -45,7 +45,7 @@ def test_serve_builds_sample_index_and_runs_waitress(
 
     monkeypatch.setattr(waitress, "serve", fake_serve)
     index = tmp_path / "index"
-    assert main(["serve", "--index", str(index), "--port", "8123"]) == 0
+    assert main(["serve", "--index", str(index), "--port", "8123", "--workers", "1"]) == 0
     assert calls and calls[0]["port"] == 8123 and calls[0]["host"] == "127.0.0.1"
     determinations, _ = SearchIndex.open(str(index)).doc_count()
     assert determinations == len(list(SAMPLES.glob("*.txt")))

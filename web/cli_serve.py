@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.resources
+import os
 import sys
 from pathlib import Path
 from typing import Final
@@ -29,7 +30,13 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on ({DEFAULT_HOST})")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
-    p.add_argument("--threads", type=int, default=8, help="waitress worker threads (8)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="server processes sharing the index files (default: the number of cores)",
+    )
+    p.add_argument("--threads", type=int, default=8, help="waitress threads per process (8)")
     p.add_argument("--debug", action="store_true", help="Flask's debug server with reloading")
     p.set_defaults(func=run_serve)
 
@@ -77,13 +84,31 @@ def run_serve(args: argparse.Namespace) -> int:
     except Exception as exc:  # report any build failure plainly instead of a traceback
         print(f"imr-search: cannot build an index at {path}: {exc}", file=sys.stderr)
         return 2
-    app = create_app({"INDEX_PATH": path})
+    workers = args.workers or os.cpu_count() or 1
     url = f"http://{args.host}:{args.port}/"
-    print(f"imr-search: serving {path} on {url} (Ctrl+C to stop)", file=sys.stderr)
-    if args.debug:
-        app.run(host=args.host, port=args.port, debug=True)
-        return 0
-    import waitress
+    if args.debug or workers <= 1:
+        app = create_app({"INDEX_PATH": path})
+        print(f"imr-search: serving {path} on {url} (Ctrl+C to stop)", file=sys.stderr)
+        if args.debug:
+            app.run(host=args.host, port=args.port, debug=True)
+            return 0
+        import waitress
 
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="imr-search")
-    return 0
+        waitress.serve(
+            app, host=args.host, port=args.port, threads=args.threads, ident="imr-search"
+        )
+        return 0
+    from .prefork import listen, serve_prefork
+
+    try:
+        sock = listen(args.host, args.port)
+    except OSError as exc:
+        print(f"imr-search: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"imr-search: serving {path} on {url} with {workers} processes (Ctrl+C to stop)",
+        file=sys.stderr,
+    )
+    return serve_prefork(
+        lambda: create_app({"INDEX_PATH": path}), sock, workers=workers, threads=args.threads
+    )
