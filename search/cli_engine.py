@@ -7,10 +7,11 @@ import html
 import json
 import re
 import sys
+import textwrap
 import time
 from typing import Any, Final, TextIO
 
-from .fields import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_RELEVANCE, SORTS
+from .fields import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SCOPE_AUTO, SCOPES, SORT_RELEVANCE, SORTS
 from .results import Hit, QueryError, SearchRequest, SearchResponse
 
 DEFAULT_INDEX: Final = "index"
@@ -19,6 +20,13 @@ EXIT_FAILED: Final = 1
 EXIT_USAGE: Final = 2
 PLAIN_PROGRESS_SECONDS: Final = 5.0  # a progress line this often when stderr is not a TTY
 TTY_PROGRESS_SECONDS: Final = 0.2
+WRAP: Final = 100  # columns of `show`'s wrapped rationales
+_PARA_RE: Final = re.compile(r"\n[ \t]*\n")
+
+
+def paragraphs(text: str) -> list[str]:
+    """Text split at blank lines, each paragraph's whitespace folded to single spaces."""
+    return [" ".join(p.split()) for p in _PARA_RE.split(text) if p.strip()]
 
 
 def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,6 +64,16 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         type=int,
         default=DEFAULT_PAGE_SIZE,
         help=f"results per page (max {MAX_PAGE_SIZE})",
+    )
+    p.add_argument(
+        "--scope",
+        choices=SCOPES,
+        default=SCOPE_AUTO,
+        help="where words match: auto (drug and service names only in a decision's own "
+        "text), decision, or letter",
+    )
+    p.add_argument(
+        "--literal", action="store_true", help="do not read drug, outcome... words as filters"
     )
     p.add_argument("--json", action="store_true", help="print the response as JSON")
     p.set_defaults(func=run_search)
@@ -215,6 +233,8 @@ def run_search(args: argparse.Namespace) -> int:
             sort=args.sort,
             page=args.page,
             size=args.limit,
+            scope=args.scope,
+            literal=args.literal,
         )
     except QueryError as exc:
         _error(str(exc))
@@ -251,6 +271,8 @@ def _print_response(r: SearchResponse) -> None:
         + (f" '{r.query}'" if r.query else "")
         + (f"; page {r.page} of {r.pages}" if r.total_determinations else "")
     )
+    if r.interpreted:
+        print(f"Interpreted as: {r.interpreted.summary} (--literal searches the words)")
     if r.suggestion:
         print(f"Did you mean: {r.suggestion}")
     outcomes = r.facets.get("outcome") or {}
@@ -301,8 +323,8 @@ def run_show(args: argparse.Namespace) -> int:
     for d in record.decisions:
         print()
         print(f"  #{d.ordinal} {d.request}: {d.outcome or 'outcome not stated'}")
-        if d.rationale:
-            print(f"     {d.rationale[:600]}")
+        for para in paragraphs(d.rationale):  # whole, wrapped at word boundaries
+            print(textwrap.fill(para, WRAP, initial_indent=" " * 5, subsequent_indent=" " * 5))
     return EXIT_OK
 
 

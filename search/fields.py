@@ -41,30 +41,35 @@ OUTCOMES: Final = (OUTCOME_UPHELD, OUTCOME_OVERTURNED)
 
 GUIDELINE_SOURCES: Final = ("MTUS", "ODG", "ACOEM")
 
-# Decision categories (Decision.category).
-CATEGORY_MEDICATION: Final = "medication"
+# Decision categories (Decision.category): the DWC's treatment categories, "family/sub" where a
+# subcategory is useful. category_family() in search/parse/services.py gives the family.
+CATEGORY_MEDICATION: Final = "pharmaceuticals"
+CATEGORY_OTHER: Final = "other"
 CATEGORIES: Final = (
     CATEGORY_MEDICATION,
-    "imaging",
-    "physical therapy",
-    "chiropractic",
-    "acupuncture",
-    "injection",
+    "DMEPOS",  # durable medical equipment, prosthetics, orthotics and supplies
+    "diagnostic/imaging",
+    "diagnostic/lab",
+    "diagnostic/electrodiagnostic",
+    "diagnostic/other",
+    "physical medicine/physical therapy",  # also occupational therapy, aquatic therapy, massage
+    "physical medicine/chiropractic",
+    "physical medicine/acupuncture",
+    "physical medicine/modalities",  # electrical stimulation, therapeutic ultrasound, shockwave
     "surgery",
-    "durable medical equipment",
-    "diagnostic testing",
-    "laboratory",
-    "consultation",
-    "psychological services",
+    "injections",
+    "evaluation and management/office visit",
+    "evaluation and management/consultation",
+    "programs",  # functional restoration, inpatient rehabilitation, detoxification, weight loss
     "home health",
-    "functional restoration",
-    "office visit",
-    "other",
+    "behavioral health",
+    CATEGORY_OTHER,
 )
 
 # Facets, in display order. Item facets belong to one decision; the rest to the letter.
 FACET_OUTCOME: Final = "outcome"
 FACET_DRUG: Final = "drug"
+FACET_INGREDIENT: Final = "ingredient"  # each ingredient of the drug (Percocet: oxycodone, ...)
 FACET_DRUG_CLASS: Final = "drug_class"
 FACET_CATEGORY: Final = "category"
 FACET_STATE: Final = "state"
@@ -76,6 +81,7 @@ FACET_AGE: Final = "age"
 FACETS: Final = (
     FACET_OUTCOME,
     FACET_DRUG,
+    FACET_INGREDIENT,
     FACET_DRUG_CLASS,
     FACET_CATEGORY,
     FACET_STATE,
@@ -85,11 +91,19 @@ FACETS: Final = (
     FACET_SEX,
     FACET_AGE,
 )
-ITEM_FACETS: Final = (FACET_OUTCOME, FACET_DRUG, FACET_DRUG_CLASS, FACET_CATEGORY, FACET_GUIDELINE)
+ITEM_FACETS: Final = (
+    FACET_OUTCOME,
+    FACET_DRUG,
+    FACET_INGREDIENT,
+    FACET_DRUG_CLASS,
+    FACET_CATEGORY,
+    FACET_GUIDELINE,
+)
 LETTER_FACETS: Final = (FACET_STATE, FACET_SPECIALTY, FACET_YEAR, FACET_SEX, FACET_AGE)
 FACET_LABELS: Final = {
     FACET_OUTCOME: "Outcome",
     FACET_DRUG: "Drug",
+    FACET_INGREDIENT: "Ingredient",
     FACET_DRUG_CLASS: "Drug class",
     FACET_CATEGORY: "Service",
     FACET_STATE: "Reviewer state",
@@ -132,6 +146,13 @@ SECTION_LABELS: Final = {
     SECTION_QUALIFICATIONS: "Reviewer qualifications",
     SECTION_OTHER: "Other text",
 }
+
+# Where query words match. auto: a word naming a treatment (drug, service) only in a
+# decision's own text, other words also in its letter's; decision / letter: every word so.
+SCOPE_AUTO: Final = "auto"
+SCOPE_DECISION: Final = "decision"
+SCOPE_LETTER: Final = "letter"
+SCOPES: Final = (SCOPE_AUTO, SCOPE_DECISION, SCOPE_LETTER)
 
 # Sorting and paging of search results.
 SORT_RELEVANCE: Final = "relevance"

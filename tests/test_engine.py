@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from search.engine import searcher as engine_module
+from search.engine.docs import drug_ingredients
 from search.engine.searcher import SearchIndex
 from search.fields import (
     FACETS,
@@ -52,6 +53,7 @@ def values_of(rec: Determination, d: Decision | None) -> dict[str, set[str]]:
     if d is not None:
         out["outcome"] = {d.outcome} if d.outcome else set()
         out["drug"] = {d.drug} if d.drug else set()
+        out["ingredient"] = set(drug_ingredients(d.drug)) if d.drug else set()
         out["drug_class"] = {d.drug_class} if d.drug_class else set()
         out["category"] = {d.category} if d.category else set()
         out["guideline"] = set(d.guideline_sources)
@@ -299,8 +301,18 @@ def test_similar(variants: SearchIndex) -> None:
 
 
 def test_suggestion(search_index: SearchIndex) -> None:
+    # Searched as a word (read as a drug name, the vocabulary's misspelling finds the drug):
+    # the hits are those of the corrected word, so there is nothing to suggest.
+    response = search_index.search(SearchRequest(q="tizanadine", literal=True))
+    assert response.total_determinations > 0 and response.suggestion is None
+    # The drug name is found as written and as corrected: the same hits, so no "did you mean".
     response = search_index.search(SearchRequest(q="tizanadine"))
-    assert response.suggestion == "tizanidine"
+    corrected = search_index.search(SearchRequest(q="tizanidine"))
+    assert response.total_determinations == corrected.total_determinations > 0
+    assert response.suggestion is None
+    response = search_index.search(SearchRequest(q="tizanadine OR physcal"))
+    assert response.total_determinations > 0  # hits, but the correction finds more
+    assert response.suggestion == "tizanidine OR physical"
     response = search_index.search(SearchRequest(q="lumbr spine"))
     assert response.suggestion == "lumbar spine"
     assert search_index.search(SearchRequest(q="tizanidine")).suggestion is None
@@ -313,7 +325,7 @@ def test_sorts(search_index: SearchIndex) -> None:
     oldest = search_index.search(SearchRequest(sort=SORT_OLDEST, size=200))
     dates = [h.date_assigned for h in oldest.results if h.date_assigned]
     assert dates == sorted(dates)
-    relevant = search_index.search(SearchRequest(q="tizanidine", size=200))
+    relevant = search_index.search(SearchRequest(q="tizanidine", size=200, literal=True))
     scores = [h.score for h in relevant.results]
     assert scores == sorted(scores, reverse=True) and scores[0] > 0
 

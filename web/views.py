@@ -27,13 +27,17 @@ from search.fields import (
     MAX_PAGE,
     OUTCOME_OVERTURNED,
     OUTCOMES,
+    SCOPE_AUTO,
+    SCOPE_DECISION,
+    SCOPE_LETTER,
 )
 from search.model import Determination
 from search.results import Hit, QueryError, SearchRequest, SearchResponse
+from search.understand import understand
 
 from . import urls
 from .app import current_index
-from .charts import Bar, build_charts
+from .charts import ChartsView, build_view
 from .export import csv_lines
 from .reader import Reader, build_reader
 from .urls import ParamError, SearchState, parse_params
@@ -44,13 +48,24 @@ if TYPE_CHECKING:
 bp = Blueprint("views", __name__)
 
 FACET_VISIBLE: Final = 8  # values shown before "more"
+SCOPE_CHOICES: Final = (
+    (SCOPE_AUTO, "drug and service names in the decision, other words anywhere in the letter"),
+    (SCOPE_DECISION, "only in the decision"),
+    (SCOPE_LETTER, "anywhere in the letter"),
+)
 SIMILAR_LIMIT: Final = 10
 
 
 def to_request(state: SearchState, **changes: Any) -> SearchRequest:
     """The engine request of a page state."""
     req = SearchRequest(
-        q=state.q, filters=dict(state.filters), sort=state.sort, page=state.page, size=state.size
+        q=state.q,
+        filters=dict(state.filters),
+        sort=state.sort,
+        page=state.page,
+        size=state.size,
+        scope=state.scope,
+        literal=state.literal,
     )
     return replace(req, **changes) if changes else req
 
@@ -103,12 +118,16 @@ def search_page() -> Any:
         return render_template("search.html", state=state, resp=None, error=str(exc)), 400
     # The engine counts each facet under the other facets' filters (values of one facet OR).
     facets = {f: facet_values(f, resp.facets.get(f, {}), state) for f in FACETS}
+    would = understand(state.q) if state.literal else None
     return render_template(
         "search.html",
         state=state,
+        ignored=urls.unknown_params(request.args.keys()),
         resp=resp,
         error=None,
         facets=facets,
+        SCOPE_CHOICES=SCOPE_CHOICES,
+        would=would if would is not None and would.interpreted else None,
         facet_visible=FACET_VISIBLE,
         export_url=urls.state_url(replace(state, page=1), "/search.csv"),
         charts_url=urls.state_url(replace(state, page=1, size=DEFAULT_PAGE_SIZE), "/charts"),
@@ -198,33 +217,32 @@ def export_csv() -> Response:
     return response
 
 
-@bp.get("/charts")
-def charts_page() -> Any:
-    """Upheld vs overturned per facet value for the current query and filters."""
-    state = parse_params(request.args)
-    idx = current_index()
+def charts_for(idx: SearchIndex, state: SearchState) -> tuple[SearchState, ChartsView]:
+    """The charts of a search with its outcome filter left out (each chart compares both)."""
     base_filters = {f: v for f, v in state.filters.items() if f != FACET_OUTCOME}
     base = replace(state, filters=base_filters, page=1)
+    everything = idx.search(to_request(base, size=1))
+    overturned = idx.search(
+        to_request(base, size=1, filters={**base_filters, FACET_OUTCOME: (OUTCOME_OVERTURNED,)})
+    )
+    return base, build_view(everything.facets, overturned.facets, OUTCOME_OVERTURNED)
+
+
+@bp.get("/charts")
+def charts_page() -> Any:
+    """Overturn rates (count, 95% interval) per facet value and by year for the current search."""
+    state = parse_params(request.args)
     try:
-        everything = idx.search(to_request(base, size=1))
-        overturned = idx.search(
-            to_request(base, size=1, filters={**base_filters, FACET_OUTCOME: (OUTCOME_OVERTURNED,)})
-        )
+        base, view = charts_for(current_index(), state)
     except QueryError as exc:
-        return render_template("charts.html", state=state, error=str(exc), charts=[]), 400
-    outcome_counts = everything.facets.get(FACET_OUTCOME, {})
+        return render_template("charts.html", state=state, error=str(exc), view=None), 400
     return render_template(
         "charts.html",
         state=state,
         base=base,
         error=None,
-        everything=everything,
-        overall=Bar(
-            "All matches",
-            sum(outcome_counts.get(o, 0) for o in OUTCOMES),
-            outcome_counts.get(OUTCOME_OVERTURNED, 0),
-        ),
+        view=view,
         ignored_outcome=FACET_OUTCOME in state.filters,
-        charts=build_charts(everything.facets, overturned.facets),
         search_url=urls.state_url(replace(state, page=1)),
+        api_url=urls.state_url(replace(state, page=1), "/api/charts"),
     )

@@ -19,11 +19,15 @@ from typing import Any, Final
 import numpy as np
 
 from ..fields import (
+    FACET_CATEGORY,
+    FACET_DRUG,
     FACETS,
     MAX_PAGE,
     MAX_PAGE_SIZE,
+    SCOPE_DECISION,
     SECTION_CASE_SUMMARY,
     SECTION_ISSUE_AT_DISPUTE,
+    SORT_NEWEST,
     SORT_RELEVANCE,
     SORTS,
 )
@@ -38,6 +42,7 @@ from ..schema import (
     TEXT_FIELDS,
     unpack_record,
 )
+from ..understand import Understood, merge_filters, understand
 from ._codec import VarBytesView
 from .docs import letter_texts
 from .evaluate import Evaluator, Leaf, PostingCache, SearchTimeout
@@ -69,6 +74,17 @@ SUGGEST_BELOW: Final = 3  # offer "did you mean" when fewer letters match
 SUGGEST_RARE: Final = 20  # or for words in fewer documents than this
 RECORD_CACHE: Final = 4096
 MASK_CACHE: Final = 256
+
+
+def read_terms(understood: Understood) -> frozenset[tuple[str, str]]:
+    """Highlight terms of the words read as drug or service filters (in decisions' text)."""
+    words = " ".join(c.words for c in understood.chips if c.facet in (FACET_DRUG, FACET_CATEGORY))
+    if not words:
+        return frozenset()
+    try:
+        return parse_request(words, {}, SCOPE_DECISION).highlight
+    except QueryError:
+        return frozenset()
 
 
 class _Snapshot:
@@ -245,25 +261,37 @@ class SearchIndex:
             raise QueryError(f"Page must be between 1 and {MAX_PAGE}.")
         if not 1 <= request.size <= MAX_PAGE_SIZE:
             raise QueryError(f"Page size must be between 1 and {MAX_PAGE_SIZE}.")
-        parsed = parse_request(request.q, request.filters)
+        understood = None if request.literal else understand(request.q)
+        text, filters = request.q, dict(request.filters)
+        if understood is not None and understood.interpreted:
+            text, filters = understood.text, merge_filters(request.filters, understood.filters)
+        else:
+            understood = None
+        parsed = parse_request(text, filters, request.scope)
         deadline = time.monotonic() + TIME_LIMIT
         snap = self._current()
         found, matches, ev = self._matches(snap, parsed, deadline)
         browse = parsed.empty and not parsed.filters
-        cached = snap.browse.get(request.sort) if browse else None
+        # Without query text every score is equal and ties go to the newest: say so.
+        sort = SORT_NEWEST if parsed.empty and request.sort == SORT_RELEVANCE else request.sort
+        cached = snap.browse.get(sort) if browse else None
         if cached is None:
             facets = self._counter.count(found)
             letters, total_decisions = self._letters(snap, matches)
             # Browsing everything (the landing page) sorts all letters once per commit.
             top = len(letters[0]) if browse else request.page * request.size
-            order = page_order(letters, request.sort, top)
+            order = page_order(letters, sort, top)
             if browse:
-                snap.browse[request.sort] = (facets, letters, total_decisions, order)
+                snap.browse[sort] = (facets, letters, total_decisions, order)
         else:
             facets, letters, total_decisions, order = cached
         total = len(letters[0])
         page_rows = order[(request.page - 1) * request.size : request.page * request.size]
         terms = field_terms(parsed)
+        if understood is not None:  # the names read as filters are marked too
+            terms = field_terms(
+                replace(parsed, highlight=parsed.highlight | read_terms(understood))
+            )
         results = tuple(
             self._hit(snap, letters, int(row), matches, terms if n < HIGHLIGHT_HITS else {})
             for n, row in enumerate(page_rows)
@@ -277,6 +305,8 @@ class SearchIndex:
         if parsed.words and (total < SUGGEST_BELOW or rare):
             words = parsed.words if total < SUGGEST_BELOW else tuple(rare)
             suggestion = suggest(request.q, words, self._get_speller(snap))
+        if suggestion and total and self._same_letters(snap, suggestion, request, letters):
+            suggestion = None  # the hits already come from the corrected words
         return SearchResponse(
             query=request.q,
             total_determinations=total,
@@ -286,8 +316,27 @@ class SearchIndex:
             results=results,
             page=request.page,
             size=request.size,
-            sort=request.sort,
+            sort=sort,
             filters={k: tuple(v) for k, v in request.filters.items()},
+            scope=request.scope,
+            literal=request.literal,
+            interpreted=understood,
+        )
+
+    def _same_letters(
+        self, snap: _Snapshot, q: str, request: SearchRequest, letters: LetterRows
+    ) -> bool:
+        """True when query `q` (with the request's filters) matches exactly `letters`."""
+        try:
+            parsed = parse_request(q, request.filters, request.scope)
+            _found, matches, _ev = self._matches(snap, parsed, time.monotonic() + TIME_LIMIT)
+        except QueryError:
+            return False
+        other, _ = self._letters(snap, matches)
+        if len(other[0]) != len(letters[0]):
+            return False
+        return set(zip(other[0].tolist(), other[1].tolist(), strict=True)) == set(
+            zip(letters[0].tolist(), letters[1].tolist(), strict=True)
         )
 
     def _letters(
