@@ -24,7 +24,9 @@ from ..fields import (
     FACETS,
     MAX_PAGE,
     MAX_PAGE_SIZE,
+    SCOPE_AUTO,
     SCOPE_DECISION,
+    SCOPE_LETTER,
     SECTION_CASE_SUMMARY,
     SECTION_ISSUE_AT_DISPUTE,
     SORT_NEWEST,
@@ -51,6 +53,7 @@ from .highlight import Terms, highlight
 from .hits import (
     LetterRows,
     characteristic_words,
+    distinctive_words,
     field_terms,
     make_hit,
     page_order,
@@ -307,6 +310,9 @@ class SearchIndex:
             suggestion = suggest(request.q, words, self._get_speller(snap))
         if suggestion and total and self._same_letters(snap, suggestion, request, letters):
             suggestion = None  # the hits already come from the corrected words
+        also = 0
+        if parsed.scoped and request.scope == SCOPE_AUTO:
+            also = self._also_mentioned(snap, text, filters, letters, deadline)
         return SearchResponse(
             query=request.q,
             total_determinations=total,
@@ -321,7 +327,23 @@ class SearchIndex:
             scope=request.scope,
             literal=request.literal,
             interpreted=understood,
+            also_mentioned=also,
         )
+
+    def _also_mentioned(
+        self,
+        snap: _Snapshot,
+        text: str,
+        filters: Mapping[str, tuple[str, ...]],
+        letters: LetterRows,
+        deadline: float,
+    ) -> int:
+        """Letters that match only when treatment words may match anywhere in the letter:
+        they mention the treatment, but none of their decisions is about it (not counted)."""
+        wide = parse_request(text, filters, SCOPE_LETTER)
+        _, matches, _ = self._matches(snap, wide, deadline)
+        wide_letters, _ = self._letters(snap, matches)
+        return int(np.setdiff1d(wide_letters[4], letters[4]).size)
 
     def _same_letters(
         self, snap: _Snapshot, q: str, request: SearchRequest, letters: LetterRows
@@ -493,6 +515,24 @@ class SearchIndex:
         letters = (s[keep], lt[keep], best[keep], dates[keep], keys[keep])
         order = page_order(letters, SORT_RELEVANCE, max(1, min(limit, 100)))
         return [self._hit(snap, letters, int(r), matches, {}) for r in order[:limit]]
+
+    def more_like_text(
+        self, text: str, filters: Mapping[str, tuple[str, ...]], size: int = 20
+    ) -> tuple[tuple[str, ...], SearchResponse]:
+        """Decisions most like a free text (a request and clinical summary): more-like-this.
+
+        The text's distinctive indexed words (tf-idf) are OR-ed, read literally (not as
+        filters), and ranked like any search; returns (the words, the response).
+        """
+        # A pasted request is short: keep words like "mri" and "lumbar" that a whole letter's
+        # text would drown, and drop only the near-universal ones.
+        reader = self._current().reader
+        words = tuple(distinctive_words(text, reader, min_length=3, max_share=0.5))
+        if not words:
+            empty = SearchResponse("", 0, 0, {}, None, (), size=size, filters=dict(filters))
+            return words, empty
+        request = SearchRequest(q=" OR ".join(words), filters=filters, size=size, literal=True)
+        return words, self.search(request)
 
     def facet_values(self, facet: str) -> dict[str, int]:
         """Decision counts of every value of one facet over the whole index."""
