@@ -137,6 +137,13 @@ SECTION_LABELS: Final = {
     SECTION_OTHER: "Other text",
 }
 
+# Where query words match. auto: a word naming a treatment (drug, service) only in a
+# decision's own text, other words also in its letter's; decision / letter: every word so.
+SCOPE_AUTO: Final = "auto"
+SCOPE_DECISION: Final = "decision"
+SCOPE_LETTER: Final = "letter"
+SCOPES: Final = (SCOPE_AUTO, SCOPE_DECISION, SCOPE_LETTER)
+
 # Sorting and paging of search results.
 SORT_RELEVANCE: Final = "relevance"
 SORT_NEWEST: Final = "newest"
