@@ -301,6 +301,33 @@ def test_reader_json_twin(
     assert "search" not in plain
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "pain"},
+        {"q": "tizanidine"},
+        {"q": "tizanidine overturned"},  # words read as filters
+        {"q": "tizanidine pain", "literal": "1"},
+        {"q": "pain", "outcome": "Upheld"},
+        {"q": "pain", "scope": "letter"},
+        {"q": "mri OR therapy", "sort": "newest"},
+    ],
+)
+def test_reader_matches_what_the_search_matched(
+    client: FlaskClient, params: dict[str, str]
+) -> None:
+    """For every hit, the reader flags exactly the decisions the search listed."""
+    query = urlencode(params)
+    results = client.get(f"/api/search?{query}").get_json()["results"]
+    assert results
+    for hit in results:
+        data = client.get(f"/api/determinations/{hit['id']}?{query}").get_json()
+        expected = sorted(d["ordinal"] for d in hit["decisions"])
+        assert data["search"]["matching_decisions"] == expected, hit["id"]
+        html = body(client.get(f"/determinations/{hit['id']}?{query}"))
+        assert html.count('class="decision-card is-match"') == len(expected)
+
+
 def test_reader_query_is_escaped_and_bad_query_still_reads(
     client: FlaskClient, partial: tuple[str, str, int]
 ) -> None:

@@ -85,6 +85,24 @@ def read_terms(understood: Understood) -> frozenset[tuple[str, str]]:
         return frozenset()
 
 
+def understood_request(request: SearchRequest) -> tuple[ParsedQuery, Understood | None]:
+    """The query the engine evaluates: words read as filters (unless literal), then parsed."""
+    understood = None if request.literal else understand(request.q)
+    text, filters = request.q, dict(request.filters)
+    if understood is not None and understood.interpreted:
+        text, filters = understood.text, merge_filters(request.filters, understood.filters)
+    else:
+        understood = None
+    return parse_request(text, filters, request.scope), understood
+
+
+def highlight_terms(parsed: ParsedQuery, understood: Understood | None) -> dict[str, Terms]:
+    """What to mark per text field: the query's words, and the names read as filters."""
+    if understood is None:
+        return field_terms(parsed)
+    return field_terms(replace(parsed, highlight=parsed.highlight | read_terms(understood)))
+
+
 class _Snapshot:
     """One generation of the index: its reader and segments, never changed once made.
 
@@ -259,13 +277,7 @@ class SearchIndex:
             raise QueryError(f"Page must be between 1 and {MAX_PAGE}.")
         if not 1 <= request.size <= MAX_PAGE_SIZE:
             raise QueryError(f"Page size must be between 1 and {MAX_PAGE_SIZE}.")
-        understood = None if request.literal else understand(request.q)
-        text, filters = request.q, dict(request.filters)
-        if understood is not None and understood.interpreted:
-            text, filters = understood.text, merge_filters(request.filters, understood.filters)
-        else:
-            understood = None
-        parsed = parse_request(text, filters, request.scope)
+        parsed, understood = understood_request(request)
         deadline = time.monotonic() + TIME_LIMIT
         snap = self._current()
         found, matches, ev = self._matches(snap, parsed, deadline)
@@ -283,11 +295,7 @@ class SearchIndex:
             facets, letters, total_decisions, order = cached
         total = len(letters[0])
         page_rows = order[(request.page - 1) * request.size : request.page * request.size]
-        terms = field_terms(parsed)
-        if understood is not None:  # the names read as filters are marked too
-            terms = field_terms(
-                replace(parsed, highlight=parsed.highlight | read_terms(understood))
-            )
+        terms = highlight_terms(parsed, understood)
         results = tuple(
             self._hit(snap, letters, int(row), matches, terms if n < HIGHLIGHT_HITS else {})
             for n, row in enumerate(page_rows)
@@ -417,7 +425,7 @@ class SearchIndex:
 
         The same matching as search() (one evaluation of the query), read for one letter.
         """
-        parsed = parse_request(request.q, request.filters)
+        parsed, _ = understood_request(request)
         snap = self._current()
         found = self._find(snap, id)
         if found is None:
