@@ -53,6 +53,7 @@ def reject_unknown(known: frozenset[str] = urls.SEARCH_PARAMS) -> None:
 @bp.get("/charts")
 def api_charts() -> Any:
     """The numbers of /charts for the same GET parameters (the outcome filter left out)."""
+    reject_unknown()
     state = parse_params(request.args)
     base, view = charts_for(current_index(), state)
     return jsonify(
