@@ -23,9 +23,8 @@ from search.fields import (
 SEARCH_PATH: Final = "/search"
 MAX_FILTER_VALUES: Final = 50  # values per facet in one request
 MAX_VALUE_LENGTH: Final = 200  # characters of one facet value
-SEARCH_PARAMS: Final = frozenset(
-    ("q", "sort", "page", "size", "scope", "literal", *FACETS)
-)  # add new ones here
+# Every GET parameter of a search: add new ones here (the JSON API refuses unknown names).
+SEARCH_PARAMS: Final = frozenset(("q", "sort", "page", "size", "scope", "literal", *FACETS))
 ID_RE: Final = re.compile(r"[A-Za-z0-9._-]{1,100}")
 _CONTROL_RE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -167,6 +166,11 @@ def state_url(state: SearchState, path: str = SEARCH_PATH) -> str:
     """`path` with the state's query string ("/search?q=...&drug=...")."""
     pairs = query_pairs(state)
     return f"{path}?{urlencode(pairs)}" if pairs else path
+
+
+def feed_url(state: SearchState) -> str:
+    """The Atom feed of a search: its query and filters (no page, size or sort)."""
+    return state_url(SearchState(q=state.q, filters=state.filters), "/search.atom")
 
 
 def with_filters(state: SearchState, filters: Mapping[str, Iterable[str]]) -> SearchState:
