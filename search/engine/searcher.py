@@ -88,14 +88,19 @@ def read_terms(understood: Understood) -> frozenset[tuple[str, str]]:
         return frozenset()
 
 
-def understood_request(request: SearchRequest) -> tuple[ParsedQuery, Understood | None]:
-    """The query the engine evaluates: words read as filters (unless literal), then parsed."""
+def read_request(
+    request: SearchRequest,
+) -> tuple[str, dict[str, tuple[str, ...]], Understood | None]:
+    """The words and filters the engine evaluates: words read as filters unless literal."""
     understood = None if request.literal else understand(request.q)
-    text, filters = request.q, dict(request.filters)
     if understood is not None and understood.interpreted:
-        text, filters = understood.text, merge_filters(request.filters, understood.filters)
-    else:
-        understood = None
+        return understood.text, merge_filters(request.filters, understood.filters), understood
+    return request.q, dict(request.filters), None
+
+
+def understood_request(request: SearchRequest) -> tuple[ParsedQuery, Understood | None]:
+    """The query the engine evaluates, parsed, and how its words were understood."""
+    text, filters, understood = read_request(request)
     return parse_request(text, filters, request.scope), understood
 
 
@@ -280,7 +285,8 @@ class SearchIndex:
             raise QueryError(f"Page must be between 1 and {MAX_PAGE}.")
         if not 1 <= request.size <= MAX_PAGE_SIZE:
             raise QueryError(f"Page size must be between 1 and {MAX_PAGE_SIZE}.")
-        parsed, understood = understood_request(request)
+        text, filters, understood = read_request(request)
+        parsed = parse_request(text, filters, request.scope)
         deadline = time.monotonic() + TIME_LIMIT
         snap = self._current()
         found, matches, ev = self._matches(snap, parsed, deadline)
