@@ -89,20 +89,14 @@ def read_terms(understood: Understood) -> frozenset[tuple[str, str]]:
         return frozenset()
 
 
-def read_request(
-    request: SearchRequest,
-) -> tuple[str, dict[str, tuple[str, ...]], Understood | None]:
-    """The words and filters the engine evaluates: words read as filters unless literal."""
-    understood = None if request.literal else understand(request.q)
-    if understood is not None and understood.interpreted:
-        return understood.text, merge_filters(request.filters, understood.filters), understood
-    return request.q, dict(request.filters), None
-
-
 def understood_request(request: SearchRequest) -> tuple[ParsedQuery, Understood | None]:
-    """The query the engine evaluates, parsed, and how its words were understood."""
-    text, filters, understood = read_request(request)
-    return parse_request(text, filters, request.scope), understood
+    """The request's query as the engine runs it: words read as filters (unless literal),
+    the rest parsed under the request's scope; and the interpretation, if any."""
+    understood = None if request.literal else understand(request.q)
+    if understood is None or not understood.interpreted:
+        return parse_request(request.q, request.filters, request.scope), None
+    filters = merge_filters(request.filters, understood.filters)
+    return parse_request(understood.text, filters, request.scope), understood
 
 
 def highlight_terms(parsed: ParsedQuery, understood: Understood | None) -> dict[str, Terms]:
@@ -286,8 +280,8 @@ class SearchIndex:
             raise QueryError(f"Page must be between 1 and {MAX_PAGE}.")
         if not 1 <= request.size <= MAX_PAGE_SIZE:
             raise QueryError(f"Page size must be between 1 and {MAX_PAGE_SIZE}.")
-        text, filters, understood = read_request(request)
-        parsed = parse_request(text, filters, request.scope)
+        parsed, understood = understood_request(request)
+        text, filters = parsed.text, dict(parsed.filters)
         deadline = time.monotonic() + TIME_LIMIT
         snap = self._current()
         found, matches, ev = self._matches(snap, parsed, deadline)
@@ -324,7 +318,7 @@ class SearchIndex:
         if suggestion and total and self._same_letters(snap, suggestion, request, letters):
             suggestion = None  # the hits already come from the corrected words
         also = 0
-        if parsed.scoped and request.scope == SCOPE_AUTO:
+        if request.count_elsewhere and parsed.scoped and request.scope == SCOPE_AUTO:
             also = self._also_mentioned(snap, text, filters, letters, deadline)
         return SearchResponse(
             query=request.q,
