@@ -40,6 +40,9 @@ TABLE: list[tuple[str, str, dict[str, tuple[str, ...]]]] = [
     # "back" names no facet value: a word.
     ("back", "back", {}),
     ("low back pain", "low back pain", {}),
+    # A particular service stays words (decision-scoped), its category name is read.
+    ("MRI lumbar spine denied", "MRI lumbar spine", {"outcome": ("Upheld",)}),
+    ("epidural steroid injection", "epidural steroid", {"category": ("injections",)}),
     # Words only: nothing read, nothing dropped.
     ("pain for the knee", "pain for the knee", {}),
     # A state name inside a phrase is left alone; outside, it is the reviewer state.
@@ -259,3 +262,11 @@ def test_determination_page_matches_like_the_search(
     for hit in hits[:5]:
         body = client.get(f"/api/determinations/{hit['id']}", query_string=params).get_json()
         assert body["search"]["matching_decisions"] == [d["ordinal"] for d in hit["decisions"]]
+
+
+def test_service_words_match_decisions_only(
+    search_index: SearchIndex, records: list[Determination]
+) -> None:
+    expected = {(r.id, d.ordinal) for r in records for d in r.decisions if "mri" in own_words(d)}
+    found, _ = _all(search_index, q="MRI")
+    assert expected and found == expected
