@@ -16,7 +16,7 @@ from flask import (
     stream_with_context,
 )
 
-from search.engine.hits import field_terms, parse_request
+from search.engine.searcher import highlight_terms, understood_request
 from search.fields import (
     AGE_BANDS,
     DEFAULT_PAGE_SIZE,
@@ -162,8 +162,9 @@ def reader_for(idx: SearchIndex, record: Determination, state: SearchState) -> R
     if state.is_browse:
         return build_reader(record)
     try:
-        matched = idx.matching_ordinals(record.id, to_request(state))
-        terms = field_terms(parse_request(state.q, state.filters))
+        req = to_request(state)
+        matched = idx.matching_ordinals(record.id, req)
+        terms = highlight_terms(*understood_request(req))
     except QueryError:
         return build_reader(record)
     return build_reader(record, terms, matched or ())
