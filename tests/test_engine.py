@@ -55,6 +55,8 @@ def values_of(rec: Determination, d: Decision | None) -> dict[str, set[str]]:
         out["drug_class"] = {d.drug_class} if d.drug_class else set()
         out["category"] = {d.category} if d.category else set()
         out["guideline"] = set(d.guideline_sources)
+        out["ur_modified"] = {"yes" if d.ur_modified else "no"}
+        out["region"] = set(d.regions)
     out["state"] = set(rec.reviewer.states)
     out["specialty"] = set(rec.reviewer.specialties)
     out["year"] = {str(rec.year)} if rec.year else set()

@@ -26,6 +26,8 @@ COLUMNS: Final = (
     "drug",
     "outcome",
     "guideline",
+    "ur_modified",
+    "original_request",
 )
 _FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 
@@ -68,6 +70,8 @@ def hit_rows(hit: Hit, record: Determination | None, base_url: str) -> Iterator[
                 dh.drug,
                 dh.outcome,
                 guideline_text(full),
+                ("yes" if full.ur_modified else "no") if full else "",
+                full.original_request if full else "",
             )
         ]
 

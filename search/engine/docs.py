@@ -12,9 +12,11 @@ from ..fields import (
     FACET_DRUG_CLASS,
     FACET_GUIDELINE,
     FACET_OUTCOME,
+    FACET_REGION,
     FACET_SEX,
     FACET_SPECIALTY,
     FACET_STATE,
+    FACET_UR_MODIFIED,
     FACET_YEAR,
     FACETS,
     SECTION_CASE_SUMMARY,
@@ -22,6 +24,8 @@ from ..fields import (
     SECTION_ISSUE_AT_DISPUTE,
     SECTION_QUALIFICATIONS,
     SECTION_RATIONALE,
+    UR_MODIFIED_NO,
+    UR_MODIFIED_YES,
     age_band,
 )
 from ..model import Decision, Determination
@@ -59,6 +63,8 @@ def _facet_values(rec: Determination, d: Decision | None) -> dict[str, list[str]
         if d.category:
             values[FACET_CATEGORY] = [d.category]
         values[FACET_GUIDELINE] = list(d.guideline_sources)
+        values[FACET_UR_MODIFIED] = [UR_MODIFIED_YES if d.ur_modified else UR_MODIFIED_NO]
+        values[FACET_REGION] = list(d.regions)
     values[FACET_STATE] = list(rec.reviewer.states)
     values[FACET_SPECIALTY] = list(rec.reviewer.specialties)
     if rec.year:
