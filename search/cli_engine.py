@@ -29,6 +29,14 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--rebuild", action="store_true", help="start the index over")
     p.add_argument("--workers", type=int, default=None, help="parsing processes (default 2)")
     p.add_argument("--batch", type=int, default=None, help="letters per commit (default 10000)")
+    p.add_argument(
+        "--ram-budget",
+        type=ram_size,
+        default=None,
+        metavar="SIZE",
+        help="memory the run may hold, e.g. 512M or 2G (default 1G): bigger budgets write "
+        "fewer, larger segments",
+    )
     p.set_defaults(func=run_index)
 
     p = sub.add_parser("search", help="search the index")
@@ -127,9 +135,24 @@ class Progress:
             self.stream.flush()
 
 
+_UNITS: Final = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+MIN_RAM_BUDGET: Final = 64 << 20
+
+
+def ram_size(text: str) -> int:
+    """A byte count like 512M, 2G or 1073741824 (argparse type; at least 64M)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]?)(?:I?B)?\s*", text.upper())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (use e.g. 512M or 2G)")
+    size = int(float(match.group(1)) * _UNITS[match.group(2)])
+    if size < MIN_RAM_BUDGET:
+        raise argparse.ArgumentTypeError(f"--ram-budget {text} is below the minimum of 64M")
+    return size
+
+
 def run_index(args: argparse.Namespace) -> int:
     """Index paths; summary on stdout, progress and per-file errors on stderr."""
-    from .index import DEFAULT_BATCH, IndexLocked, index_paths
+    from .index import DEFAULT_BATCH, DEFAULT_RAM_BUDGET, IndexLocked, index_paths
 
     progress = Progress(sys.stderr)
     try:
@@ -141,6 +164,7 @@ def run_index(args: argparse.Namespace) -> int:
             progress=progress,
             on_error=progress.error,
             batch_size=args.batch or DEFAULT_BATCH,
+            ram_budget=args.ram_budget or DEFAULT_RAM_BUDGET,
         )
     except IndexLocked as exc:
         progress.finish()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import fcntl
+import hashlib
 import multiprocessing
 import os
 import time
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
+import numpy as np
 from whoosh import index as windex
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import CLEAR
@@ -27,6 +30,10 @@ DEFAULT_BATCH: Final = 10_000  # letters per commit: a durable checkpoint and on
 DEFAULT_LIMIT_MB: Final = 64  # Whoosh's own posting pool (FastWriter keeps postings itself)
 CHUNK: Final = 128  # letters a worker parses and inverts per task (fewer for small runs)
 INLINE_BELOW: Final = 24  # fewer files than this are parsed in-process (no pool start-up)
+DEFAULT_RAM_BUDGET: Final = 1 << 30  # bytes an index run may hold (--ram-budget)
+WRITER_SHARE: Final = 0.4  # of the budget, for the writer's buffer (the rest: the process
+# itself, the chunks in flight, the searcher's maps and a merge's largest posting list)
+WINDOW: Final = 3  # chunks in flight per parse worker
 
 
 class IndexMissing(FileNotFoundError):
@@ -208,18 +215,27 @@ class _Entry:
     sha: str
 
 
-class _Registry:
-    """source -> (id, sha), id -> sha and sha -> id, read from the index's own terms.
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
-    The index is the only record of what is indexed, so it is always consistent with the
-    last commit; changes of the running batch live in the overlay until they commit.
+
+class _Registry:
+    """Which ids and sha256s are indexed: the index as the run found it, plus the run's changes.
+
+    The index is the only record of what is indexed. One searcher over the index as the run
+    found it is opened once (never reopened after a commit: that cost grows with the index);
+    the run's own additions are kept exactly until their batch commits, then as sorted
+    128-bit digests (32 bytes a letter), so a run of any size holds little memory.
     """
 
     def __init__(self, searcher: Any | None) -> None:
         self.searcher = searcher
-        self.sources: dict[str, _Entry | None] = {}
-        self.ids: dict[str, str | None] = {}
-        self.shas: dict[str, str | None] = {}
+        self.ids: dict[str, str] = {}  # the open batch's additions: id -> sha
+        self.shas: set[str] = set()
+        self.id_digests = np.zeros(0, dtype="S16")  # committed additions of this run
+        self.sha_digests = np.zeros(0, dtype="S16")
+        self.removed_ids: set[str] = set()  # records of the old index this run removed
+        self.removed_shas: set[str] = set()
 
     def _stored(self, fieldname: str, value: str) -> dict[str, Any] | None:
         if self.searcher is None:
@@ -228,41 +244,59 @@ class _Registry:
         return None if docnum is None else dict(self.searcher.stored_fields(docnum))
 
     def by_source(self, key: str) -> _Entry | None:
-        if key not in self.sources:
-            fields = self._stored(F_SRC, key)
-            self.sources[key] = _Entry(fields[F_RID], fields[F_SHA]) if fields else None
-        return self.sources[key]
+        """The record the old index holds for a source file (each is looked at once a run)."""
+        fields = self._stored(F_SRC, key)
+        return _Entry(fields[F_RID], fields[F_SHA]) if fields else None
 
-    def sha_of_id(self, lid: str) -> str | None:
-        if lid not in self.ids:
-            fields = self._stored(F_RID, lid)
-            self.ids[lid] = fields[F_SHA] if fields else None
-        return self.ids[lid]
+    @staticmethod
+    def _in(digests: Any, text: str) -> bool:
+        if not len(digests):
+            return False
+        d = _digest(text)
+        at = int(np.searchsorted(digests, d))
+        return at < len(digests) and bytes(digests[at]) == d
 
-    def id_of_sha(self, sha: str) -> str | None:
-        if sha not in self.shas:
-            fields = self._stored(F_SHA, sha)
-            self.shas[sha] = fields[F_RID] if fields else None
-        return self.shas[sha]
+    def id_taken(self, lid: str) -> bool:
+        if lid in self.ids or self._in(self.id_digests, lid):
+            return True
+        return lid not in self.removed_ids and self._stored(F_RID, lid) is not None
+
+    def sha_taken(self, sha: str) -> bool:
+        if sha in self.shas or self._in(self.sha_digests, sha):
+            return True
+        return sha not in self.removed_shas and self._stored(F_SHA, sha) is not None
 
     def add(self, key: str, lid: str, sha: str) -> None:
-        self.sources[key] = _Entry(lid, sha)
         self.ids[lid] = sha
-        self.shas[sha] = lid
+        self.shas.add(sha)
 
     def remove(self, key: str, entry: _Entry) -> None:
-        self.sources[key] = None
-        self.ids[entry.id] = None
-        self.shas[entry.sha] = None
+        self.removed_ids.add(entry.id)
+        self.removed_shas.add(entry.sha)
+
+    def committed(self) -> None:
+        """The open batch committed: keep its additions as digests only."""
+        if self.ids:
+            new_ids = np.array([_digest(i) for i in self.ids], dtype="S16")
+            new_shas = np.array([_digest(s) for s in self.shas], dtype="S16")
+            self.id_digests = np.union1d(self.id_digests, new_ids)
+            self.sha_digests = np.union1d(self.sha_digests, new_shas)
+        self.ids = {}
+        self.shas = set()
+
+    def close(self) -> None:
+        if self.searcher is not None:
+            self.searcher.close()
+            self.searcher = None
 
 
 def _free_id(registry: _Registry, wanted: str, sha: str) -> str:
     """The parser's id, or `<id>-<sha256[:8]>` when another letter holds it (deterministic)."""
-    if registry.sha_of_id(wanted) is None:
+    if not registry.id_taken(wanted):
         return wanted
     for width in (8, 16, 64):
         candidate = f"{wanted}-{sha[:width]}"
-        if registry.sha_of_id(candidate) is None:
+        if not registry.id_taken(candidate):
             return candidate
     raise RuntimeError(f"no free id for {wanted}")  # only if one sha256 were indexed twice
 
@@ -270,16 +304,38 @@ def _free_id(registry: _Registry, wanted: str, sha: str) -> str:
 # --- the run ----------------------------------------------------------------------------
 
 
-def _results(tasks: list[_Task], workers: int) -> Iterator[_Chunk]:
-    """Prepared and inverted chunks of letters in task order, parsed on `workers` processes."""
-    size = max(1, min(CHUNK, -(-len(tasks) // (4 * max(1, workers)))))
-    chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
-    if workers <= 1 or len(tasks) < INLINE_BELOW:
+def _chunked(tasks: Iterator[_Task], size: int) -> Iterator[list[_Task]]:
+    """Tasks in lists of `size` (made lazily: only a window of them exists at a time)."""
+    chunk: list[_Task] = []
+    for task in tasks:
+        chunk.append(task)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _results(tasks: Iterator[_Task], total: int, workers: int) -> Iterator[_Chunk]:
+    """Prepared and inverted chunks of letters in task order, parsed on `workers` processes.
+
+    At most WINDOW chunks per worker are in flight: results never pile up in memory when
+    the writer is slower than the parsers (Pool.imap would queue every task at once).
+    """
+    size = max(1, min(CHUNK, -(-total // (4 * max(1, workers)))))
+    chunks = _chunked(tasks, size)
+    if workers <= 1 or total < INLINE_BELOW:
         yield from map(_prepare_chunk, chunks)
         return
     ctx = multiprocessing.get_context("spawn")  # no fork of a process holding index files
     with ctx.Pool(workers) as pool:
-        yield from pool.imap(_prepare_chunk, chunks)
+        window: collections.deque[Any] = collections.deque()
+        for chunk in chunks:
+            window.append(pool.apply_async(_prepare_chunk, (chunk,)))
+            if len(window) >= WINDOW * workers:
+                yield window.popleft().get()
+        while window:
+            yield window.popleft().get()
 
 
 class _Batch:
@@ -289,21 +345,12 @@ class _Batch:
         self.ix = ix
         self.limitmb = limitmb
         self.clear = clear  # the first commit of a --rebuild drops every old segment
-        # In a --rebuild, everything indexed was added by this run and the registry knows it
-        # all: later batches need no searcher (a lookup costs a probe of every segment).
-        self.fresh = clear
         self._writer: FastWriter | None = None
-        self.searcher: Any = None
-        self.registry = _Registry(None)
-        self.pending = 0
-        self.open()
-
-    def open(self) -> None:
         # A searcher, not a writer, until something changes: a run that changes nothing
         # writes nothing at all. We hold the run lock, so the two see the same commit.
-        if not self.fresh:
-            self.searcher = self.ix.searcher()
-            self.registry = _Registry(self.searcher)
+        # In a --rebuild, everything indexed is added by this run: no searcher at all.
+        self.registry = _Registry(None if clear else ix.searcher())
+        self.known: dict[str, _Entry] = {}  # sources in flight that the old index holds
         self.pending = 0
 
     @property
@@ -313,10 +360,9 @@ class _Batch:
             self._writer = FastWriter(self.ix, limitmb=self.limitmb)
         return self._writer
 
-    def _close_searcher(self) -> None:
-        if self.searcher is not None:
-            self.searcher.close()
-            self.searcher = None
+    def ram_bytes(self) -> int:
+        """Estimated heap bytes the open writer buffers."""
+        return 0 if self._writer is None else self._writer.ram_bytes()
 
     def commit(self, final: bool) -> None:
         if self.clear:
@@ -325,15 +371,23 @@ class _Batch:
         elif self._writer is not None:
             self._writer.commit(mergetype=merge_tiered)
         self._writer = None
-        self._close_searcher()
-        if not final:
-            self.open()
+        self.registry.committed()
+        self.pending = 0
+        if final:
+            self.registry.close()
 
     def cancel(self) -> None:
         if self._writer is not None:
             self._writer.cancel()
             self._writer = None
-        self._close_searcher()
+        self.registry.close()
+
+
+def _count_files(paths: list[str | os.PathLike[str]]) -> int:
+    """How many files (and unreadable paths) a run will look at: a walk, nothing kept."""
+    from .parse.load import iter_files
+
+    return sum(1 for _ in iter_files(paths))
 
 
 def index_paths(
@@ -346,8 +400,14 @@ def index_paths(
     on_error: ErrorFn | None = None,
     batch_size: int = DEFAULT_BATCH,
     limitmb: int = DEFAULT_LIMIT_MB,
+    ram_budget: int = DEFAULT_RAM_BUDGET,
 ) -> IndexSummary:
-    """Index letter files and folders into index_dir; incremental, idempotent, crash-safe."""
+    """Index letter files and folders into index_dir; incremental, idempotent, crash-safe.
+
+    Memory is bounded by ram_budget, not by the number of letters: files are walked lazily,
+    a window of chunks is parsed ahead, and the writer commits a segment when its buffer
+    reaches its share of the budget (merges stream posting lists term by term).
+    """
     from .parse.load import LoadError, iter_files
 
     started = time.monotonic()
@@ -355,6 +415,8 @@ def index_paths(
     folder.mkdir(parents=True, exist_ok=True)
     summary = IndexSummary()
     workers = workers or min(2, os.cpu_count() or 1)
+    roots = list(paths)
+    writer_budget = int(ram_budget * WRITER_SHARE)
 
     def fail(message: str) -> None:
         summary.failed += 1
@@ -366,30 +428,36 @@ def index_paths(
         ix = create_or_open_index(folder)
         batch = _Batch(ix, limitmb, clear=rebuild)
         try:
-            files: list[Path] = []
-            seen: set[str] = set()
-            for item in iter_files(paths):
-                if isinstance(item, LoadError):
-                    fail(str(item))
-                    continue
-                key = os.path.abspath(item)
-                if key not in seen:
-                    seen.add(key)
-                    files.append(item)
-            total = len(files) + summary.failed
-            tasks = []
-            for path in files:
-                key = os.path.abspath(path)
-                known = batch.registry.by_source(key)
-                tasks.append(_Task(str(path), key, known.sha if known else None))
-            done = summary.failed
-            for chunk in _results(tasks, workers):
+            total = _count_files(roots)
+            # The same file named twice (overlapping arguments) is looked at once; one
+            # folder walk never repeats a file, so one argument needs no memory of them.
+            seen: set[bytes] | None = set() if len(roots) > 1 else None
+
+            def tasks() -> Iterator[_Task]:
+                for item in iter_files(roots):
+                    if isinstance(item, LoadError):
+                        fail(str(item))
+                        continue
+                    key = os.path.abspath(item)
+                    if seen is not None:
+                        digest = _digest(key)
+                        if digest in seen:
+                            continue
+                        seen.add(digest)
+                    known = batch.registry.by_source(key)
+                    if known is not None:
+                        batch.known[key] = known
+                    yield _Task(str(item), key, known.sha if known else None)
+
+            done = 0
+            for chunk in _results(tasks(), total, workers):
                 keep: list[bool] = []  # per document of the chunk: added as inverted
                 renamed: list[tuple[_Parsed, str]] = []
                 for got in chunk.items:
                     if isinstance(got, _Failed):
                         fail(got.message)
                     elif isinstance(got, _Unchanged):
+                        batch.known.pop(got.key, None)
                         summary.unchanged += 1
                     else:
                         lid = _decide(batch, got, summary)
@@ -400,11 +468,10 @@ def index_paths(
                     batch.writer.add_chunk(chunk.inverted, None if all(keep) else keep)
                 for parsed, lid in renamed:  # after the chunk: docnums stay in order
                     _add_renamed(batch, parsed, lid)
-                for _ in chunk.items:
-                    done += 1
-                    if progress is not None:
-                        progress(done, total, summary)
-                if batch.pending >= batch_size:
+                done = summary.processed
+                if progress is not None:
+                    progress(done, max(total, done), summary)
+                if batch.pending >= batch_size or batch.ram_bytes() >= writer_budget:
                     batch.commit(final=False)
             batch.commit(final=True)
         except BaseException:
@@ -418,7 +485,7 @@ def _decide(batch: _Batch, item: _Parsed, summary: IndexSummary) -> str | None:
     """Register one parsed letter; the id to add it under, or None when it is not added."""
     registry = batch.registry
     sha = item.sha256
-    old = registry.by_source(item.key)
+    old = batch.known.pop(item.key, None)
     if old is not None and old.sha == sha:
         summary.unchanged += 1
         return None
@@ -426,7 +493,7 @@ def _decide(batch: _Batch, item: _Parsed, summary: IndexSummary) -> str | None:
         batch.writer.delete_by_term(F_LID, old.id)
         registry.remove(item.key, old)
         batch.pending += 1
-    if registry.id_of_sha(sha) is not None:  # the same text is already indexed
+    if registry.sha_taken(sha):  # the same text is already indexed
         if old is not None:
             summary.updated += 1
         else:

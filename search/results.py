@@ -50,6 +50,12 @@ class Hit:
     states: tuple[str, ...] = ()
     specialties: tuple[str, ...] = ()
     highlights: tuple[str, ...] = ()  # passages from other sections (summary, ...) that matched
+    other_decisions: tuple[DecisionHit, ...] = ()  # the letter's decisions that did not match
+
+    @property
+    def decision_count(self) -> int:
+        """All decisions of the letter, matching or not."""
+        return len(self.decisions) + len(self.other_decisions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +110,16 @@ class SearchResponse:
                             "highlights": list(d.highlights),
                         }
                         for d in h.decisions
+                    ],
+                    "decision_count": h.decision_count,
+                    "other_decisions": [
+                        {
+                            "ordinal": d.ordinal,
+                            "request": d.request,
+                            "outcome": d.outcome,
+                            "drug": d.drug,
+                        }
+                        for d in h.other_decisions
                     ],
                 }
                 for h in self.results

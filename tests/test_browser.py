@@ -216,3 +216,61 @@ def test_desktop_charts(server: str, browser: Any) -> None:
     assert watch.errors == [] or all("404" in e for e in watch.errors)
     assert watch.external == []
     context.close()
+
+
+IN_VIEW = (
+    "el => el.getBoundingClientRect().top >= 0 && el.getBoundingClientRect().top < innerHeight / 2"
+)
+
+
+def _later_decision() -> tuple[str, str, str, int]:
+    """(letter id, drug, a rationale word, ordinal) of a decision after a letter's first."""
+    import re
+
+    from search.engine.searcher import SearchIndex
+    from search.results import SearchRequest
+
+    with SearchIndex.open(str(web_index_dir())) as idx:
+        for hit in idx.search(SearchRequest(size=100)).results:
+            record = idx.get(hit.id)
+            assert record is not None
+            drugs = [d.drug for d in record.decisions]
+            for d in record.decisions[1:]:
+                words = re.findall(r"[a-z]{6,}", d.rationale.lower())
+                if d.drug and drugs.count(d.drug) == 1 and words:
+                    return record.id, d.drug, words[0], d.ordinal
+    pytest.fail("no letter with a distinct drug after its first decision")
+
+
+@pytest.mark.parametrize(("viewport", "name"), [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_reader_from_search(server: str, browser: Any, viewport: dict[str, int], name: str) -> None:
+    det_id, drug, word, ordinal = _later_decision()
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    watch = Watch(page, server)
+    page.goto(f"{server}/search?q={word}&drug={drug}&sort=newest")
+    search_url = page.url
+    card = page.locator("li.hit", has=page.locator(f"a[href*='/determinations/{det_id}?']"))
+    assert "decisions match" in card.locator(".match-count").inner_text()
+    card.locator(".decision-request").first.click()
+    page.wait_for_url(f"**/determinations/{det_id}?**#decision-{ordinal}")
+    target = page.locator(f"#decision-{ordinal}")
+    assert "is-match" in (target.get_attribute("class") or "")
+    assert target.evaluate("el => el.matches(':target')")
+    # the first matching decision is in view, with the query's word highlighted inside it
+    in_view = IN_VIEW
+    # Chromium scrolls to the fragment once layout settles, shortly after "load"
+    page.wait_for_function(f"() => ({in_view})(document.getElementById('decision-{ordinal}'))")
+    assert target.evaluate(in_view)
+    assert target.locator("mark").count() > 0
+    assert word in target.locator("mark").first.inner_text().lower()
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-reader-viewport.png"))
+    shot(page, f"{name}-reader")
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    page.locator(".from-search .back-link").click()
+    page.wait_for_url(search_url)
+    assert page.input_value("#q") == word
+    assert page.locator(".chip").count() == 1
+    assert watch.errors == []
+    assert watch.external == []
+    context.close()

@@ -18,6 +18,7 @@ from search.parse.normalize import (
     find_drug,
     find_states,
     guideline_sources,
+    ingredients,
     mtus_pages,
     normalize_specialty,
     normalize_state,
@@ -186,6 +187,72 @@ DRUGS = [
     ("Norco/Soma", "hydrocodone/acetaminophen", "Norco", "opioid"),
     ("Tramadol with acetaminophen", "tramadol/acetaminophen", "Tramadol/acetaminophen", "opioid"),
     ("  Norco   10/325 ", "hydrocodone/acetaminophen", "Norco", "opioid"),
+    # compounds: every ingredient kept, unknown ones as written, in the written order
+    (
+        "Flurbiprofen 10%/Dextromethorphan 5%/Lidocaine 5%",
+        "flurbiprofen/dextromethorphan/lidocaine",
+        "Flurbiprofen/Dextromethorphan/Lidocaine",
+        "compounded topical",
+    ),
+    (
+        "Flurbiprofen 20%/Zylomorphan 5%/Lidocaine 5% cream 180gm",
+        "flurbiprofen/zylomorphan/lidocaine",
+        "Flurbiprofen/Zylomorphan/Lidocaine",
+        "compounded topical",
+    ),
+    (
+        "Compound: Quaxetine 10%, Gabapentin 6%, Frobocaine HCl 2%",
+        "quaxetine/gabapentin/frobocaine",
+        "Quaxetine/Gabapentin/Frobocaine",
+        "compounded topical",
+    ),
+    (
+        "Ketoprofen 20%, Cyclobenzaprine 2% and Hyaluronic Acid 0.2% in Lipoderm base",
+        "ketoprofen/cyclobenzaprine/hyaluronic acid",
+        "Ketoprofen/Cyclobenzaprine/Hyaluronic Acid",
+        "compounded topical",
+    ),
+    (
+        "Amitriptyline HCl 10%/Dextromethorphan HBr 10%/Tramadol HCl 5% 240gm",
+        "amitriptyline/dextromethorphan/tramadol",
+        "Amitriptyline/Dextromethorphan/Tramadol",
+        "compounded topical",
+    ),
+    (
+        "Flurbiprofen/Plorimine/Lidocaine cream",
+        "flurbiprofen/plorimine/lidocaine",
+        "Flurbiprofen/Plorimine/Lidocaine cream",
+        "compounded topical",
+    ),
+    (
+        "Cyclo/Keto/Lido cream",
+        "cyclobenzaprine/ketoprofen/lidocaine",
+        "Cyclo/Keto/Lido",
+        "compounded topical",
+    ),
+    ("Lidocaine 5% patch / left knee", "lidocaine", "Lidocaine", "topical anesthetic"),
+    ("Gabapentin 300mg, Vitamin C 500mg", "gabapentin", "Gabapentin", "anticonvulsant"),
+    ("Norco 10/325 #90 and Unknownol 5mg", "hydrocodone/acetaminophen", "Norco", "opioid"),
+    # compounding-pharmacy and less common brands, combination generics
+    ("Ketophene 20% cream 120gm", "ketoprofen", "Ketophene", "topical NSAID"),
+    ("Cyclophene 5% cream", "cyclobenzaprine", "Cyclophene", "compounded topical"),
+    ("Anecream 5% 30gm", "lidocaine", "Anecream", "topical anesthetic"),
+    ("Trezix #60", "acetaminophen/caffeine/dihydrocodeine", "Trezix", "opioid"),
+    (
+        "Acetaminophen/caffeine/dihydrocodeine 320.5/30/16mg",
+        "acetaminophen/caffeine/dihydrocodeine",
+        "Acetaminophen/caffeine/dihydrocodeine",
+        "opioid",
+    ),
+    ("Lenzapatch #15", "lidocaine/menthol", "Lenzapatch", "compounded topical"),
+    ("Nalfon 400mg #60", "fenoprofen", "Nalfon", "NSAID"),
+    ("Fenortho 200mg", "fenoprofen", "Fenortho", "NSAID"),
+    ("Synera patch", "lidocaine/tetracaine", "Synera", "topical anesthetic"),
+    ("Theramine #120", "theramine", "Theramine", "medical food"),
+    ("Sentra A.M. #60", "sentra am", "Sentra A.M", "medical food"),
+    ("Trepadone #120", "trepadone", "Trepadone", "medical food"),
+    ("Genicin 500mg #90", "glucosamine", "Genicin", "dietary supplement"),
+    ("Dayvigo 5mg", "lemborexant", "Dayvigo", "hypnotic"),
 ]
 
 
@@ -280,6 +347,57 @@ def test_drug_vocabulary_has_no_conflicting_names() -> None:
                 key = " ".join(name.lower().split())
                 assert owner.setdefault(key, generic) == generic, f"{name} is two drugs"
     assert len(generics) >= 150
+
+
+@pytest.mark.parametrize(
+    ("name", "parts"),
+    [
+        ("hydrocodone/acetaminophen", ("hydrocodone", "acetaminophen")),
+        ("Norco", ("hydrocodone", "acetaminophen")),
+        ("Trezix", ("acetaminophen", "caffeine", "dihydrocodeine")),
+        (
+            "flurbiprofen/dextromethorphan/lidocaine",
+            ("flurbiprofen", "dextromethorphan", "lidocaine"),
+        ),
+        ("tizanidine", ("tizanidine",)),
+        ("Terocin", ("methyl salicylate", "capsaicin", "menthol", "lidocaine")),
+        ("compounded topical", ()),
+        ("hyaluronic acid", ("hyaluronic acid",)),
+        ("a/a/b", ("a", "b")),
+        ("", ()),
+    ],
+)
+def test_ingredients(name: str, parts: tuple[str, ...]) -> None:
+    assert ingredients(name) == parts
+
+
+def test_every_found_compound_splits_into_its_ingredients() -> None:
+    for text, generic, _written, _klass in DRUGS:
+        parts = ingredients(generic)
+        assert "/".join(parts) == generic or (not parts and generic == "compounded topical"), text
+
+
+def _rows() -> list[list[str]]:
+    """The rows of drugs.tsv."""
+    lines = data("drugs.tsv").splitlines()
+    return [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
+
+
+def test_every_brand_maps_to_a_generic_the_class_table_knows() -> None:
+    names = 0
+    for generic, klass, _flags, _aliases, brands in _rows():
+        for brand in brands.split("|"):
+            if brand == "-":
+                continue
+            names += 1
+            match = find_drug(f"{brand} #30")
+            assert match is not None and match.generic == generic, brand
+            assert drug_class(match.generic) is not None, brand
+            assert match.drug_class == klass or drug_class(brand) == klass, brand
+            assert all(drug_class(part) is not None for part in ingredients(generic)) or (
+                klass in ("compounded topical", "convenience kit", "medical food")
+            ), brand
+    assert names >= 400
 
 
 # --- states ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from search.results import Hit, SearchResponse
 from . import urls
 from .app import current_index
 from .urls import ParamError, parse_params
-from .views import bool_arg, run_search
+from .views import bool_arg, reader_for, run_search
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -66,9 +66,23 @@ def api_similar(det_id: str) -> Any:
 
 @bp.get("/determinations/<path:det_id>")
 def api_determination(det_id: str) -> Any:
-    """The parsed record (Determination.to_dict())."""
+    """The parsed record (Determination.to_dict()); with search parameters, what matched."""
     _valid_or_404(det_id)
-    record = current_index().get(det_id)
+    state = parse_params(request.args)
+    idx = current_index()
+    record = idx.get(det_id)
     if record is None:
         abort(404, description=f"No determination has the id {det_id}.")
-    return jsonify(record.to_dict())
+    data = record.to_dict()
+    if not state.is_browse:  # arriving from a search: what of this letter it matched
+        reader = reader_for(idx, record, state)
+        data["search"] = {
+            "query": state.q,
+            "filters": {k: list(v) for k, v in state.filters.items()},
+            "matching_decisions": list(reader.matched or ()),
+            "first_match": reader.first_anchor,
+            "highlights": reader.marks,
+            "results_url": urls.state_url(state),
+            "url": urls.reader_url(det_id, state, reader.first_anchor),
+        }
+    return jsonify(data)

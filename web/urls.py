@@ -199,9 +199,22 @@ def determination_url(det_id: str, anchor: str | None = None) -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
-def similar_url(det_id: str, same_drug: bool, same_outcome: bool) -> str:
+def reader_url(det_id: str, state: SearchState, anchor: str | None = None) -> str:
+    """A determination opened from a search: the search state rides along (page included),
+    so the page can mark the query's words and link back to the same results."""
+    pairs = [] if state.is_browse else query_pairs(state)
+    url = "/determinations/" + quote(det_id, safe="")
+    url += f"?{urlencode(pairs)}" if pairs else ""
+    return f"{url}#{anchor}" if anchor else url
+
+
+def similar_url(
+    det_id: str, same_drug: bool, same_outcome: bool, state: SearchState | None = None
+) -> str:
     """Permalink of a determination with its similar-list options, landing on the list."""
-    pairs = [(k, "1") for k, on in (("same_drug", same_drug), ("same_outcome", same_outcome)) if on]
+    pairs = [] if state is None or state.is_browse else query_pairs(state)
+    options = (("same_drug", same_drug), ("same_outcome", same_outcome))
+    pairs += [(k, "1") for k, on in options if on]
     query = f"?{urlencode(pairs)}" if pairs else ""
     return determination_url(det_id) + query + "#similar"
 

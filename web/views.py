@@ -16,6 +16,7 @@ from flask import (
     stream_with_context,
 )
 
+from search.engine.hits import field_terms, parse_request
 from search.fields import (
     AGE_BANDS,
     DEFAULT_PAGE_SIZE,
@@ -34,6 +35,7 @@ from . import urls
 from .app import current_index
 from .charts import Bar, build_charts
 from .export import csv_lines
+from .reader import Reader, build_reader
 from .urls import ParamError, SearchState, parse_params
 
 if TYPE_CHECKING:
@@ -124,16 +126,19 @@ def _record_or_404(det_id: str) -> tuple[SearchIndex, Determination]:
     return idx, record
 
 
-def section_anchors(record: Determination) -> list[tuple[str, str, str, str]]:
-    """(anchor, key, heading, text) per section; repeated keys get -2, -3 ... suffixes."""
-    seen: dict[str, int] = {}
-    out = []
-    for section in record.sections:
-        seen[section.key] = seen.get(section.key, 0) + 1
-        n = seen[section.key]
-        anchor = f"section-{section.key}" + (f"-{n}" if n > 1 else "")
-        out.append((anchor, section.key, section.heading, section.text))
-    return out
+def reader_for(idx: SearchIndex, record: Determination, state: SearchState) -> Reader:
+    """The record as a reader; arriving from a search, its matching decisions and words marked.
+
+    A query the engine refuses reads the letter unmarked (the search page explains the error).
+    """
+    if state.is_browse:
+        return build_reader(record)
+    try:
+        matched = idx.matching_ordinals(record.id, to_request(state))
+        terms = field_terms(parse_request(state.q, state.filters))
+    except QueryError:
+        return build_reader(record)
+    return build_reader(record, terms, matched or ())
 
 
 @bp.get("/favicon.ico")
@@ -147,6 +152,7 @@ def determination_page(det_id: str) -> Any:
     """One determination: decisions, letter sections with anchors, similar determinations."""
     same_drug = bool_arg("same_drug")
     same_outcome = bool_arg("same_outcome")
+    state = parse_params(request.args)
     idx, record = _record_or_404(det_id)
     similar = idx.similar(
         det_id, same_drug=same_drug, same_outcome=same_outcome, limit=SIMILAR_LIMIT
@@ -154,7 +160,9 @@ def determination_page(det_id: str) -> Any:
     return render_template(
         "determination.html",
         record=record,
-        sections=section_anchors(record),
+        reader=reader_for(idx, record, state),
+        state=state,
+        results_url=None if state.is_browse else urls.state_url(state),
         similar=similar or [],
         same_drug=same_drug,
         same_outcome=same_outcome,

@@ -341,6 +341,8 @@ __all__ = [
     "MapFile",
     "WideRefBytesColumn",
     "deleted_docs",
+    "field_items",
+    "field_names",
     "iter_terms",
     "length_bytes",
     "numeric_column",
@@ -349,3 +351,18 @@ __all__ = [
     "refbytes_column",
     "term_info",
 ]
+
+
+def field_items(terms: TermsReader, fieldname: str) -> Iterator[tuple[bytes, Any]]:
+    """(term bytes, W3TermInfo) of one field of a segment, in term order (streamed)."""
+    if fieldname not in terms._fieldmap:  # type: ignore[attr-defined]
+        return
+    for (name, tbytes), info in terms.items_from(fieldname, b""):  # type: ignore[attr-defined]
+        if name != fieldname:
+            return
+        yield tbytes, info
+
+
+def field_names(terms: TermsReader) -> list[str]:
+    """Names of the fields a segment has terms of."""
+    return list(terms._fieldmap)  # type: ignore[attr-defined]

@@ -137,6 +137,13 @@ def highlight(
     return [_render(text, *_snap(text, s, e), spans) for s, e in chosen]
 
 
+def mark_all(text: str, terms: Terms) -> str:
+    """The whole text escaped, every query word in it wrapped in <mark> (for reading a letter)."""
+    if not terms or not text:
+        return escape(text)
+    return _render(text, 0, len(text), _marked_spans(text, terms))
+
+
 def _snap(text: str, start: int, end: int) -> tuple[int, int]:
     """Move window edges to word boundaries."""
     if start > 0:

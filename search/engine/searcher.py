@@ -12,6 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -342,8 +343,10 @@ class SearchIndex:
         mask = matches[s][0][start:end]
         ordinals = {int(o) for o in data.ordinal[start:end][mask] if o > 0}
         decisions = []
+        others = []
         for d in rec.decisions:
             if d.ordinal not in ordinals:
+                others.append(DecisionHit(d.ordinal, d.request, d.outcome, d.drug))
                 continue
             marks: list[str] = []
             if terms:
@@ -364,7 +367,9 @@ class SearchIndex:
             ):
                 if len(marks) < 3:
                     marks += highlight(text, terms.get(field, Terms()), passages=3 - len(marks))
-        return make_hit(rec, score, tuple(decisions), tuple(marks))
+        return replace(
+            make_hit(rec, score, tuple(decisions), tuple(marks)), other_decisions=tuple(others)
+        )
 
     # --- records, similar, counts -----------------------------------------------------------
 
@@ -378,6 +383,25 @@ class SearchIndex:
                 if docnum < leaf.data.n and leaf.live[docnum]:
                     return leaf, int(docnum)
         return None
+
+    def matching_ordinals(self, id: str, request: SearchRequest) -> tuple[int, ...] | None:
+        """Ordinals of a letter's decisions that a search matches; None if the id is unknown.
+
+        The same matching as search() (one evaluation of the query), read for one letter.
+        """
+        parsed = parse_request(request.q, request.filters)
+        snap = self._current()
+        found = self._find(snap, id)
+        if found is None:
+            return None
+        leaf, start = found
+        _, matches, _ = self._matches(snap, parsed, time.monotonic() + TIME_LIMIT)
+        s = next(i for i, other in enumerate(snap.leaves) if other is leaf)
+        data = leaf.data
+        letter = int(data.letter[start])
+        end = int(data.starts[letter + 1]) if letter + 1 < data.letters else data.n
+        mask = matches[s][0][start:end]
+        return tuple(sorted({int(o) for o in data.ordinal[start:end][mask] if o > 0}))
 
     def get(self, id: str) -> Determination | None:
         """The record of a letter id, or None."""

@@ -13,7 +13,7 @@ Segments it writes are read by plain Whoosh.
 
 from __future__ import annotations
 
-import itertools
+import heapq
 import os
 import struct
 from array import array
@@ -29,13 +29,15 @@ from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.writing import SegmentWriter
 
 from ..schema import field_terms
+from ._codec import field_items, field_names, read_postings
 from .chunk import TERM_SEP, Inverted
-from .segments import read_postings
 
 BLOCK: Final = 128  # postings per block, as Whoosh's W3 codec
 INDEX_NAME: Final = "MAIN"
 INLINE_MAX: Final = 4  # posting lists this short are inlined into the term index
 FLUSH_BYTES: Final = 8 << 20  # posting bytes buffered before a write
+TERM_BYTES: Final = 200  # heap bytes of one buffered term (dict entry, str, array header)
+DOC_BYTES: Final = 120  # heap bytes of one buffered document (column and length buffers)
 
 
 def _fsync_path(path: str, *, directory: bool = False) -> None:
@@ -63,9 +65,8 @@ def merge_tiered(writer: Any, segments: list[Any]) -> list[Any]:
     ordered = sorted(segments, key=lambda seg: seg.doc_count_all())
     cut = len(ordered) - MAX_SEGMENTS // 2
     for seg in ordered[:cut]:
-        reader = SegmentReader(writer.storage, writer.schema, seg)
-        writer.add_reader(reader)
-        reader.close()
+        # The writer streams the reader's postings at flush and closes it then.
+        writer.add_reader(SegmentReader(writer.storage, writer.schema, seg))
     return ordered[cut:]
 
 
@@ -110,7 +111,22 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
         # fieldname -> term -> array("I", [docnum, freq, docnum, freq, ...]): 8 bytes a
         # posting. Chunks extend a term's array by a whole slice at a time (add_chunk).
         self._post: dict[str, dict[str, array[int]]] = {}
-        self._merged = False  # merged segments may append postings out of docnum order
+        # Segments being merged in: (reader, old docnum -> new docnum or -1). Their posting
+        # lists are streamed term by term at flush, never held whole (bounded memory).
+        self._sources: list[tuple[Any, Any]] = []
+        self._terms_buffered = 0
+        self._pairs_buffered = 0
+
+    def ram_bytes(self) -> int:
+        """Estimated heap bytes of what this writer buffers (the RAM budget's measure)."""
+        return (
+            4 * self._pairs_buffered
+            + TERM_BYTES * self._terms_buffered
+            + DOC_BYTES * (self.docnum - self._merged_docs())
+        )
+
+    def _merged_docs(self) -> int:
+        return sum(int((mapping >= 0).sum()) for _, mapping in self._sources)
 
     def add_document(self, **fields: Any) -> None:
         """Add one document whose text fields are PreAnalyzed [(term, freq), ...] lists."""
@@ -136,9 +152,11 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
                     found = get(term)
                     if found is None:
                         terms[term] = array("I", (docnum, freq))
+                        self._terms_buffered += 1
                     else:
                         found.extend((docnum, freq))
                     length += freq
+                    self._pairs_buffered += 2
             stored = value if fieldobj.stored else None
             pdw.add_field(name, fieldobj, stored, length if fieldobj.scorable else 0)
             column = fieldobj.column_type
@@ -188,6 +206,7 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
                 ends = 2 * np.cumsum(np.bincount(owner[live], minlength=len(ends)))
                 pairs = np.stack((docs[live], pairs[1::2][live]), axis=1).astype(np.uint32)
             flat = memoryview(pairs.tobytes())
+            self._pairs_buffered += len(pairs.reshape(-1))
             ends *= 4  # in bytes
             terms = post.get(name)
             if terms is None:
@@ -200,11 +219,12 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
                     found = get(term)
                     if found is None:
                         found = terms[term] = array("I")
+                        self._terms_buffered += 1
                     found.frombytes(flat[start:end])
                 start = end
 
     def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
-        """Merging: copy a segment's posting lists, renumbered, into ours (vectorized)."""
+        """Merging: note a segment whose posting lists are streamed in at flush."""
         n = reader.doc_count_all()
         if docmap is None:
             mapping = np.arange(startdoc, startdoc + n, dtype=np.int64)
@@ -212,53 +232,36 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
             mapping = np.full(n, -1, dtype=np.int64)
             for old, new in docmap.items():
                 mapping[old] = new
-        self._merged = True
-        post = self._post
-        terms = reader._terms
-        for keybytes, infobytes in terms._tindex.items():
-            fieldname, tbytes = terms._keydecoder(keybytes)
-            if fieldname not in self.schema:
-                continue
-            ids, weights = read_postings(terms, W3TermInfo.from_bytes(infobytes))
-            new = mapping[ids[ids < n]]
-            keep = new >= 0
-            if not keep.any():
-                continue
-            pairs = np.empty(2 * int(keep.sum()), dtype=np.uint32)
-            pairs[0::2] = new[keep]
-            pairs[1::2] = weights[: len(ids)][ids < n][keep]
-            terms_of = post.setdefault(fieldname, {})
-            term = tbytes.decode("utf-8")
-            found = terms_of.get(term)
-            if found is None:
-                found = terms_of[term] = array("I")
-            # Merged segments come after this writer's own documents, in order, so each
-            # posting list stays sorted by docnum.
-            found.frombytes(pairs.tobytes())
+        self._sources.append((reader, mapping))
 
     def _flush_segment(self) -> None:
         """Write the per-document files, then every posting list in term order."""
         self.perdocwriter.close()
         fw = self.fieldwriter
-        postfile = fw._postfile
         assert fw._tindex.hashfn is md5_hash and not fw._tindex.index
+        try:
+            self._write_postings(fw)
+        finally:
+            for reader, _ in self._sources:
+                reader.close()
+            self._sources = []
+        self._post = {}
+        self._terms_buffered = self._pairs_buffered = 0
+        fw.close()
+
+    def _write_postings(self, fw: Any) -> None:
+        """Stream every term's postings (buffered, then each merged segment's) to the file."""
+        postfile = fw._postfile
         tindex = _TermIndex(fw._tindex)
         fieldmap = fw._fieldmap
-        merged = self._merged
         out: list[bytes] = []  # posting bytes not yet written; pos: their end in the file
         pos = written = postfile.tell()
-        for name, term, flat in self._sorted_postings():
+        for name, tbytes, ids, freqs in self._merged_postings():
             fieldid = fieldmap.get(name)
             if fieldid is None:
                 fieldid = fieldmap[name] = len(fieldmap)
-            ids = flat[0::2]
-            freqs = flat[1::2]
-            if merged and len(ids) > 1 and any(b <= a for a, b in itertools.pairwise(ids)):
-                order = sorted(range(len(ids)), key=ids.__getitem__)  # merges add out of order
-                ids = [ids[i] for i in order]
-                freqs = [freqs[i] for i in order]
             count = len(ids)
-            key = pack_ushort(fieldid) + term.encode("utf-8")
+            key = pack_ushort(fieldid) + tbytes
             if count <= INLINE_MAX:  # short lists live in the term index itself
                 weights = tuple(map(float, freqs))
                 head = W3TermInfo._struct.pack(
@@ -296,15 +299,73 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
                 written = pos
         postfile.write(b"".join(out))
         tindex.close()
-        self._post = {}
-        fw.close()
 
-    def _sorted_postings(self) -> Any:
-        """(fieldname, term, postings) in Whoosh's term order (UTF-8 order == str order)."""
-        for name in sorted(self._post):
-            terms = self._post[name]
-            for term in sorted(terms):
-                yield name, term, terms[term]
+    def _merged_postings(self) -> Any:
+        """(fieldname, term bytes, ids, freqs) in Whoosh's key order: this writer's own
+        postings, then each merged segment's, renumbered, as one sorted list per term.
+
+        Own documents come first and merged segments follow in order, each renumbered
+        monotonically, so concatenating keeps every list sorted. Only one term's lists are
+        in memory at a time besides the writer's own buffer.
+        """
+        sources = [(reader._terms, mapping) for reader, mapping in self._sources]
+        names = set(self._post)
+        for terms, _ in sources:
+            names.update(n for n in field_names(terms) if n in self.schema)
+        for name in sorted(names):
+            own = self._post.get(name, {})
+            streams: list[Any] = [
+                ((t.encode("utf-8"), -1, own[t]) for t in sorted(own)),
+                *(
+                    ((tb, k, info) for tb, info in field_items(terms, name))
+                    for k, (terms, _) in enumerate(sources)
+                ),
+            ]
+            group: list[tuple[int, Any]] = []
+            current: bytes | None = None
+            for tbytes, k, payload in heapq.merge(*streams, key=lambda e: (e[0], e[1])):
+                if tbytes != current:
+                    if group and current is not None:
+                        found = self._join(group, sources)
+                        if found is not None:
+                            yield name, current, *found
+                    group, current = [], tbytes
+                group.append((k, payload))
+            if group and current is not None:
+                found = self._join(group, sources)
+                if found is not None:
+                    yield name, current, *found
+
+    @staticmethod
+    def _join(group: list[tuple[int, Any]], sources: list[tuple[Any, Any]]) -> Any:
+        """One term's (ids, freqs) lists from its buffered and merged parts (None: empty)."""
+        if len(group) == 1 and group[0][0] < 0:
+            flat = group[0][1]
+            return flat[0::2], flat[1::2]
+        ids_parts = []
+        freq_parts = []
+        for k, payload in group:
+            if k < 0:
+                pairs = np.frombuffer(payload, dtype=np.uint32)
+                ids_parts.append(pairs[0::2].astype(np.int64))
+                freq_parts.append(pairs[1::2].astype(np.int64))
+                continue
+            terms, mapping = sources[k]
+            ids, weights = read_postings(terms, payload)
+            inside = ids < len(mapping)
+            new = mapping[ids[inside]]
+            keep = new >= 0
+            ids_parts.append(new[keep])
+            freq_parts.append(weights[inside][keep].astype(np.int64))
+        ids_all = np.concatenate(ids_parts)
+        if not len(ids_all):
+            return None
+        # Compact arrays (4 bytes a posting), not lists of ints: a merged list can be long.
+        ids_out = array("I")
+        ids_out.frombytes(ids_all.astype(np.uint32).tobytes())
+        freqs_out = array("I")
+        freqs_out.frombytes(np.concatenate(freq_parts).astype(np.uint32).tobytes())
+        return ids_out, freqs_out
 
     def _commit_toc(self, segments: Any) -> None:
         """Make the new segment files durable before the TOC that names them, then the TOC."""
