@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from search.generate.letters import GEN_LAYOUTS, Truth, generate_corpus, truth_to_dict
+from search.generate.vocab import GENERICS, SPECIALTY_CANON
 from search.model import Determination
-
-from .generate import GEN_LAYOUTS, Truth, generate_corpus, truth_to_dict
-from .vocab import GENERICS, SPECIALTY_CANON
 
 # Targets: (metric key, minimum %). Speed target in letters/s.
 TARGET_SPEED = 2000.0

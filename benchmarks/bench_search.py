@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--no-fts", action="store_true")
     args = p.parse_args(argv)
-    from benchmarks.generate import write_corpus
+    from search.generate import write_corpus
 
     work = args.workdir or Path("benchmarks/out") / f"bench-{args.n}"
     letters = work / "letters"

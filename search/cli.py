@@ -1,4 +1,4 @@
-"""The `imr-search` command line: parse, index, search, show, similar, serve."""
+"""The `imr-search` command line: parse, index, search, show, similar, serve, demo."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ COMMAND_MODULES: dict[str, str] = {
     "show": "search.cli_engine",
     "similar": "search.cli_engine",
     "serve": "web.cli_serve",
+    "demo": "web.cli_serve",
 }
 
 EXIT_OK = 0

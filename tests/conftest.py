@@ -21,7 +21,7 @@ def sample_paths() -> list[Path]:
 @pytest.fixture(scope="session")
 def generated_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder of generated letters (all layouts, with PDF-like noise)."""
-    from benchmarks.generate import write_corpus
+    from search.generate import write_corpus
 
     folder = tmp_path_factory.mktemp("generated")
     write_corpus(folder, GENERATED_LETTERS, seed=GENERATED_SEED)

@@ -209,7 +209,18 @@ def test_desktop_charts(server: str, browser: Any) -> None:
     page.goto(server + "/charts")
     assert page.locator("h1").inner_text().startswith("Overturn rates")
     assert page.locator(".bar-numbers").first.is_visible()
+    assert page.locator("svg.trend[role=img] title").count() == 1
+    assert page.locator("svg.trend").is_visible()
+    assert page.locator(".bar-ci").first.is_visible()
+    # greyed small values come after the others in every chart
+    for chart in page.locator(".charts-grid .chart").all():
+        flags = chart.locator("tbody tr").evaluate_all(
+            "rows => rows.map(r => r.classList.contains('is-small'))"
+        )
+        assert flags == sorted(flags)
     shot(page, "desktop-charts")
+    page.goto(server + "/charts?q=pain")
+    shot(page, "desktop-charts-query")
     page.goto(server + "/determinations/no-such-id")
     assert page.locator("h1").inner_text() == "Not found"
     shot(page, "desktop-404")

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import vocab
 from benchmarks.bench_parse import Report, compare, same_drug
-from benchmarks.generate import (
+from search.fields import CATEGORIES, GUIDELINE_SOURCES, OUTCOMES
+from search.generate import vocab
+from search.generate.letters import (
     GEN_LAYOUTS,
     Truth,
     generate_corpus,
@@ -25,7 +26,6 @@ from benchmarks.generate import (
     truth_to_dict,
     write_corpus,
 )
-from search.fields import CATEGORIES, GUIDELINE_SOURCES, OUTCOMES
 from search.model import Decision, Determination, Reviewer, Worker
 
 FOOTER = re.compile(r"Page \d+(?: of \d+)?")

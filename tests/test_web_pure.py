@@ -94,7 +94,7 @@ def test_bar_geometry() -> None:
     bar = Bar("tizanidine", 8, 2)
     assert (bar.upheld, bar.rate, bar.percent) == (6, 0.25, "25%")
     assert (bar.overturned_width, bar.upheld_width) == ("25.00", "75.00")
-    assert bar.summary == "tizanidine: 2 of 8 overturned (25%)"
+    assert bar.summary == "tizanidine: 2 of 8 overturned (25%, 95% interval 7–59%)"
     assert Bar("none", 0, 0).percent == "0%"
 
 

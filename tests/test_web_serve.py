@@ -1,4 +1,4 @@
-"""`imr-search serve`, the sample index built on first start, and re-indexing while serving."""
+"""`imr-search serve` and `demo`: sample or generated index, --index errors, live re-indexing."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from search.cli import build_parser, main
-from search.engine.searcher import SearchIndex
 from search.index import index_paths
 from web import cli_serve
 from web.app import create_app
@@ -33,31 +32,68 @@ def test_serve_is_registered() -> None:
     assert info.value.code == 0
 
 
-def test_serve_builds_sample_index_and_runs_waitress(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """waitress.serve replaced by a recorder that also queries the app while it "serves"."""
     import waitress
 
     calls: list[dict[str, Any]] = []
 
     def fake_serve(app: Any, **kwargs: Any) -> None:
-        calls.append({"app": app, **kwargs})
+        body = app.test_client().get("/api/search").get_json()
+        calls.append({"app": app, "total": body["total_determinations"], **kwargs})
 
     monkeypatch.setattr(waitress, "serve", fake_serve)
+    return calls
+
+
+def test_serve_without_index_serves_the_samples_from_a_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, served: list[dict[str, Any]]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["serve", "--port", "8123"]) == 0
+    assert served and served[0]["port"] == 8123 and served[0]["host"] == "127.0.0.1"
+    assert served[0]["total"] == len(list(SAMPLES.glob("*.txt")))
+    assert list(tmp_path.iterdir()) == []  # nothing left in the working folder
+
+
+def test_serve_without_index_prefers_dot_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, served: list[dict[str, Any]]
+) -> None:
+    index_paths(str(tmp_path / "index"), [str(SAMPLES / "CM17-0013077.txt")], workers=1)
+    monkeypatch.chdir(tmp_path)
+    assert main(["serve"]) == 0
+    assert served[0]["total"] == 1
+
+
+def test_serve_index_path_without_an_index_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], served: list[dict[str, Any]]
+) -> None:
+    typo = tmp_path / "indx"
+    assert main(["serve", "--index", str(typo)]) == 2
+    assert str(typo) in capsys.readouterr().err
+    assert not served and not typo.exists()  # nothing built there
     index = tmp_path / "index"
-    assert main(["serve", "--index", str(index), "--port", "8123"]) == 0
-    assert calls and calls[0]["port"] == 8123 and calls[0]["host"] == "127.0.0.1"
-    determinations, _ = SearchIndex.open(str(index)).doc_count()
-    assert determinations == len(list(SAMPLES.glob("*.txt")))
-    response = calls[0]["app"].test_client().get("/api/search")
-    assert response.get_json()["total_determinations"] == determinations
-    # a second start reuses the index
-    assert not cli_serve.ensure_index(str(index))
+    index_paths(str(index), [str(SAMPLES)], workers=1)
+    assert main(["serve", "--index", str(index)]) == 0
+    assert served[0]["total"] == len(list(SAMPLES.glob("*.txt")))
+
+
+def test_demo_generates_indexes_and_serves(
+    capsys: pytest.CaptureFixture[str], served: list[dict[str, Any]]
+) -> None:
+    assert main(["demo", "--letters", "30", "--port", "8124"]) == 0
+    assert served[0]["total"] == 30 and served[0]["port"] == 8124
+    path = served[0]["app"].config["INDEX_PATH"]
+    assert not Path(path).exists()  # the temporary index is removed after serving
+    assert "30 generated letters indexed" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["demo", "--letters", "0"])
 
 
 def test_serve_default_index() -> None:
     args = build_parser("serve").parse_args(["serve"])
-    assert (args.index, args.host, args.port) == ("index", "127.0.0.1", 8000)
+    assert (args.index, args.host, args.port) == (None, "127.0.0.1", 8000)
 
 
 def test_reindex_while_serving_is_picked_up(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import functools
-import importlib
 import importlib.resources
 import shutil
 import tempfile
@@ -17,6 +16,7 @@ SEED = 7
 @functools.cache
 def web_index_dir() -> Path:
     """Build once per test process; removed at exit. Samples, test letters, generated letters."""
+    from search.generate import write_corpus
     from search.index import index_paths
 
     root = Path(tempfile.mkdtemp(prefix="imr-web-test-"))
@@ -27,12 +27,7 @@ def web_index_dir() -> Path:
     for item in samples.iterdir():
         if item.name.endswith(".txt"):
             (letters / item.name).write_text(item.read_text(encoding="utf-8"), encoding="utf-8")
-    try:
-        generate = importlib.import_module("benchmarks.generate")
-    except ImportError:
-        generate = None
-    if generate is not None and hasattr(generate, "write_corpus"):
-        generate.write_corpus(letters / "generated", GENERATED_LETTERS, SEED)
+    write_corpus(letters / "generated", GENERATED_LETTERS, SEED)
     index = root / "index"
     index_paths(str(index), [str(letters)], workers=1)
     return index

@@ -7,12 +7,13 @@ from typing import Any, Final
 
 from flask import Blueprint, abort, jsonify, request
 
+from search.fields import FACET_OUTCOME
 from search.results import Hit, SearchResponse
 
 from . import urls
 from .app import current_index
 from .urls import ParamError, parse_params
-from .views import bool_arg, reader_for, run_search
+from .views import bool_arg, charts_for, reader_for, run_search
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -31,6 +32,21 @@ def hits_json(hits: list[Hit]) -> list[dict[str, Any]]:
     )
     results: list[dict[str, Any]] = wrapper.to_json()["results"]
     return results
+
+
+@bp.get("/charts")
+def api_charts() -> Any:
+    """The numbers of /charts for the same GET parameters (the outcome filter left out)."""
+    state = parse_params(request.args)
+    base, view = charts_for(current_index(), state)
+    return jsonify(
+        {
+            "query": state.q,
+            "filters": {k: list(v) for k, v in base.filters.items()},
+            "outcome_filter_ignored": FACET_OUTCOME in state.filters,
+            **view.to_json(),
+        }
+    )
 
 
 @bp.get("/search")

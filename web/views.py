@@ -33,7 +33,7 @@ from search.results import Hit, QueryError, SearchRequest, SearchResponse
 
 from . import urls
 from .app import current_index
-from .charts import Bar, build_charts
+from .charts import ChartsView, build_view
 from .export import csv_lines
 from .reader import Reader, build_reader
 from .urls import ParamError, SearchState, parse_params
@@ -198,33 +198,32 @@ def export_csv() -> Response:
     return response
 
 
-@bp.get("/charts")
-def charts_page() -> Any:
-    """Upheld vs overturned per facet value for the current query and filters."""
-    state = parse_params(request.args)
-    idx = current_index()
+def charts_for(idx: SearchIndex, state: SearchState) -> tuple[SearchState, ChartsView]:
+    """The charts of a search with its outcome filter left out (each chart compares both)."""
     base_filters = {f: v for f, v in state.filters.items() if f != FACET_OUTCOME}
     base = replace(state, filters=base_filters, page=1)
+    everything = idx.search(to_request(base, size=1))
+    overturned = idx.search(
+        to_request(base, size=1, filters={**base_filters, FACET_OUTCOME: (OUTCOME_OVERTURNED,)})
+    )
+    return base, build_view(everything.facets, overturned.facets, OUTCOME_OVERTURNED)
+
+
+@bp.get("/charts")
+def charts_page() -> Any:
+    """Overturn rates (count, 95% interval) per facet value and by year for the current search."""
+    state = parse_params(request.args)
     try:
-        everything = idx.search(to_request(base, size=1))
-        overturned = idx.search(
-            to_request(base, size=1, filters={**base_filters, FACET_OUTCOME: (OUTCOME_OVERTURNED,)})
-        )
+        base, view = charts_for(current_index(), state)
     except QueryError as exc:
-        return render_template("charts.html", state=state, error=str(exc), charts=[]), 400
-    outcome_counts = everything.facets.get(FACET_OUTCOME, {})
+        return render_template("charts.html", state=state, error=str(exc), view=None), 400
     return render_template(
         "charts.html",
         state=state,
         base=base,
         error=None,
-        everything=everything,
-        overall=Bar(
-            "All matches",
-            sum(outcome_counts.get(o, 0) for o in OUTCOMES),
-            outcome_counts.get(OUTCOME_OVERTURNED, 0),
-        ),
+        view=view,
         ignored_outcome=FACET_OUTCOME in state.filters,
-        charts=build_charts(everything.facets, overturned.facets),
         search_url=urls.state_url(replace(state, page=1)),
+        api_url=urls.state_url(replace(state, page=1), "/api/charts"),
     )

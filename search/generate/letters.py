@@ -5,7 +5,7 @@ and optional pdftotext-like noise (blank line after every line, hard wraps, hyph
 page footers and form feeds, tabs, double spaces, CRLF). Noise never touches the facts the
 truth records: request lines, header fields and outcome words are never wrapped or split.
 
-    python -m benchmarks.generate OUT_DIR -n 1000 --seed 1 [--layout imr] [--no-noise]
+    python -m search.generate OUT_DIR -n 1000 --seed 1 [--layout imr] [--no-noise]
 """
 
 from __future__ import annotations
@@ -647,7 +647,7 @@ def write_corpus(directory: Path, n: int, seed: int = 0, **kw: Any) -> list[Path
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: write a corpus of generated letters and its truth.jsonl."""
-    p = argparse.ArgumentParser(prog="python -m benchmarks.generate", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m search.generate", description=__doc__)
     p.add_argument("out_dir", type=Path, help="directory to write <stem>.txt and truth.jsonl")
     p.add_argument("-n", type=int, default=1000, help="number of letters (default 1000)")
     p.add_argument("--seed", type=int, default=0)
