@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any, Final, TextIO
 
-from .fields import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_RELEVANCE, SORTS
+from .fields import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SCOPE_AUTO, SCOPES, SORT_RELEVANCE, SORTS
 from .results import Hit, QueryError, SearchRequest, SearchResponse
 
 DEFAULT_INDEX: Final = "index"
@@ -56,6 +56,16 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         type=int,
         default=DEFAULT_PAGE_SIZE,
         help=f"results per page (max {MAX_PAGE_SIZE})",
+    )
+    p.add_argument(
+        "--scope",
+        choices=SCOPES,
+        default=SCOPE_AUTO,
+        help="where words match: auto (drug and service names only in a decision's own "
+        "text), decision, or letter",
+    )
+    p.add_argument(
+        "--literal", action="store_true", help="do not read drug, outcome... words as filters"
     )
     p.add_argument("--json", action="store_true", help="print the response as JSON")
     p.set_defaults(func=run_search)
@@ -215,6 +225,8 @@ def run_search(args: argparse.Namespace) -> int:
             sort=args.sort,
             page=args.page,
             size=args.limit,
+            scope=args.scope,
+            literal=args.literal,
         )
     except QueryError as exc:
         _error(str(exc))
@@ -251,6 +263,8 @@ def _print_response(r: SearchResponse) -> None:
         + (f" '{r.query}'" if r.query else "")
         + (f"; page {r.page} of {r.pages}" if r.total_determinations else "")
     )
+    if r.interpreted:
+        print(f"Interpreted as: {r.interpreted.summary} (--literal searches the words)")
     if r.suggestion:
         print(f"Did you mean: {r.suggestion}")
     outcomes = r.facets.get("outcome") or {}

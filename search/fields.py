@@ -41,25 +41,29 @@ OUTCOMES: Final = (OUTCOME_UPHELD, OUTCOME_OVERTURNED)
 
 GUIDELINE_SOURCES: Final = ("MTUS", "ODG", "ACOEM")
 
-# Decision categories (Decision.category).
-CATEGORY_MEDICATION: Final = "medication"
+# Decision categories (Decision.category): the DWC's treatment categories, "family/sub" where a
+# subcategory is useful. category_family() in search/parse/services.py gives the family.
+CATEGORY_MEDICATION: Final = "pharmaceuticals"
+CATEGORY_OTHER: Final = "other"
 CATEGORIES: Final = (
     CATEGORY_MEDICATION,
-    "imaging",
-    "physical therapy",
-    "chiropractic",
-    "acupuncture",
-    "injection",
+    "DMEPOS",  # durable medical equipment, prosthetics, orthotics and supplies
+    "diagnostic/imaging",
+    "diagnostic/lab",
+    "diagnostic/electrodiagnostic",
+    "diagnostic/other",
+    "physical medicine/physical therapy",  # also occupational therapy, aquatic therapy, massage
+    "physical medicine/chiropractic",
+    "physical medicine/acupuncture",
+    "physical medicine/modalities",  # electrical stimulation, therapeutic ultrasound, shockwave
     "surgery",
-    "durable medical equipment",
-    "diagnostic testing",
-    "laboratory",
-    "consultation",
-    "psychological services",
+    "injections",
+    "evaluation and management/office visit",
+    "evaluation and management/consultation",
+    "programs",  # functional restoration, inpatient rehabilitation, detoxification, weight loss
     "home health",
-    "functional restoration",
-    "office visit",
-    "other",
+    "behavioral health",
+    CATEGORY_OTHER,
 )
 
 # Facets, in display order. Item facets belong to one decision; the rest to the letter.
@@ -148,6 +152,13 @@ SECTION_LABELS: Final = {
     SECTION_QUALIFICATIONS: "Reviewer qualifications",
     SECTION_OTHER: "Other text",
 }
+
+# Where query words match. auto: a word naming a treatment (drug, service) only in a
+# decision's own text, other words also in its letter's; decision / letter: every word so.
+SCOPE_AUTO: Final = "auto"
+SCOPE_DECISION: Final = "decision"
+SCOPE_LETTER: Final = "letter"
+SCOPES: Final = (SCOPE_AUTO, SCOPE_DECISION, SCOPE_LETTER)
 
 # Sorting and paging of search results.
 SORT_RELEVANCE: Final = "relevance"

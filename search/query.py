@@ -24,9 +24,10 @@ from typing import Final
 
 from whoosh import query as wq
 
-from .fields import FACET_YEAR, FACETS, MAX_QUERY_LENGTH
+from .fields import FACET_YEAR, FACETS, MAX_QUERY_LENGTH, SCOPE_AUTO, SCOPE_DECISION, SCOPES
 from .results import QueryError
 from .schema import (
+    DECISION_TEXT_FIELDS,
     DEFAULT_FIELDS,
     FIELD_BOOSTS,
     TEXT_FIELDS,
@@ -60,6 +61,8 @@ class ParsedQuery:
     words: tuple[str, ...] = ()  # plain words of the query, for "did you mean"
     text: str = ""
     empty: bool = True  # no text query: everything (subject to filters) matches
+    scope: str = SCOPE_AUTO
+    scoped: tuple[str, ...] = ()  # treatment words matched in decisions' own text only
 
     @property
     def combined(self) -> wq.Query:
@@ -287,11 +290,34 @@ def _word_kind(word: str) -> str:
 class _Builder:
     """Turns the AST into Whoosh queries, collecting highlight terms and plain words."""
 
-    def __init__(self, synonyms: Synonyms, normalizers: Mapping[str, Normalizer]) -> None:
+    def __init__(
+        self,
+        synonyms: Synonyms,
+        normalizers: Mapping[str, Normalizer],
+        treatments: frozenset[str] = frozenset(),
+        scope: str = SCOPE_AUTO,
+    ) -> None:
         self.synonyms = synonyms
         self.normalizers = normalizers
+        self.treatments = treatments
+        self.scope = scope
         self.highlight: set[tuple[str, str]] = set()
         self.words: list[str] = []
+        self.scoped: list[str] = []
+
+    def fields_of(self, leaf: _Leaf, words: list[str]) -> tuple[str, ...]:
+        """The text fields a leaf searches: its own field; a decision's own text for a word
+        naming a treatment (or every word under scope=decision); else every text field."""
+        if leaf.field:
+            return (leaf.field,)
+        if self.scope == SCOPE_DECISION:
+            return DECISION_TEXT_FIELDS
+        if self.scope == SCOPE_AUTO and words:
+            name = " ".join(words)
+            if name in self.treatments or (len(words) == 1 and words[0] in self.synonyms):
+                self.scoped.append(name)
+                return DECISION_TEXT_FIELDS
+        return DEFAULT_FIELDS
 
     def build(self, node: _Ast, positive: bool = True) -> wq.Query:
         if isinstance(node, _Leaf):
@@ -304,9 +330,9 @@ class _Builder:
     def leaf(self, leaf: _Leaf, positive: bool) -> wq.Query:
         if leaf.field in FACETS:
             return self.facet(leaf)
-        fields = (leaf.field,) if leaf.field else DEFAULT_FIELDS
         if leaf.kind == "prefix":
             stem = leaf.text[:-1].lower()
+            fields = self.fields_of(leaf, [])
             if positive:
                 self.highlight.update((f, stem + "*") for f in fields)
             return _any_field([wq.Prefix(f, stem, boost=FIELD_BOOSTS[f]) for f in fields])
@@ -315,6 +341,7 @@ class _Builder:
             return wq.NullQuery
         if len(words) > MAX_PHRASE_WORDS:
             raise QueryError(f"A phrase is too long (at most {MAX_PHRASE_WORDS} words).")
+        fields = self.fields_of(leaf, words)
         if positive and leaf.kind == "word" and leaf.field is None and len(words) == 1:
             self.words.append(words[0])
         alternatives: list[list[str]] = [words]
@@ -326,7 +353,7 @@ class _Builder:
         elif leaf.kind == "word":  # "non-opioid" also matches "nonopioid"
             alternatives.extend([[c] for c in compounds(leaf.text)])
         # Synonyms (often 10-30 names) only where drugs are discussed, to bound the expansion.
-        alt_fields = fields if leaf.field else SYNONYM_FIELDS
+        alt_fields = fields if leaf.field else tuple(f for f in SYNONYM_FIELDS if f in fields)
         queries = [_phrase(f, words) for f in fields]
         queries += [_phrase(f, alt) for alt in alternatives[1:] for f in alt_fields]
         if positive:
@@ -442,15 +469,23 @@ def build_query(
     *,
     synonyms: Synonyms | None = None,
     normalizers: Mapping[str, Normalizer] | None = None,
+    treatments: frozenset[str] = frozenset(),
+    scope: str = SCOPE_AUTO,
 ) -> ParsedQuery:
-    """Parse query text and filters into a ParsedQuery; raises QueryError when refused."""
+    """Parse query text and filters into a ParsedQuery; raises QueryError when refused.
+
+    scope: "auto" (words naming a treatment, in `treatments` or `synonyms`, match only a
+    decision's own text; other words also its letter's), "decision" or "letter" (all words).
+    """
+    if scope not in SCOPES:
+        raise QueryError(f"Unknown scope '{scope}'. Use one of: {', '.join(SCOPES)}.")
     if len(text) > MAX_QUERY_LENGTH:
         raise QueryError(f"The query is too long (at most {MAX_QUERY_LENGTH} characters).")
     checked = normalize_filters(filters or {}, synonyms, normalizers)
     ast = _Parser(_lex(text)).parse()
     if ast is None:
-        return ParsedQuery(wq.Every(), checked, text=text)
-    builder = _Builder(synonyms or {}, normalizers or {})
+        return ParsedQuery(wq.Every(), checked, text=text, scope=scope)
+    builder = _Builder(synonyms or {}, normalizers or {}, treatments, scope)
     built = builder.build(ast).normalize()
     if isinstance(built, wq.Not):  # "NOT x" alone: everything except x
         built = wq.And([wq.Every(), built])
@@ -461,4 +496,6 @@ def build_query(
         words=tuple(dict.fromkeys(builder.words)),
         text=text,
         empty=False,
+        scope=scope,
+        scoped=tuple(dict.fromkeys(builder.scoped)),
     )

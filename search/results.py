@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .fields import DEFAULT_PAGE_SIZE, SORT_RELEVANCE
+from .fields import DEFAULT_PAGE_SIZE, SCOPE_AUTO, SORT_RELEVANCE
 
 
 class QueryError(ValueError):
@@ -15,13 +15,18 @@ class QueryError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SearchRequest:
-    """What to search: query text, facet filters {facet: (values...)}, sort and page."""
+    """What to search: query text, facet filters {facet: (values...)}, sort and page.
+
+    scope: where words match (fields.SCOPES); literal: do not read words of q as filters.
+    """
 
     q: str = ""
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     sort: str = SORT_RELEVANCE
     page: int = 1
     size: int = DEFAULT_PAGE_SIZE
+    scope: str = SCOPE_AUTO
+    literal: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +77,10 @@ class SearchResponse:
     size: int = DEFAULT_PAGE_SIZE
     sort: str = SORT_RELEVANCE
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    scope: str = SCOPE_AUTO
+    literal: bool = False
+    interpreted: Any = None  # understand.Understood when words of q were read as filters
+    also_mentioned: int = 0  # letters naming the query's treatment words only elsewhere
 
     @property
     def pages(self) -> int:
@@ -83,6 +92,10 @@ class SearchResponse:
         return {
             "query": self.query,
             "filters": {k: list(v) for k, v in self.filters.items()},
+            "scope": self.scope,
+            "literal": self.literal,
+            "interpreted": self.interpreted.to_json() if self.interpreted else None,
+            "also_mentioned": self.also_mentioned,
             "sort": self.sort,
             "page": self.page,
             "size": self.size,

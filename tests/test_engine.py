@@ -301,7 +301,8 @@ def test_similar(variants: SearchIndex) -> None:
 
 
 def test_suggestion(search_index: SearchIndex) -> None:
-    response = search_index.search(SearchRequest(q="tizanadine"))
+    # Searched as a word (read as a drug name, the vocabulary's misspelling finds the drug).
+    response = search_index.search(SearchRequest(q="tizanadine", literal=True))
     assert response.suggestion == "tizanidine"
     response = search_index.search(SearchRequest(q="lumbr spine"))
     assert response.suggestion == "lumbar spine"
@@ -315,7 +316,7 @@ def test_sorts(search_index: SearchIndex) -> None:
     oldest = search_index.search(SearchRequest(sort=SORT_OLDEST, size=200))
     dates = [h.date_assigned for h in oldest.results if h.date_assigned]
     assert dates == sorted(dates)
-    relevant = search_index.search(SearchRequest(q="tizanidine", size=200))
+    relevant = search_index.search(SearchRequest(q="tizanidine", size=200, literal=True))
     scores = [h.score for h in relevant.results]
     assert scores == sorted(scores, reverse=True) and scores[0] > 0
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.bench_parse import Report, compare, same_drug
-from search.fields import CATEGORIES, GUIDELINE_SOURCES, OUTCOMES
+from search.fields import CATEGORIES, CATEGORY_MEDICATION, GUIDELINE_SOURCES, OUTCOMES
 from search.generate import vocab
 from search.generate.letters import (
     GEN_LAYOUTS,
@@ -152,7 +152,8 @@ def _years_ok(truth: Truth) -> None:
 
 
 def test_truth_consistent_with_text(corpus: list[tuple[str, str, Truth]]) -> None:
-    generics = vocab.GENERICS | {n.lower() for n, _ in vocab.COMPOUND_INGREDIENTS}
+    ingredients = vocab.COMPOUND_INGREDIENTS + vocab.UNKNOWN_INGREDIENTS
+    generics = vocab.GENERICS | {n.lower() for n, _ in ingredients}
     for _, text, truth in corpus:
         plain = denoise(text)
         lower = plain.lower()
@@ -182,9 +183,9 @@ def test_truth_consistent_with_text(corpus: list[tuple[str, str, Truth]]) -> Non
             )
             assert d.guideline_sources, "every item cites at least one guideline"
             if d.drug is None:
-                assert d.drug_as_written is None and d.category != "medication"
+                assert d.drug_as_written is None and d.category != CATEGORY_MEDICATION
             else:
-                assert d.category == "medication" and d.drug == d.drug.lower()
+                assert d.category == CATEGORY_MEDICATION and d.drug == d.drug.lower()
                 assert d.drug_as_written and d.drug_as_written in d.request
                 assert all(part in generics for part in d.drug.split("/")) or d.drug in generics
 

@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 
 from search.fields import CATEGORIES, GUIDELINE_SOURCES
 from search.parse.normalize import (
+    CATEGORY_FAMILIES,
     DrugMatch,
     categorize,
+    category_family,
     drug_class,
     drug_synonyms,
     find_drug,
@@ -637,26 +639,26 @@ def test_parse_quantity(text: str, quantity: str | None) -> None:
 # --- categories --------------------------------------------------------------------------
 
 SERVICES = [
-    ("MRI of the lumbar spine", "imaging"),
-    ("CT scan of the cervical spine", "imaging"),
-    ("X-rays of the left knee", "imaging"),
-    ("MR arthrogram of the right shoulder", "imaging"),
-    ("Ultrasound of the left wrist", "imaging"),
-    ("Bone scan", "imaging"),
-    ("Physical therapy 2x4 for the left knee", "physical therapy"),
-    ("Post-operative physical therapy x12 visits", "physical therapy"),
-    ("Aquatic therapy 2x6", "physical therapy"),
-    ("Physiotherapy 6 sessions", "physical therapy"),
-    ("Chiropractic manipulation x 6 sessions", "chiropractic"),
-    ("Acupuncture x 6 visits", "acupuncture"),
-    ("Lumbar epidural steroid injection L4-5", "injection"),
-    ("Right L5-S1 transforaminal ESI", "injection"),
-    ("Facet joint injections at L4-L5 bilaterally", "injection"),
-    ("Trigger point injections x 4", "injection"),
-    ("Occipital nerve block", "injection"),
-    ("Platelet rich plasma injection to the right elbow", "injection"),
-    ("Cortisone injection right shoulder", "injection"),
-    ("Kenalog injection to the right knee", "injection"),
+    ("MRI of the lumbar spine", "diagnostic/imaging"),
+    ("CT scan of the cervical spine", "diagnostic/imaging"),
+    ("X-rays of the left knee", "diagnostic/imaging"),
+    ("MR arthrogram of the right shoulder", "diagnostic/imaging"),
+    ("Ultrasound of the left wrist", "diagnostic/imaging"),
+    ("Bone scan", "diagnostic/imaging"),
+    ("Physical therapy 2x4 for the left knee", "physical medicine/physical therapy"),
+    ("Post-operative physical therapy x12 visits", "physical medicine/physical therapy"),
+    ("Aquatic therapy 2x6", "physical medicine/physical therapy"),
+    ("Physiotherapy 6 sessions", "physical medicine/physical therapy"),
+    ("Chiropractic manipulation x 6 sessions", "physical medicine/chiropractic"),
+    ("Acupuncture x 6 visits", "physical medicine/acupuncture"),
+    ("Lumbar epidural steroid injection L4-5", "injections"),
+    ("Right L5-S1 transforaminal ESI", "injections"),
+    ("Facet joint injections at L4-L5 bilaterally", "injections"),
+    ("Trigger point injections x 4", "injections"),
+    ("Occipital nerve block", "injections"),
+    ("Platelet rich plasma injection to the right elbow", "injections"),
+    ("Cortisone injection right shoulder", "injections"),
+    ("Kenalog injection to the right knee", "injections"),
     ("Right shoulder arthroscopy with subacromial decompression", "surgery"),
     ("L4-L5 posterior lumbar interbody fusion", "surgery"),
     ("Left carpal tunnel release", "surgery"),
@@ -664,39 +666,61 @@ SERVICES = [
     ("Lumbar laminectomy and discectomy at L4-5", "surgery"),
     ("Spinal cord stimulator trial", "surgery"),
     ("Manipulation under anesthesia", "surgery"),
-    ("TENS unit rental x 30 days", "durable medical equipment"),
-    ("LSO back brace", "durable medical equipment"),
-    ("Front-wheeled walker", "durable medical equipment"),
-    ("Cold therapy unit", "durable medical equipment"),
-    ("Post-operative cold therapy unit for 7 days", "durable medical equipment"),
-    ("H-wave device", "durable medical equipment"),
-    ("Custom orthotics", "durable medical equipment"),
-    ("Wheelchair", "durable medical equipment"),
-    ("EMG/NCV of the bilateral upper extremities", "diagnostic testing"),
-    ("Functional capacity evaluation", "diagnostic testing"),
-    ("Sleep study", "diagnostic testing"),
-    ("Urine drug screen", "laboratory"),
-    ("Quantitative urine drug testing", "laboratory"),
-    ("Complete blood count", "laboratory"),
-    ("Genetic testing for opioid metabolism", "laboratory"),
-    ("Pain management consultation", "consultation"),
-    ("Orthopedic surgery consultation", "consultation"),
-    ("Referral to a hand surgeon", "consultation"),
-    ("Psychological evaluation", "psychological services"),
-    ("Cognitive behavioral therapy x 6 sessions", "psychological services"),
-    ("Biofeedback x 6 sessions", "psychological services"),
+    ("TENS unit rental x 30 days", "DMEPOS"),
+    ("LSO back brace", "DMEPOS"),
+    ("Front-wheeled walker", "DMEPOS"),
+    ("Cold therapy unit", "DMEPOS"),
+    ("Post-operative cold therapy unit for 7 days", "DMEPOS"),
+    ("H-wave device", "DMEPOS"),
+    ("Custom orthotics", "DMEPOS"),
+    ("Wheelchair", "DMEPOS"),
+    ("EMG/NCV of the bilateral upper extremities", "diagnostic/electrodiagnostic"),
+    ("Functional capacity evaluation", "diagnostic/other"),
+    ("Sleep study", "diagnostic/other"),
+    ("Urine drug screen", "diagnostic/lab"),
+    ("Quantitative urine drug testing", "diagnostic/lab"),
+    ("Complete blood count", "diagnostic/lab"),
+    ("Genetic testing for opioid metabolism", "diagnostic/lab"),
+    ("Pain management consultation", "evaluation and management/consultation"),
+    ("Orthopedic surgery consultation", "evaluation and management/consultation"),
+    ("Referral to a hand surgeon", "evaluation and management/consultation"),
+    ("Psychological evaluation", "behavioral health"),
+    ("Cognitive behavioral therapy x 6 sessions", "behavioral health"),
+    ("Biofeedback x 6 sessions", "physical medicine/modalities"),
     ("Home health aide 3 times a week", "home health"),
-    ("Functional restoration program x 10 days", "functional restoration"),
-    ("HELP functional restoration program", "functional restoration"),
-    ("Follow-up visit with the treating physician", "office visit"),
-    ("Monthly follow-up visits x 3", "office visit"),
+    ("Functional restoration program x 10 days", "programs"),
+    ("HELP functional restoration program", "programs"),
+    ("Follow-up visit with the treating physician", "evaluation and management/office visit"),
+    ("Monthly follow-up visits x 3", "evaluation and management/office visit"),
     ("Gym membership x 6 months", "other"),
     ("Transportation to and from medical appointments", "other"),
-    ("Compound cream 180gm", "medication"),
-    ("Unknown topical cream", "medication"),
-    ("Prescription medication refill", "medication"),
-    ("Oxycontyn extended release 20mg tablets", "medication"),
-    ("Unknown ingredient 10% solution", "medication"),
+    ("Compound cream 180gm", "pharmaceuticals"),
+    ("Unknown topical cream", "pharmaceuticals"),
+    ("Prescription medication refill", "pharmaceuticals"),
+    ("Oxycontyn extended release 20mg tablets", "pharmaceuticals"),
+    ("Unknown ingredient 10% solution", "pharmaceuticals"),
+    # the known misclassifications, fixed by general rules
+    ("Pre-operative PT/PTT", "diagnostic/lab"),
+    ("Pre-op labs: CBC, PT/INR", "diagnostic/lab"),
+    ("Myofascial release 2x4 to the cervical spine", "physical medicine/physical therapy"),
+    ("Therapeutic ultrasound 6 sessions", "physical medicine/modalities"),
+    ("Four sessions of electrical stimulation two times a week", "physical medicine/modalities"),
+    ("Extracorporeal shockwave therapy x 3 to the left heel", "physical medicine/modalities"),
+    ("ESWT right shoulder x 3", "physical medicine/modalities"),
+    ("Four sessions of infrared therapy", "physical medicine/modalities"),
+    ("Neuromuscular electrical stimulation (NMES) unit purchase", "DMEPOS"),
+    ("Admission to an acute rehabilitation unit x 14 days", "programs"),
+    ("Inpatient rehabilitation facility stay", "programs"),
+    ("Associated surgical service: Ultrasling", "DMEPOS"),
+    ("Associated surgical service: 2 leg wraps", "DMEPOS"),
+    ("Associated surgical service: Assistant surgeon", "surgery"),
+    ("Chiro with modalities 2 times a week for 6 weeks", "physical medicine/chiropractic"),
+    ("Physical medicine and rehabilitation consultation", "evaluation and management/consultation"),
+    ("Medication adjustment visit", "evaluation and management/office visit"),
+    ("Ultrasound-guided aspiration of the right knee", "injections"),
+    ("Ultrasound of the right shoulder", "diagnostic/imaging"),
+    ("Nerve conduction studies of the left leg", "diagnostic/electrodiagnostic"),
+    ("Psychiatric consultation", "behavioral health"),
     ("", "other"),
 ]
 
@@ -709,14 +733,63 @@ def test_categorize_services(text: str, category: str) -> None:
 
 @pytest.mark.parametrize(("text", "generic", "_written", "_klass"), DRUGS)
 def test_categorize_drugs(text: str, generic: str, _written: str, _klass: str) -> None:
-    assert categorize(text, generic) == "medication"
+    assert categorize(text, generic) == "pharmaceuticals"
 
 
 def test_categorize_trusts_the_drug_argument() -> None:
     assert categorize("Norco #90", None) == "other"
-    assert categorize("Norco #90", "hydrocodone/acetaminophen") == "medication"
-    assert categorize("Lumbar ESI with Depo-Medrol", "methylprednisolone") == "injection"
-    assert categorize("Urine drug screen", "x") == "laboratory"
+    assert categorize("Norco #90", "hydrocodone/acetaminophen") == "pharmaceuticals"
+    assert categorize("Lumbar ESI with Depo-Medrol", "methylprednisolone") == "injections"
+    assert categorize("Urine drug screen", "x") == "diagnostic/lab"
+    assert categorize("Hyaluronic acid injection", "hyaluronic acid") == "injections"
+    assert categorize("Ketoprofen 10%/Hyaluronic acid 0.2% cream", "a/b") == "pharmaceuticals"
+
+
+@pytest.mark.parametrize(
+    ("category", "family"),
+    [
+        ("pharmaceuticals", "pharmaceuticals"),
+        ("diagnostic/imaging", "diagnostic"),
+        ("physical medicine/modalities", "physical medicine"),
+        ("evaluation and management/consultation", "evaluation and management"),
+        ("DMEPOS", "DMEPOS"),
+        ("other", "other"),
+        # the older flat names (the real-letter labels)
+        ("medication", "pharmaceuticals"),
+        ("imaging", "diagnostic"),
+        ("laboratory", "diagnostic"),
+        ("diagnostic testing", "diagnostic"),
+        ("physical therapy", "physical medicine"),
+        ("chiropractic", "physical medicine"),
+        ("acupuncture", "physical medicine"),
+        ("injection", "injections"),
+        ("durable medical equipment", "DMEPOS"),
+        ("consultation", "evaluation and management"),
+        ("office visit", "evaluation and management"),
+        ("psychological services", "behavioral health"),
+        ("functional restoration", "programs"),
+        ("home health", "home health"),
+        ("surgery", "surgery"),
+    ],
+)
+def test_category_family(category: str, family: str) -> None:
+    assert category_family(category) == family
+
+
+def test_category_families_are_the_dwc_ones() -> None:
+    assert CATEGORY_FAMILIES == (
+        "pharmaceuticals", "DMEPOS", "diagnostic", "physical medicine", "surgery", "injections",
+        "evaluation and management", "programs", "home health", "behavioral health", "other",
+    )  # fmt: skip
+    assert all(category_family(c) in CATEGORY_FAMILIES for c in CATEGORIES)
+    with pytest.raises(ValueError, match="nonsense"):
+        category_family("nonsense")
+
+
+def test_every_category_has_a_rule() -> None:
+    rules = json.loads(data("categories.json"))["rules"]
+    named = {r["category"] for r in rules if "category" in r}
+    assert named | {"pharmaceuticals", "other"} == set(CATEGORIES)
 
 
 # --- no function raises ------------------------------------------------------------------

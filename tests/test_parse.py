@@ -66,7 +66,7 @@ def test_sample_000_single_overturned_item() -> None:
     assert x.drug_as_written == "TIZANIDINE"
     assert x.drug_class == "muscle relaxant"
     assert x.strength == "4 mg"
-    assert x.category == "medication"
+    assert x.category == "pharmaceuticals"
     assert x.claims_administrator_guideline.startswith("Decision based on MTUS Chronic Pain")
     assert x.maximus_guideline.endswith("Antispasticity Drug Section Page(s): 66.")
     assert x.guideline_sources == ("MTUS",)
@@ -177,7 +177,11 @@ def test_maximus_layout_sentences_as_outcomes() -> None:
         ("MRI of the right shoulder", "Overturned", None),
         ("Physical therapy 2x6 for the right shoulder", "Upheld", None),
     ]
-    assert [x.category for x in d.decisions] == ["medication", "imaging", "physical therapy"]
+    assert [x.category for x in d.decisions] == [
+        "pharmaceuticals",
+        "diagnostic/imaging",
+        "physical medicine/physical therapy",
+    ]
     assert d.decisions[1].guideline_sources == ("ODG", "ACOEM")
     assert (
         "anti-depressants" in d.decisions[0].rationale or "antidepres" in d.decisions[0].rationale
@@ -415,7 +419,11 @@ def test_imr_numbered_caps_outcome_on_next_line_and_sentence_item() -> None:
         ("RETROSPECTIVE REQUEST FOR SOMA 350MG #60 DOS 10/1/2013", "Overturned", "carisoprodol"),
         ("Lumbar ESI at L4-5 and L5-S1", "Upheld", None),
     ]
-    assert [x.category for x in d.decisions] == ["physical therapy", "medication", "injection"]
+    assert [x.category for x in d.decisions] == [
+        "physical medicine/physical therapy",
+        "pharmaceuticals",
+        "injections",
+    ]
     assert "2. Function improved." in d.decisions[1].rationale  # a list inside a rationale
 
 

@@ -25,7 +25,7 @@ TEXT_FLOORS = {
     "outcome": 100.0,
     "request": 100.0,
     "drug": 100.0,
-    "category": 92.0,
+    "category": 99.0,
     "ur_modified": 100.0,
     "specialty": 100.0,
     "states": 100.0,

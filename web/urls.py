@@ -14,6 +14,8 @@ from search.fields import (
     MAX_PAGE,
     MAX_PAGE_SIZE,
     MAX_QUERY_LENGTH,
+    SCOPE_AUTO,
+    SCOPES,
     SORT_RELEVANCE,
     SORTS,
 )
@@ -51,6 +53,8 @@ class SearchState:
     sort: str = SORT_RELEVANCE
     page: int = 1
     size: int = DEFAULT_PAGE_SIZE
+    scope: str = SCOPE_AUTO  # where words match (fields.SCOPES)
+    literal: bool = False  # words of q are not read as filters
 
     def is_active(self, facet: str, value: str) -> bool:
         """True when `value` is selected in `facet`."""
@@ -115,7 +119,14 @@ def parse_params(args: MultiArgs) -> SearchState:
             filters[facet] = tuple(values)
     page = _int_param(args, "page", 1, 1, MAX_PAGE)
     size = _int_param(args, "size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
-    return SearchState(q=q, filters=filters, sort=sort, page=page, size=size)
+    scopes = [v.strip() for v in args.getlist("scope") if v.strip()]
+    scope = scopes[-1] if scopes else SCOPE_AUTO
+    if scope not in SCOPES:
+        raise ParamError("scope", "must be one of " + ", ".join(SCOPES))
+    literal = _int_param(args, "literal", 0, 0, 1) == 1
+    return SearchState(
+        q=q, filters=filters, sort=sort, page=page, size=size, scope=scope, literal=literal
+    )
 
 
 def query_pairs(state: SearchState) -> list[tuple[str, str]]:
@@ -131,6 +142,10 @@ def query_pairs(state: SearchState) -> list[tuple[str, str]]:
         pairs.append(("page", str(state.page)))
     if state.size != DEFAULT_PAGE_SIZE:
         pairs.append(("size", str(state.size)))
+    if state.scope != SCOPE_AUTO:
+        pairs.append(("scope", state.scope))
+    if state.literal:
+        pairs.append(("literal", "1"))
     return pairs
 
 
@@ -181,6 +196,16 @@ def sort_url(state: SearchState, sort: str, path: str = SEARCH_PATH) -> str:
 def query_url(state: SearchState, q: str, path: str = SEARCH_PATH) -> str:
     """URL of another query with the same filters (e.g. "did you mean"), back on page 1."""
     return state_url(replace(state, q=q, page=1), path)
+
+
+def scope_url(state: SearchState, scope: str, path: str = SEARCH_PATH) -> str:
+    """URL of the same search with words matching in another scope, back on page 1."""
+    return state_url(replace(state, scope=scope, page=1), path)
+
+
+def literal_url(state: SearchState, literal: bool, path: str = SEARCH_PATH) -> str:
+    """URL of the same search with the words read literally (or interpreted), page 1."""
+    return state_url(replace(state, literal=literal, page=1), path)
 
 
 def facet_url(facet: str, value: str, path: str = SEARCH_PATH) -> str:

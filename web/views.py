@@ -27,9 +27,13 @@ from search.fields import (
     MAX_PAGE,
     OUTCOME_OVERTURNED,
     OUTCOMES,
+    SCOPE_AUTO,
+    SCOPE_DECISION,
+    SCOPE_LETTER,
 )
 from search.model import Determination
 from search.results import Hit, QueryError, SearchRequest, SearchResponse
+from search.understand import understand
 
 from . import urls
 from .app import current_index
@@ -44,13 +48,24 @@ if TYPE_CHECKING:
 bp = Blueprint("views", __name__)
 
 FACET_VISIBLE: Final = 8  # values shown before "more"
+SCOPE_CHOICES: Final = (
+    (SCOPE_AUTO, "drug and service names in the decision, other words anywhere in the letter"),
+    (SCOPE_DECISION, "only in the decision"),
+    (SCOPE_LETTER, "anywhere in the letter"),
+)
 SIMILAR_LIMIT: Final = 10
 
 
 def to_request(state: SearchState, **changes: Any) -> SearchRequest:
     """The engine request of a page state."""
     req = SearchRequest(
-        q=state.q, filters=dict(state.filters), sort=state.sort, page=state.page, size=state.size
+        q=state.q,
+        filters=dict(state.filters),
+        sort=state.sort,
+        page=state.page,
+        size=state.size,
+        scope=state.scope,
+        literal=state.literal,
     )
     return replace(req, **changes) if changes else req
 
@@ -103,12 +118,15 @@ def search_page() -> Any:
         return render_template("search.html", state=state, resp=None, error=str(exc)), 400
     # The engine counts each facet under the other facets' filters (values of one facet OR).
     facets = {f: facet_values(f, resp.facets.get(f, {}), state) for f in FACETS}
+    would = understand(state.q) if state.literal else None
     return render_template(
         "search.html",
         state=state,
         resp=resp,
         error=None,
         facets=facets,
+        SCOPE_CHOICES=SCOPE_CHOICES,
+        would=would if would is not None and would.interpreted else None,
         facet_visible=FACET_VISIBLE,
         export_url=urls.state_url(replace(state, page=1), "/search.csv"),
         charts_url=urls.state_url(replace(state, page=1, size=DEFAULT_PAGE_SIZE), "/charts"),

@@ -38,6 +38,9 @@ MAX_PREFIX_TERMS: Final = 300  # words one prefix may expand to
 CACHE_BYTES: Final = 256 * 1024 * 1024  # decoded posting lists kept between searches
 CACHE_MIN: Final = 0  # lists shorter than this are not kept (absent words are: lookups cost)
 CACHE_ENTRY: Final = 256  # bytes of bookkeeping counted per kept list
+# Added to the score of a decision whose own text (request, rationale) matched: a letter
+# ranks by its best decision, and own-text matches come before letter-text-only ones.
+OWN_TIER: Final = 1000.0
 
 
 _Part = tuple[IntArray | Int32Array, FloatArray, bool]  # (doc or letter ids, scores, letter-level)
@@ -192,44 +195,58 @@ class Evaluator:
         return self._avg[fieldname]
 
     def evaluate(self, q: wq.Query, i: int) -> tuple[BoolArray, FloatArray]:
-        """(matching mask, score) over segment i's documents."""
+        """(matching mask, score) over segment i's documents; a document whose own (decision)
+        text matched scores OWN_TIER more, so it ranks before letter-text-only matches."""
+        mask, score, own = self._eval(q, i)
+        if own.any():
+            score = score + np.where(own & mask, OWN_TIER, 0.0).astype(np.float32)
+        return mask, score
+
+    def _eval(self, q: wq.Query, i: int) -> tuple[BoolArray, FloatArray, BoolArray]:
+        """(matching mask, score, matched by the document's own text) in segment i."""
         n = self.leaves[i].data.n
         if isinstance(q, wq.Term | wq.Prefix):
             return self._dense(self._sparse(q, i), i)
         if isinstance(q, wq.Every):
-            return np.ones(n, dtype=bool), np.zeros(n, dtype=np.float32)
+            return np.ones(n, dtype=bool), np.zeros(n, dtype=np.float32), np.zeros(n, dtype=bool)
         if isinstance(q, wq.Not):
-            m, _ = self.evaluate(q.query, i)
-            return ~m, np.zeros(n, dtype=np.float32)
+            m, _, _ = self._eval(q.query, i)
+            return ~m, np.zeros(n, dtype=np.float32), np.zeros(n, dtype=bool)
         if isinstance(q, wq.Or):
             # Words of an OR (synonyms: often dozens, most absent from a segment) are
             # scattered into one pair of arrays instead of one pair each.
             words = [sub for sub in q.subqueries if isinstance(sub, wq.Term | wq.Prefix)]
-            mask, score = self._dense([p for w in words for p in self._sparse(w, i)], i)
+            mask, score, own = self._dense([p for w in words for p in self._sparse(w, i)], i)
             for sub in q.subqueries:
                 if not isinstance(sub, wq.Term | wq.Prefix):
-                    m, s = self.evaluate(sub, i)
+                    m, s, o = self._eval(sub, i)
                     mask |= m
                     score += s
-            return mask, score
+                    own |= o
+            return mask, score, own
         if isinstance(q, wq.And):
             mask = np.ones(n, dtype=bool)
             score = np.zeros(n, dtype=np.float32)
+            own = np.zeros(n, dtype=bool)
             for sub in q.subqueries:
-                m, s = self.evaluate(sub, i)
+                m, s, o = self._eval(sub, i)
                 mask &= m
                 score += s
+                own |= o
             score[~mask] = 0.0
-            return mask, score
+            own &= mask
+            return mask, score, own
         if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
-            return np.zeros(n, dtype=bool), np.zeros(n, dtype=np.float32)
+            zeros = np.zeros(n, dtype=bool)
+            return zeros, np.zeros(n, dtype=np.float32), zeros.copy()
         raise QueryError(f"Unsupported query part: {type(q).__name__}.")
 
-    def _dense(self, parts: list[_Part], i: int) -> tuple[BoolArray, FloatArray]:
-        """Scatter sparse term matches into (mask, score); letter-level ones reach every
-        decision of their letter."""
+    def _dense(self, parts: list[_Part], i: int) -> tuple[BoolArray, FloatArray, BoolArray]:
+        """Scatter sparse term matches into (mask, score, own); letter-level ones reach every
+        decision of their letter, and only decision-level text ones count as own."""
         data = self.leaves[i].data
         mask = np.zeros(data.n, dtype=bool)
+        own = np.zeros(data.n, dtype=bool)
         score = np.zeros(data.n, dtype=np.float32)
         lmask: BoolArray | None = None
         lscore: FloatArray | None = None
@@ -243,10 +260,12 @@ class Evaluator:
             else:
                 mask[ids] = True
                 score[ids] += values
+                if values.any():  # facet terms (score 0) filter; they are not text
+                    own[ids[values > 0]] = True
         if lmask is not None and lscore is not None:
             mask |= lmask[data.letter]
             score += lscore[data.letter]
-        return mask, score
+        return mask, score, own
 
     def _sparse(self, q: wq.Query, i: int) -> list[_Part]:
         """(ids, scores, letter-level) of a Term, or of each word of a Prefix, in segment i."""

@@ -12,6 +12,7 @@ from ..fields import (
     AGE_BANDS,
     FACET_AGE,
     FACET_YEAR,
+    SCOPE_AUTO,
     SECTION_CASE_SUMMARY,
     SORT_NEWEST,
     SORT_OLDEST,
@@ -82,9 +83,29 @@ def _safe(fn: Callable[[str], Any]) -> Callable[[str], str | None]:
     return call
 
 
-def parse_request(text: str, filters: Mapping[str, Sequence[str]]) -> ParsedQuery:
-    """build_query with the project's synonyms and normalizers."""
-    return build_query(text, filters, synonyms=_synonyms(), normalizers=_normalizers())
+@lru_cache(maxsize=1)
+def _treatments() -> frozenset[str]:
+    """Names of drugs and services (matched only in a decision's own text)."""
+    try:
+        from ..understand import vocabulary
+
+        return vocabulary().treatments
+    except ImportError:
+        return frozenset()
+
+
+def parse_request(
+    text: str, filters: Mapping[str, Sequence[str]], scope: str = SCOPE_AUTO
+) -> ParsedQuery:
+    """build_query with the project's synonyms, normalizers and treatment names."""
+    return build_query(
+        text,
+        filters,
+        synonyms=_synonyms(),
+        normalizers=_normalizers(),
+        treatments=_treatments(),
+        scope=scope,
+    )
 
 
 def make_hit(

@@ -19,9 +19,12 @@ from typing import Any, Final
 import numpy as np
 
 from ..fields import (
+    FACET_CATEGORY,
+    FACET_DRUG,
     FACETS,
     MAX_PAGE,
     MAX_PAGE_SIZE,
+    SCOPE_DECISION,
     SECTION_CASE_SUMMARY,
     SECTION_ISSUE_AT_DISPUTE,
     SORT_RELEVANCE,
@@ -38,6 +41,7 @@ from ..schema import (
     TEXT_FIELDS,
     unpack_record,
 )
+from ..understand import Understood, merge_filters, understand
 from .docs import letter_texts
 from .evaluate import Evaluator, Leaf, PostingCache, SearchTimeout
 from .facets import FacetCounter, SegmentMatch, final_mask
@@ -68,6 +72,17 @@ SUGGEST_BELOW: Final = 3  # offer "did you mean" when fewer letters match
 SUGGEST_RARE: Final = 20  # or for words in fewer documents than this
 RECORD_CACHE: Final = 4096
 MASK_CACHE: Final = 256
+
+
+def read_terms(understood: Understood) -> frozenset[tuple[str, str]]:
+    """Highlight terms of the words read as drug or service filters (in decisions' text)."""
+    words = " ".join(c.words for c in understood.chips if c.facet in (FACET_DRUG, FACET_CATEGORY))
+    if not words:
+        return frozenset()
+    try:
+        return parse_request(words, {}, SCOPE_DECISION).highlight
+    except QueryError:
+        return frozenset()
 
 
 class _Snapshot:
@@ -244,7 +259,13 @@ class SearchIndex:
             raise QueryError(f"Page must be between 1 and {MAX_PAGE}.")
         if not 1 <= request.size <= MAX_PAGE_SIZE:
             raise QueryError(f"Page size must be between 1 and {MAX_PAGE_SIZE}.")
-        parsed = parse_request(request.q, request.filters)
+        understood = None if request.literal else understand(request.q)
+        text, filters = request.q, dict(request.filters)
+        if understood is not None and understood.interpreted:
+            text, filters = understood.text, merge_filters(request.filters, understood.filters)
+        else:
+            understood = None
+        parsed = parse_request(text, filters, request.scope)
         deadline = time.monotonic() + TIME_LIMIT
         snap = self._current()
         found, matches, ev = self._matches(snap, parsed, deadline)
@@ -263,6 +284,10 @@ class SearchIndex:
         total = len(letters[0])
         page_rows = order[(request.page - 1) * request.size : request.page * request.size]
         terms = field_terms(parsed)
+        if understood is not None:  # the names read as filters are marked too
+            terms = field_terms(
+                replace(parsed, highlight=parsed.highlight | read_terms(understood))
+            )
         results = tuple(
             self._hit(snap, letters, int(row), matches, terms if n < HIGHLIGHT_HITS else {})
             for n, row in enumerate(page_rows)
@@ -287,6 +312,9 @@ class SearchIndex:
             size=request.size,
             sort=request.sort,
             filters={k: tuple(v) for k, v in request.filters.items()},
+            scope=request.scope,
+            literal=request.literal,
+            interpreted=understood,
         )
 
     def _letters(

@@ -16,6 +16,8 @@ from datetime import date
 from itertools import accumulate
 from typing import TypeVar
 
+from search.fields import CATEGORY_MEDICATION as MEDICATION
+
 T = TypeVar("T")
 
 
@@ -164,6 +166,14 @@ modafinil|misc|1|tab|Provigil,Modafinil|100mg,200mg
 armodafinil|misc|1|tab|Nuvigil,Armodafinil|150mg,250mg
 hydroxyzine|misc|1|tab|Vistaril,Atarax,Hydroxyzine|25mg,50mg
 quetiapine|misc|1|tab|Seroquel,Quetiapine|25mg,50mg
+ketoprofen|topical|1|cream|Ketophene|20%
+cyclobenzaprine|topical|1|cream|Cyclophene|5%
+lidocaine|topical|1|cream|Anecream|4%,5%
+acetaminophen/caffeine/dihydrocodeine|opioid|1|cap|Trezix,Panlor|320.5/30/16mg
+lidocaine/menthol|topical|1|patch|Lenzapatch|4%/1%
+fenoprofen|nsaid|1|cap|Nalfon,Fenortho,Fenoprofen Calcium|400mg,200mg
+theramine|misc|1|cap|Theramine|355mg
+glucosamine|misc|1|cap|Genicin|500mg
 """
 
 
@@ -179,10 +189,6 @@ def _drugs() -> tuple[Drug, ...]:
 DRUGS = _drugs()
 DRUG_WEIGHTS = tuple(d.weight for d in DRUGS)
 GENERICS = frozenset(d.generic for d in DRUGS)
-# Every word of every drug name, lowercase: never hyphenated by the noise.
-DRUG_WORDS = frozenset(
-    w.lower() for d in DRUGS for n in d.names for w in re.split(r"[ /-]", n) if w
-) | frozenset(g for d in DRUGS for g in d.generic.split("/"))
 
 # Ingredients of compounded topicals: (written name, strengths).
 COMPOUND_INGREDIENTS = (
@@ -199,39 +205,56 @@ COMPOUND_INGREDIENTS = (
     ("Amitriptyline", ("4%", "10%")),
     ("Diclofenac", ("5%", "10%")),
 )
+# Real compounding ingredients the parser's vocabulary does not know: kept as written.
+UNKNOWN_INGREDIENTS = (
+    ("Guaifenesin", ("10%",)),
+    ("Papaverine", ("0.5%",)),
+    ("Resveratrol", ("1%",)),
+    ("Tranilast", ("1%",)),
+    ("Mannitol", ("5%",)),
+    ("Ethoxy Diglycol", ("5%",)),
+)
 
-# Services: category | template. {spine} {joint} {side} {Side} {freq} {freqw} {n} {days} {ll} {cl}
+# Every word of every drug name, lowercase: never hyphenated by the noise.
+DRUG_WORDS = (
+    frozenset(w.lower() for d in DRUGS for n in d.names for w in re.split(r"[ /-]", n) if w)
+    | frozenset(g for d in DRUGS for g in d.generic.split("/"))
+    | frozenset(w.lower() for n, _ in UNKNOWN_INGREDIENTS for w in n.split())
+)
+
+# Services: category (one of search.fields.CATEGORIES) | template.
+# Fields: {spine} {joint} {side} {Side} {freq} {freqw} {n} {days} {ll} {cl}
 _SERVICES = """
-imaging|MRI of the {spine}
-imaging|MRI of the {side} {joint}
-imaging|MRI {spine} without contrast
-imaging|CT scan of the {spine}
-imaging|X-rays of the {side} {joint}
-imaging|3 view X-rays of the {spine}
-imaging|MR arthrogram of the {side} {joint}
-imaging|Ultrasound of the {side} {joint}
-imaging|Repeat MRI of the {spine}
-physical therapy|Physical therapy {freq} for the {spine}
-physical therapy|Physical therapy {freq} {side} {joint}
-physical therapy|{n} sessions of physical therapy for the {side} {joint}
-physical therapy|Additional physical therapy {freqw} for the {spine}
-physical therapy|Post-operative physical therapy x{n} visits
-physical therapy|Aquatic therapy {freq}
-chiropractic|Chiropractic treatment {freq} to the {spine}
-chiropractic|Chiropractic manipulation x {n} sessions
-chiropractic|Chiropractic care {freqw}
-acupuncture|Acupuncture x {n} visits
-acupuncture|Acupuncture {freq} for the {spine}
-acupuncture|Additional acupuncture sessions ({n})
-injection|Lumbar epidural steroid injection at {ll}
-injection|{Side} {ll} transforaminal epidural steroid injection
-injection|Cervical epidural steroid injection at {cl}
-injection|Facet joint injections at {ll} bilaterally
-injection|Medial branch block at {ll}
-injection|Trigger point injections x {n}
-injection|Radiofrequency ablation at {ll}
-injection|{Side} sacroiliac joint injection
-injection|Viscosupplementation injections to the {side} knee x 3
+diagnostic/imaging|MRI of the {spine}
+diagnostic/imaging|MRI of the {side} {joint}
+diagnostic/imaging|MRI {spine} without contrast
+diagnostic/imaging|CT scan of the {spine}
+diagnostic/imaging|X-rays of the {side} {joint}
+diagnostic/imaging|3 view X-rays of the {spine}
+diagnostic/imaging|MR arthrogram of the {side} {joint}
+diagnostic/imaging|Ultrasound of the {side} {joint}
+diagnostic/imaging|Repeat MRI of the {spine}
+physical medicine/physical therapy|Physical therapy {freq} for the {spine}
+physical medicine/physical therapy|Physical therapy {freq} {side} {joint}
+physical medicine/physical therapy|{n} sessions of physical therapy for the {side} {joint}
+physical medicine/physical therapy|Additional physical therapy {freqw} for the {spine}
+physical medicine/physical therapy|Post-operative physical therapy x{n} visits
+physical medicine/physical therapy|Aquatic therapy {freq}
+physical medicine/chiropractic|Chiropractic treatment {freq} to the {spine}
+physical medicine/chiropractic|Chiropractic manipulation x {n} sessions
+physical medicine/chiropractic|Chiropractic care {freqw}
+physical medicine/acupuncture|Acupuncture x {n} visits
+physical medicine/acupuncture|Acupuncture {freq} for the {spine}
+physical medicine/acupuncture|Additional acupuncture sessions ({n})
+injections|Lumbar epidural steroid injection at {ll}
+injections|{Side} {ll} transforaminal epidural steroid injection
+injections|Cervical epidural steroid injection at {cl}
+injections|Facet joint injections at {ll} bilaterally
+injections|Medial branch block at {ll}
+injections|Trigger point injections x {n}
+injections|Radiofrequency ablation at {ll}
+injections|{Side} sacroiliac joint injection
+injections|Viscosupplementation injections to the {side} knee x 3
 surgery|{Side} shoulder arthroscopy with subacromial decompression
 surgery|{Side} knee arthroscopy with partial medial meniscectomy
 surgery|{ll} posterior lumbar interbody fusion
@@ -241,56 +264,65 @@ surgery|{Side} cubital tunnel release
 surgery|Lumbar laminectomy and discectomy at {ll}
 surgery|{Side} total knee arthroplasty
 surgery|{Side} trigger finger release
-durable medical equipment|TENS unit
-durable medical equipment|TENS unit rental x {days} days
-durable medical equipment|Purchase of a TENS unit
-durable medical equipment|LSO back brace
-durable medical equipment|Lumbar back brace
-durable medical equipment|Cold therapy unit
-durable medical equipment|Hot/cold therapy unit rental for {days} days
-durable medical equipment|Interferential stimulator unit
-durable medical equipment|{Side} wrist splint
-durable medical equipment|{Side} knee brace
-durable medical equipment|Continuous passive motion machine x 21 days
-durable medical equipment|Cervical traction unit for home use
-durable medical equipment|Front-wheeled walker
-durable medical equipment|H-wave device
-diagnostic testing|EMG/NCV of the bilateral upper extremities
-diagnostic testing|EMG/NCV of the bilateral lower extremities
-diagnostic testing|NCS of the {side} upper extremity
-diagnostic testing|EMG of the {side} lower extremity
-diagnostic testing|Functional capacity evaluation
-diagnostic testing|Sleep study
-diagnostic testing|Lumbar discogram at {ll}
-laboratory|Urine drug screen
-laboratory|Urine toxicology screening
-laboratory|Comprehensive metabolic panel
-laboratory|Complete blood count
-laboratory|Genetic testing for opioid metabolism
-laboratory|Quantitative urine drug testing
-consultation|Pain management consultation
-consultation|Orthopedic surgery consultation
-consultation|Consultation with a spine surgeon
-consultation|Neurology consultation
-consultation|Referral to a hand surgeon
-consultation|Internal medicine consultation
-psychological services|Cognitive behavioral therapy x {n} sessions
-psychological services|Psychotherapy once a week for {n} weeks
-psychological services|Biofeedback x {n} sessions
-psychological services|Psychological evaluation
-psychological services|Psychological testing
+DMEPOS|TENS unit
+DMEPOS|TENS unit rental x {days} days
+DMEPOS|Purchase of a TENS unit
+DMEPOS|LSO back brace
+DMEPOS|Lumbar back brace
+DMEPOS|Cold therapy unit
+DMEPOS|Hot/cold therapy unit rental for {days} days
+DMEPOS|Interferential stimulator unit
+DMEPOS|{Side} wrist splint
+DMEPOS|{Side} knee brace
+DMEPOS|Continuous passive motion machine x 21 days
+DMEPOS|Cervical traction unit for home use
+DMEPOS|Front-wheeled walker
+DMEPOS|H-wave device
+diagnostic/electrodiagnostic|EMG/NCV of the bilateral upper extremities
+diagnostic/electrodiagnostic|EMG/NCV of the bilateral lower extremities
+diagnostic/electrodiagnostic|NCS of the {side} upper extremity
+diagnostic/electrodiagnostic|EMG of the {side} lower extremity
+diagnostic/other|Functional capacity evaluation
+diagnostic/other|Sleep study
+diagnostic/other|Lumbar discogram at {ll}
+diagnostic/lab|Urine drug screen
+diagnostic/lab|Urine toxicology screening
+diagnostic/lab|Comprehensive metabolic panel
+diagnostic/lab|Complete blood count
+diagnostic/lab|Genetic testing for opioid metabolism
+diagnostic/lab|Quantitative urine drug testing
+evaluation and management/consultation|Pain management consultation
+evaluation and management/consultation|Orthopedic surgery consultation
+evaluation and management/consultation|Consultation with a spine surgeon
+evaluation and management/consultation|Neurology consultation
+evaluation and management/consultation|Referral to a hand surgeon
+evaluation and management/consultation|Internal medicine consultation
+behavioral health|Cognitive behavioral therapy x {n} sessions
+behavioral health|Psychotherapy once a week for {n} weeks
+physical medicine/modalities|Biofeedback x {n} sessions
+behavioral health|Psychological evaluation
+behavioral health|Psychological testing
 home health|Home health care 4 hours a day, 5 days a week for {n} weeks
 home health|Home health aide 3 times a week
 home health|Home care assistance x {n} weeks
-functional restoration|Functional restoration program x {n} days
-functional restoration|HELP functional restoration program
-functional restoration|Multidisciplinary evaluation for a functional restoration program
-office visit|Follow-up visit with the treating physician
-office visit|Office visit in 4-6 weeks
-office visit|Monthly follow-up visits x 3
-office visit|Return office visit
+programs|Functional restoration program x {n} days
+programs|HELP functional restoration program
+programs|Multidisciplinary evaluation for a functional restoration program
+evaluation and management/office visit|Follow-up visit with the treating physician
+evaluation and management/office visit|Office visit in 4-6 weeks
+evaluation and management/office visit|Monthly follow-up visits x 3
+evaluation and management/office visit|Return office visit
+physical medicine/modalities|Electrical stimulation {freq} for the {spine}
+physical medicine/modalities|Extracorporeal shockwave therapy x 3 to the {side} {joint}
+physical medicine/modalities|Therapeutic ultrasound {freq}
+physical medicine/physical therapy|Myofascial release {freq} to the {spine}
+diagnostic/lab|Pre-operative PT/PTT
+diagnostic/lab|Pre-operative labs: CBC, BMP, PT/INR
+programs|Admission to an acute rehabilitation unit x {days} days
+DMEPOS|Associated surgical service: Ultrasling
+surgery|Associated surgical service: Assistant surgeon
 other|Gym membership x 6 months
-other|Weight loss program
+programs|Weight loss program
 other|Transportation to and from medical appointments
 other|Pool membership for 3 months
 """
@@ -708,11 +740,13 @@ def _medication(rng: random.Random, outcome: str) -> Item:
     request = _fill(rng, pat, name, _strength(rng, pick(rng, d.strengths)), q, d.form)
     if rng.random() < 0.12:
         request, name = request.upper(), name.upper()
-    return Item(request, outcome, d.generic, name, "medication", d.klass, "back")
+    return Item(request, outcome, d.generic, name, MEDICATION, d.klass, "back")
 
 
 def _compound(rng: random.Random, outcome: str) -> Item:
     ings = sample(rng, COMPOUND_INGREDIENTS, pick(rng, (2, 2, 3)))
+    if rng.random() < 0.3:  # one ingredient the parser does not know, anywhere in the list
+        ings.insert(rint(rng, 0, len(ings)), pick(rng, UNKNOWN_INGREDIENTS))
     sep = pick(rng, ("/", "/", ", ", " / ", " + "))
     span = sep.join(f"{n} {pick(rng, s)}" for n, s in ings)
     prefix = pick(rng, ("", "", "", "Compounded ", "Compound ", "Topical compound "))
@@ -720,7 +754,7 @@ def _compound(rng: random.Random, outcome: str) -> Item:
     if rng.random() < 0.12:
         span, prefix, suffix = span.upper(), prefix.upper(), suffix.upper()
     generic = "/".join(n.lower() for n, _ in ings)
-    return Item(f"{prefix}{span}{suffix}", outcome, generic, span, "medication", "topical", "back")
+    return Item(f"{prefix}{span}{suffix}", outcome, generic, span, MEDICATION, "topical", "back")
 
 
 _PARTS = (
@@ -737,6 +771,25 @@ _DRAW: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+# Service category -> its TOPICS / SENTENCES key.
+_TOPIC_KEY = {
+    "diagnostic/imaging": "imaging",
+    "physical medicine/physical therapy": "physical therapy",
+    "physical medicine/modalities": "physical therapy",
+    "physical medicine/chiropractic": "chiropractic",
+    "physical medicine/acupuncture": "acupuncture",
+    "injections": "injection",
+    "DMEPOS": "durable medical equipment",
+    "diagnostic/electrodiagnostic": "diagnostic testing",
+    "diagnostic/other": "diagnostic testing",
+    "diagnostic/lab": "laboratory",
+    "evaluation and management/consultation": "consultation",
+    "evaluation and management/office visit": "office visit",
+    "behavioral health": "psychological services",
+    "programs": "functional restoration",
+}
+
+
 def _service(rng: random.Random, outcome: str) -> Item:
     cat, tpl = pick(rng, SERVICES)
     request = tpl.format(**{f: pick(rng, _DRAW[f]) for f in _SERVICE_FIELDS[tpl]})
@@ -748,7 +801,7 @@ def _service(rng: random.Random, outcome: str) -> Item:
         )
     elif r < 0.22:
         request = request.upper()
-    return Item(request, outcome, None, None, cat, cat, part)
+    return Item(request, outcome, None, None, cat, _TOPIC_KEY.get(cat, cat), part)
 
 
 def draw_item(rng: random.Random, outcome: str) -> Item:
@@ -756,7 +809,16 @@ def draw_item(rng: random.Random, outcome: str) -> Item:
     return _medication(rng, outcome) if rng.random() < 0.6 else _service(rng, outcome)
 
 
-_ACOEM_CATS = frozenset(("imaging", "surgery", "diagnostic testing", "consultation", "injection"))
+_ACOEM_CATS = frozenset(
+    (
+        "diagnostic/imaging",
+        "surgery",
+        "diagnostic/electrodiagnostic",
+        "diagnostic/other",
+        "evaluation and management/consultation",
+        "injections",
+    )
+)
 
 
 def guideline_line(

@@ -11,11 +11,13 @@ from .credentials import find_states, normalize_specialty, normalize_state, spli
 from .dosage import parse_quantity, parse_strength
 from .drugs import DrugMatch, drug_class, drug_synonyms, find_drug, ingredients
 from .guidelines import guideline_sources, mtus_pages
-from .services import categorize
+from .services import CATEGORY_FAMILIES, categorize, category_family
 
 __all__ = [
+    "CATEGORY_FAMILIES",
     "DrugMatch",
     "categorize",
+    "category_family",
     "drug_class",
     "drug_synonyms",
     "find_drug",
