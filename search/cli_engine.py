@@ -7,6 +7,7 @@ import html
 import json
 import re
 import sys
+import textwrap
 import time
 from typing import Any, Final, TextIO
 
@@ -19,6 +20,13 @@ EXIT_FAILED: Final = 1
 EXIT_USAGE: Final = 2
 PLAIN_PROGRESS_SECONDS: Final = 5.0  # a progress line this often when stderr is not a TTY
 TTY_PROGRESS_SECONDS: Final = 0.2
+WRAP: Final = 100  # columns of `show`'s wrapped rationales
+_PARA_RE: Final = re.compile(r"\n[ \t]*\n")
+
+
+def paragraphs(text: str) -> list[str]:
+    """Text split at blank lines, each paragraph's whitespace folded to single spaces."""
+    return [" ".join(p.split()) for p in _PARA_RE.split(text) if p.strip()]
 
 
 def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -315,8 +323,8 @@ def run_show(args: argparse.Namespace) -> int:
     for d in record.decisions:
         print()
         print(f"  #{d.ordinal} {d.request}: {d.outcome or 'outcome not stated'}")
-        if d.rationale:
-            print(f"     {d.rationale[:600]}")
+        for para in paragraphs(d.rationale):  # whole, wrapped at word boundaries
+            print(textwrap.fill(para, WRAP, initial_indent=" " * 5, subsequent_indent=" " * 5))
     return EXIT_OK
 
 

@@ -225,7 +225,9 @@ class _Parser:
             if self.depth > MAX_DEPTH:
                 raise QueryError(f"Too many nested parentheses (at most {MAX_DEPTH}).")
             nxt = self.peek()
-            if nxt is None or nxt.kind == "RPAREN":
+            if nxt is None:
+                raise QueryError("Unclosed parenthesis: '(' with no search term or ')' after it.")
+            if nxt.kind == "RPAREN":
                 raise QueryError("Empty parentheses in the query.")
             node = self.parse_or(fieldname)
             nxt = self.peek()

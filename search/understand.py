@@ -19,6 +19,7 @@ from typing import Final
 from .fields import (
     CATEGORIES,
     CATEGORY_MEDICATION,
+    CATEGORY_OTHER,
     FACET_CATEGORY,
     FACET_DRUG,
     FACET_LABELS,
@@ -50,7 +51,12 @@ OUTCOME_WORDS: Final = {
 }
 # Drug names that are also everyday words: searched as words, never read as the drug.
 COMMON_WORD_DRUGS: Final = frozenset({"soma", "sonata", "cambia", "revia", "compounded topical"})
-SERVICE_NAMES: Final = tuple(c for c in CATEGORIES if c not in (CATEGORY_MEDICATION, "other"))
+# Categories a word can name ("other", "programs" and the like name nothing in particular).
+SERVICE_NAMES: Final = tuple(
+    c
+    for c in CATEGORIES
+    if c not in (CATEGORY_MEDICATION, CATEGORY_OTHER, "programs") and not c.endswith("/other")
+)
 # Service words specific enough to name a requested treatment (category names aside).
 SERVICE_WORDS: Final = ("mri", "ct scan", "x ray", "tens unit", "epidural steroid injection")
 
@@ -136,8 +142,12 @@ def vocabulary() -> Vocabulary:
     for word, outcome in OUTCOME_WORDS.items():
         names.setdefault(word, (FACET_OUTCOME, outcome))
     for service in SERVICE_NAMES:
-        treatments.add(_key(service))
-        names.setdefault(_key(service), (FACET_CATEGORY, service))
+        # "physical medicine/acupuncture" is named "acupuncture"; "injections" "injection".
+        for name in {service, service.rsplit("/", 1)[-1]}:
+            key = _key(name)
+            for variant in (key, key[:-1] if key.endswith("s") else key):
+                treatments.add(variant)
+                names.setdefault(variant, (FACET_CATEGORY, service))
     treatments.update(_key(w) for w in SERVICE_WORDS)
     specialties = _data("specialties.json")
     assert isinstance(specialties, dict)

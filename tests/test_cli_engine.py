@@ -136,3 +136,38 @@ def test_similar(
     assert code == 0 and "like" in out
     code, _, err = run(["similar", "nope", "--index", str(built_index)], capsys)
     assert code == 1 and "nope" in err
+
+
+def test_show_prints_rationales_whole(
+    built_index: Path, sample_paths: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from search.engine.searcher import SearchIndex
+
+    with SearchIndex.open(built_index) as index:
+        records = [index.get(p.stem) for p in sample_paths]
+    longest = max(
+        (d for r in records if r for d in r.decisions), key=lambda d: len(d.rationale or "")
+    )
+    assert len(longest.rationale or "") > 1200  # far past the old 600-character cut
+    owner = next(r for r in records if r and longest in r.decisions)
+    code, out, _ = run(["show", owner.id, "--index", str(built_index)], capsys)
+    assert code == 0
+    assert " ".join((longest.rationale or "").split()) in " ".join(out.split())
+    assert max(len(line) for line in out.splitlines() if line.startswith("     ")) <= 100
+
+
+def test_closed_output_pipe_is_not_a_traceback(built_index: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "search.cli", "search", "pain", "--index", str(built_index)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # like `| head` leaving before the first line is written
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err

@@ -301,9 +301,18 @@ def test_similar(variants: SearchIndex) -> None:
 
 
 def test_suggestion(search_index: SearchIndex) -> None:
-    # Searched as a word (read as a drug name, the vocabulary's misspelling finds the drug).
+    # Searched as a word (read as a drug name, the vocabulary's misspelling finds the drug):
+    # the hits are those of the corrected word, so there is nothing to suggest.
     response = search_index.search(SearchRequest(q="tizanadine", literal=True))
-    assert response.suggestion == "tizanidine"
+    assert response.total_determinations > 0 and response.suggestion is None
+    # The drug name is found as written and as corrected: the same hits, so no "did you mean".
+    response = search_index.search(SearchRequest(q="tizanadine"))
+    corrected = search_index.search(SearchRequest(q="tizanidine"))
+    assert response.total_determinations == corrected.total_determinations > 0
+    assert response.suggestion is None
+    response = search_index.search(SearchRequest(q="tizanadine OR physcal"))
+    assert response.total_determinations > 0  # hits, but the correction finds more
+    assert response.suggestion == "tizanidine OR physical"
     response = search_index.search(SearchRequest(q="lumbr spine"))
     assert response.suggestion == "lumbar spine"
     assert search_index.search(SearchRequest(q="tizanidine")).suggestion is None

@@ -487,6 +487,35 @@ def test_normalize_specialty(text: str, canonical: str) -> None:
     assert normalize_specialty(text) == canonical
 
 
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        (
+            "Public Health & General Preventive Medicine",
+            "Public Health and General Preventive Medicine",
+        ),
+        (
+            "PUBLIC HEALTH AND GENERAL PREVENTIVE MEDICINE",
+            "Public Health and General Preventive Medicine",
+        ),
+        ("Occupatinal Medicine", "Occupational Medicine"),
+        ("occupational medicine", "Occupational Medicine"),
+        ("Physcial Medicine & Rehabilitaion", "Physical Medicine and Rehabilitation"),
+        ("ANESTHESIOLGY", "Anesthesiology"),
+        ("Orthopedic Surgey", "Orthopedic Surgery"),
+        ("Rhuematology", "Rheumatology"),
+        ("Pain Managment", "Pain Medicine"),
+        ("Pediatric Rehabilitation Medicine", "Pediatric Rehabilitation Medicine"),
+        # unknown names are not forced onto a near one
+        ("Physican", "Physican"),
+        ("Osteopathy", "Osteopathy"),
+        ("Medicine", "Medicine"),
+    ],
+)
+def test_specialty_typos_and_spellings(text: str, canonical: str) -> None:
+    assert normalize_specialty(text) == canonical
+
+
 def test_canonical_specialties_are_fixed_points() -> None:
     table = json.loads(data("specialties.json"))["specialties"]
     for canonical, variants in table.items():
@@ -515,6 +544,14 @@ def test_canonical_specialties_are_fixed_points() -> None:
         ("Preventive Medicine", ("Preventive Medicine",)),
         ("Internal\nMedicine, Rheumatology", ("Internal Medicine", "Rheumatology")),
         ("Psychiatry and Psychiatry", ("Psychiatry",)),
+        (
+            "Public Health & General Preventive Medicine, Occupational Medicine",
+            ("Public Health and General Preventive Medicine", "Occupational Medicine"),
+        ),
+        (
+            "Board Certified in Physcial Medicine and Rehabilitaion, Pain Managment",
+            ("Physical Medicine and Rehabilitation", "Pain Medicine"),
+        ),
         ("", ()),
     ],
 )

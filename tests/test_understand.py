@@ -24,8 +24,16 @@ TABLE: list[tuple[str, str, dict[str, tuple[str, ...]]]] = [
     ),
     ("Zanaflex upheld", "", {"drug": ("tizanidine",), "outcome": ("Upheld",)}),
     ("Norco denied", "", {"drug": ("hydrocodone/acetaminophen",), "outcome": ("Upheld",)}),
-    ("approved acupuncture", "", {"outcome": ("Overturned",), "category": ("acupuncture",)}),
-    ("physical therapy for the knee", "knee", {"category": ("physical therapy",)}),
+    (
+        "approved acupuncture",
+        "",
+        {"outcome": ("Overturned",), "category": ("physical medicine/acupuncture",)},
+    ),
+    (
+        "physical therapy for the knee",
+        "knee",
+        {"category": ("physical medicine/physical therapy",)},
+    ),
     # A drug name that is an everyday word stays a word.
     ("soma back pain", "soma back pain", {}),
     # "back" names no facet value: a word.

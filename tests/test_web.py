@@ -174,10 +174,11 @@ def test_facet_filters_chips_and_counts(
         )
 
 
-def test_unknown_facet_names_are_ignored(client: FlaskClient) -> None:
-    plain = client.get("/api/search?q=tizanidine").get_json()
-    tagged = client.get("/api/search?q=tizanidine&colour=blue&drugs=x").get_json()
-    assert tagged == plain
+def test_unknown_facet_names_are_ignored_by_the_page(client: FlaskClient) -> None:
+    plain = body(client.get("/search?q=tizanidine"))
+    tagged = body(client.get("/search?q=tizanidine&colour=blue&drugs=x"))
+    assert "ignored: <code>colour</code>, <code>drugs</code>" in tagged
+    assert plain.count('class="hit"') == tagged.count('class="hit"') > 0
 
 
 def test_sort_and_pages(client: FlaskClient, idx: SearchIndex, everything: Any) -> None:
@@ -365,6 +366,8 @@ def test_api_search_is_search_response_json(client: FlaskClient, idx: SearchInde
     response = client.get("/api/search?q=tizanidine&sort=newest&size=3")
     assert response.status_code == 200 and response.is_json
     expected = idx.search(SearchRequest(q="tizanidine", sort="newest", size=3)).to_json()
+    for result in expected["results"]:  # the API shows file names, not server paths
+        result["source"] = Path(result["source"]).name
     assert response.get_json() == json.loads(json.dumps(expected))
 
 
@@ -375,7 +378,8 @@ def test_api_determination_and_similar(
     assert record is not None
     got = client.get(f"/api/determinations/{record.id}")
     assert got.status_code == 200
-    assert got.get_json() == json.loads(json.dumps(record.to_dict()))
+    expected = {**record.to_dict(), "source": Path(record.source).name}
+    assert got.get_json() == json.loads(json.dumps(expected))
     similar = client.get(f"/api/determinations/{record.id}/similar?limit=3&same_outcome=1")
     assert similar.status_code == 200
     data = similar.get_json()
@@ -496,3 +500,43 @@ def test_index_is_reused(app: Flask) -> None:
         first = holder.get()
         c.get("/search?q=tizanidine")
     assert holder.get() is first
+
+
+def test_unknown_parameters_are_shown_on_the_page_and_refused_by_the_api(client: Any) -> None:
+    page = client.get("/search?q=pain&outcom=Upheld")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "ignored: <code>outcom</code>" in text
+    assert "ignored:" not in client.get("/search?q=pain&outcome=Upheld").get_data(as_text=True)
+    api = client.get("/api/search?outcom=Upheld&q=pain&tracking=1")
+    assert api.status_code == 400
+    assert "outcom" in api.get_json()["error"] and "tracking" in api.get_json()["error"]
+    assert client.get("/api/search?outcome=Upheld").status_code == 200
+
+
+def test_api_never_shows_server_paths(client: Any) -> None:
+    body = client.get("/api/search?size=100").get_json()
+    sources = [r["source"] for r in body["results"]]
+    assert sources and all("/" not in s and "\\\\" not in s for s in sources)
+    assert all(s.endswith(".txt") for s in sources)
+    first = body["results"][0]["id"]
+    record = client.get(f"/api/determinations/{first}").get_json()
+    assert "/" not in record["source"] and record["source"].endswith(".txt")
+
+
+def test_browsing_is_labelled_with_the_sort_it_uses(client: Any) -> None:
+    body = client.get("/api/search").get_json()
+    assert body["sort"] == "newest"
+    dates = [r["date_assigned"] for r in body["results"] if r["date_assigned"]]
+    assert dates == sorted(dates, reverse=True)
+    page = client.get("/search").get_data(as_text=True)
+    assert 'aria-current="true">Newest</a>' in page
+    assert ">Relevance</a>" not in page and "newest first" in page
+    ranked = client.get("/search?q=pain").get_data(as_text=True)
+    assert 'aria-current="true">Relevance</a>' in ranked
+
+
+def test_unclosed_parenthesis_is_named(client: Any) -> None:
+    response = client.get("/api/search?q=(((")
+    assert response.status_code == 400
+    assert "Unclosed parenthesis" in response.get_json()["error"]

@@ -31,7 +31,23 @@ def hits_json(hits: list[Hit]) -> list[dict[str, Any]]:
         results=tuple(hits),
     )
     results: list[dict[str, Any]] = wrapper.to_json()["results"]
+    return public_results(results)
+
+
+def public_results(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """JSON results with `source` cut to the file name (server paths stay private)."""
+    for result in results:
+        result["source"] = urls.public_source(result["source"])
     return results
+
+
+def reject_unknown(known: frozenset[str] = urls.SEARCH_PARAMS) -> None:
+    """400 naming the GET parameters this endpoint does not know (a typo must not be ignored)."""
+    unknown = urls.unknown_params(request.args.keys(), known)
+    if unknown:
+        raise ParamError(
+            ", ".join(unknown), "unknown parameter" + ("s" if len(unknown) > 1 else "")
+        )
 
 
 @bp.get("/charts")
@@ -52,8 +68,11 @@ def api_charts() -> Any:
 @bp.get("/search")
 def api_search() -> Any:
     """The SearchResponse of the same GET parameters as /search, as JSON."""
+    reject_unknown()
     state = parse_params(request.args)
-    return jsonify(run_search(current_index(), state).to_json())
+    body = run_search(current_index(), state).to_json()
+    body["results"] = public_results(body["results"])
+    return jsonify(body)
 
 
 def _valid_or_404(det_id: str) -> None:
@@ -90,6 +109,7 @@ def api_determination(det_id: str) -> Any:
     if record is None:
         abort(404, description=f"No determination has the id {det_id}.")
     data = record.to_dict()
+    data["source"] = urls.public_source(record.source)
     if not state.is_browse:  # arriving from a search: what of this letter it matched
         reader = reader_for(idx, record, state)
         data["search"] = {

@@ -23,6 +23,7 @@ from search.fields import (
 SEARCH_PATH: Final = "/search"
 MAX_FILTER_VALUES: Final = 50  # values per facet in one request
 MAX_VALUE_LENGTH: Final = 200  # characters of one facet value
+SEARCH_PARAMS: Final = frozenset(("q", "sort", "page", "size", *FACETS))  # add new ones here
 ID_RE: Final = re.compile(r"[A-Za-z0-9._-]{1,100}")
 _CONTROL_RE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -127,6 +128,17 @@ def parse_params(args: MultiArgs) -> SearchState:
     return SearchState(
         q=q, filters=filters, sort=sort, page=page, size=size, scope=scope, literal=literal
     )
+
+
+def unknown_params(names: Iterable[str], known: Iterable[str] = SEARCH_PARAMS) -> tuple[str, ...]:
+    """The parameter names that are not in `known`, each once, in order of appearance."""
+    allowed = set(known)
+    return tuple(dict.fromkeys(n for n in names if n not in allowed))
+
+
+def public_source(source: str) -> str:
+    """A letter's source as shown to the public: the file name, never a server path."""
+    return source.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def query_pairs(state: SearchState) -> list[tuple[str, str]]:

@@ -122,6 +122,7 @@ def search_page() -> Any:
     return render_template(
         "search.html",
         state=state,
+        ignored=urls.unknown_params(request.args.keys()),
         resp=resp,
         error=None,
         facets=facets,

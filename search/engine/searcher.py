@@ -27,6 +27,7 @@ from ..fields import (
     SCOPE_DECISION,
     SECTION_CASE_SUMMARY,
     SECTION_ISSUE_AT_DISPUTE,
+    SORT_NEWEST,
     SORT_RELEVANCE,
     SORTS,
 )
@@ -270,15 +271,17 @@ class SearchIndex:
         snap = self._current()
         found, matches, ev = self._matches(snap, parsed, deadline)
         browse = parsed.empty and not parsed.filters
-        cached = snap.browse.get(request.sort) if browse else None
+        # Without query text every score is equal and ties go to the newest: say so.
+        sort = SORT_NEWEST if parsed.empty and request.sort == SORT_RELEVANCE else request.sort
+        cached = snap.browse.get(sort) if browse else None
         if cached is None:
             facets = self._counter.count(found)
             letters, total_decisions = self._letters(snap, matches)
             # Browsing everything (the landing page) sorts all letters once per commit.
             top = len(letters[0]) if browse else request.page * request.size
-            order = page_order(letters, request.sort, top)
+            order = page_order(letters, sort, top)
             if browse:
-                snap.browse[request.sort] = (facets, letters, total_decisions, order)
+                snap.browse[sort] = (facets, letters, total_decisions, order)
         else:
             facets, letters, total_decisions, order = cached
         total = len(letters[0])
@@ -301,6 +304,8 @@ class SearchIndex:
         if parsed.words and (total < SUGGEST_BELOW or rare):
             words = parsed.words if total < SUGGEST_BELOW else tuple(rare)
             suggestion = suggest(request.q, words, self._get_speller(snap))
+        if suggestion and total and self._same_letters(snap, suggestion, request, letters):
+            suggestion = None  # the hits already come from the corrected words
         return SearchResponse(
             query=request.q,
             total_determinations=total,
@@ -310,11 +315,27 @@ class SearchIndex:
             results=results,
             page=request.page,
             size=request.size,
-            sort=request.sort,
+            sort=sort,
             filters={k: tuple(v) for k, v in request.filters.items()},
             scope=request.scope,
             literal=request.literal,
             interpreted=understood,
+        )
+
+    def _same_letters(
+        self, snap: _Snapshot, q: str, request: SearchRequest, letters: LetterRows
+    ) -> bool:
+        """True when query `q` (with the request's filters) matches exactly `letters`."""
+        try:
+            parsed = parse_request(q, request.filters, request.scope)
+            _found, matches, _ev = self._matches(snap, parsed, time.monotonic() + TIME_LIMIT)
+        except QueryError:
+            return False
+        other, _ = self._letters(snap, matches)
+        if len(other[0]) != len(letters[0]):
+            return False
+        return set(zip(other[0].tolist(), other[1].tolist(), strict=True)) == set(
+            zip(letters[0].tolist(), letters[1].tolist(), strict=True)
         )
 
     def _letters(

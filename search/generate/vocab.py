@@ -564,7 +564,7 @@ Orthopaedic Surgery|Orthopedic Surgery|4|board|Spine Surgery,Hand Surgery
 Physical Medicine & Rehabilitation|Physical Medicine & Rehabilitation|8|board|Pain Medicine,Sports
   Medicine
 Physical Medicine and Rehabilitation|Physical Medicine & Rehabilitation|3|board|Pain Medicine
-Internal Medicine|Internal Medicine|7|board|Rheumatology,Pulmonary Diseases,Gastroenterology
+Internal Medicine|Internal Medicine|7|board|Rheumatology,Pulmonary Disease,Gastroenterology
 Family Practice|Family Medicine|6|board|Sports Medicine
 Family Medicine|Family Medicine|3|board|Sports Medicine
 Pain Medicine|Pain Medicine|3|board|

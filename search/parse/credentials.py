@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
+from typing import NamedTuple
 
 from .lexicon import WORD, Rx, read_json, wordset
 
@@ -77,6 +78,13 @@ _SPECIALTY_PHRASE = Rx(
 )
 _SPECIALTY_SEP = Rx(r"\s*(?:[,;/&+\n]|\band\b|\bwith\b)\s*", re.I)
 _SMALL_WORDS = wordset("and of in the for with on to")
+# Words of credential lines that are no misspelled specialty word.
+_CREDENTIAL_WORDS = wordset(
+    "board boards certified certification certifications specialty specialties subspecialty "
+    "subspecialties licensed license licensure practice practicing state states active clinical "
+    "american osteopathic diplomate fellow fellowship trained residency physician doctor medical "
+    "medicine surgery surgeon well"
+)
 
 
 def _specialty_key(text: str) -> str:
@@ -84,9 +92,15 @@ def _specialty_key(text: str) -> str:
     return " ".join(WORD().findall(text.lower().replace("&", " and ")))
 
 
+class _Specialties(NamedTuple):
+    by_key: dict[str, str]  # key of every name and variant -> canonical name
+    pattern: re.Pattern[str]  # every name and variant in prose, longest first
+    words: frozenset[str]  # every word of every key, and the words of credential phrases
+
+
 @cache
-def _specialties() -> tuple[dict[str, str], re.Pattern[str]]:
-    """(key of every name and variant -> canonical name; pattern of them, longest first)."""
+def _specialties() -> _Specialties:
+    """The specialty vocabulary."""
     by_key: dict[str, str] = {}
     for canonical, variants in read_json("specialties.json")["specialties"].items():
         for name in [canonical, *variants]:
@@ -95,7 +109,49 @@ def _specialties() -> tuple[dict[str, str], re.Pattern[str]]:
         r"[\s\-/&.,]*".join("(?:and|&)" if w == "and" else re.escape(w) for w in key.split())
         for key in sorted(by_key, key=len, reverse=True)
     ]
-    return by_key, re.compile(rf"(?<![A-Za-z])(?:{'|'.join(parts)})(?![A-Za-z])", re.I)
+    pattern = re.compile(rf"(?<![A-Za-z])(?:{'|'.join(parts)})(?![A-Za-z])", re.I)
+    words = frozenset(w for key in by_key for w in key.split()) | _CREDENTIAL_WORDS
+    return _Specialties(by_key, pattern, words)
+
+
+def _distance(a: str, b: str, limit: int) -> int:
+    """The edit distance (with transpositions) of a and b, or limit + 1 when above limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        if min(row) > limit:
+            return limit + 1
+        prev2, prev = prev, row
+    return min(prev[-1], limit + 1)
+
+
+@lru_cache(maxsize=4096)
+def _correct(word: str) -> str:
+    """A misspelled word of a specialty name corrected, when one known word is closest."""
+    known = _specialties().words
+    if word in known or len(word) < 5 or not word.isalpha():
+        return word
+    limit = 1 if len(word) < 9 else 2
+    scored = sorted(
+        (_distance(word, w, limit), w) for w in known if w[0] == word[0] or w[1:2] == word[1:2]
+    )
+    best = [w for d, w in scored if d == scored[0][0] and d <= limit] if scored else []
+    return best[0] if len(best) == 1 else word
+
+
+def _corrected(text: str) -> str:
+    """Text with misspelled specialty words corrected ("Anesthesiolgy" -> "anesthesiology")."""
+    known = _specialties().words
+    return WORD().sub(
+        lambda m: m.group() if m.group().lower() in known else _correct(m.group().lower()), text
+    )
 
 
 def _title(text: str) -> str:
@@ -112,15 +168,23 @@ def _title(text: str) -> str:
 
 
 def normalize_specialty(text: str) -> str:
-    """The canonical name of a specialty; an unknown one title-cased and cleaned."""
+    """The canonical name of a specialty, tolerant of case, "&"/"and" and small misspellings;
+    an unknown one title-cased and cleaned."""
     cleaned = _SPECIALTY_PREFIX().sub("", " ".join(text.split())).strip(" .,;:-")
-    return _specialties()[0].get(_specialty_key(cleaned)) or _title(cleaned)
+    by_key = _specialties().by_key
+    key = _specialty_key(cleaned)
+    return by_key.get(key) or by_key.get(_specialty_key(_corrected(key))) or _title(cleaned)
 
 
 def split_specialties(text: str) -> tuple[str, ...]:
     """The specialties of a credential line, each normalized, in order, without repeats."""
     flat = _SPECIALTY_PHRASE().sub(";", " ".join(text.split()))
-    known = [m.span() for m in _specialties()[1].finditer(flat)]
+    vocab = _specialties()
+    known = [m.span() for m in vocab.pattern.finditer(flat)]
+    fixed = _corrected(flat)
+    if fixed.lower() != flat.lower():  # a misspelled name: find the names in the corrected text
+        flat = fixed
+        known = [m.span() for m in vocab.pattern.finditer(flat)]
     cuts = [0]
     for m in _SPECIALTY_SEP().finditer(flat):
         if not any(a < m.end() and m.start() < b for a, b in known):
