@@ -69,6 +69,7 @@ CATEGORIES: Final = (
 # Facets, in display order. Item facets belong to one decision; the rest to the letter.
 FACET_OUTCOME: Final = "outcome"
 FACET_DRUG: Final = "drug"
+FACET_INGREDIENT: Final = "ingredient"  # each ingredient of the drug (Percocet: oxycodone, ...)
 FACET_DRUG_CLASS: Final = "drug_class"
 FACET_CATEGORY: Final = "category"
 FACET_STATE: Final = "state"
@@ -84,6 +85,7 @@ UR_MODIFIED_NO: Final = "no"
 FACETS: Final = (
     FACET_OUTCOME,
     FACET_DRUG,
+    FACET_INGREDIENT,
     FACET_DRUG_CLASS,
     FACET_CATEGORY,
     FACET_STATE,
@@ -98,6 +100,7 @@ FACETS: Final = (
 ITEM_FACETS: Final = (
     FACET_OUTCOME,
     FACET_DRUG,
+    FACET_INGREDIENT,
     FACET_DRUG_CLASS,
     FACET_CATEGORY,
     FACET_GUIDELINE,
@@ -108,6 +111,7 @@ LETTER_FACETS: Final = (FACET_STATE, FACET_SPECIALTY, FACET_YEAR, FACET_SEX, FAC
 FACET_LABELS: Final = {
     FACET_OUTCOME: "Outcome",
     FACET_DRUG: "Drug",
+    FACET_INGREDIENT: "Ingredient",
     FACET_DRUG_CLASS: "Drug class",
     FACET_CATEGORY: "Service",
     FACET_STATE: "Reviewer state",

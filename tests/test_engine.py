@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from search.engine import searcher as engine_module
+from search.engine.docs import drug_ingredients
 from search.engine.searcher import SearchIndex
 from search.fields import (
     FACETS,
@@ -52,6 +53,7 @@ def values_of(rec: Determination, d: Decision | None) -> dict[str, set[str]]:
     if d is not None:
         out["outcome"] = {d.outcome} if d.outcome else set()
         out["drug"] = {d.drug} if d.drug else set()
+        out["ingredient"] = set(drug_ingredients(d.drug)) if d.drug else set()
         out["drug_class"] = {d.drug_class} if d.drug_class else set()
         out["category"] = {d.category} if d.category else set()
         out["guideline"] = set(d.guideline_sources)

@@ -11,6 +11,7 @@ from ..fields import (
     FACET_DRUG,
     FACET_DRUG_CLASS,
     FACET_GUIDELINE,
+    FACET_INGREDIENT,
     FACET_OUTCOME,
     FACET_REGION,
     FACET_SEX,
@@ -50,6 +51,18 @@ from ..schema import (
 )
 
 
+def drug_ingredients(drug: str) -> tuple[str, ...]:
+    """The ingredients of a generic ("oxycodone/acetaminophen" -> both), for the ingredient
+    facet; the drug vocabulary's answer, else the generic split on "/"."""
+    try:
+        from ..parse.normalize import ingredients
+
+        found = ingredients(drug)
+    except ImportError:
+        found = ()
+    return found or tuple(dict.fromkeys(p.strip() for p in drug.split("/") if p.strip()))
+
+
 def _facet_values(rec: Determination, d: Decision | None) -> dict[str, list[str]]:
     """Display values of every facet for one decision of a letter (None: no decision)."""
     values: dict[str, list[str]] = {f: [] for f in FACETS}
@@ -58,6 +71,7 @@ def _facet_values(rec: Determination, d: Decision | None) -> dict[str, list[str]
             values[FACET_OUTCOME] = [d.outcome]
         if d.drug:
             values[FACET_DRUG] = [d.drug]
+            values[FACET_INGREDIENT] = list(drug_ingredients(d.drug))
         if d.drug_class:
             values[FACET_DRUG_CLASS] = [d.drug_class]
         if d.category:
