@@ -19,6 +19,7 @@ from search.engine.searcher import SearchIndex
 from search.fields import FACET_LABELS, MAX_PAGE, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, SECTION_LABELS
 from search.results import SearchRequest
 from web.app import SECURITY_HEADERS, create_app
+from web.plaintext import add_plain_highlights
 from web.reader import DECISION_SECTIONS
 
 SECTION_ANCHOR = re.compile(r'id="(section-[a-z_]+(?:-\d+)?)"')
@@ -368,6 +369,7 @@ def test_api_search_is_search_response_json(client: FlaskClient, idx: SearchInde
     expected = idx.search(SearchRequest(q="tizanidine", sort="newest", size=3)).to_json()
     for result in expected["results"]:  # the API shows file names, not server paths
         result["source"] = Path(result["source"]).name
+    add_plain_highlights(expected["results"])  # and highlights also as plain text
     assert response.get_json() == json.loads(json.dumps(expected))
 
 

@@ -12,6 +12,7 @@ from search.results import Hit, SearchResponse
 
 from . import urls
 from .app import current_index
+from .plaintext import add_plain_highlights
 from .urls import ParamError, parse_params
 from .views import bool_arg, charts_for, reader_for, run_search
 
@@ -31,7 +32,7 @@ def hits_json(hits: list[Hit]) -> list[dict[str, Any]]:
         results=tuple(hits),
     )
     results: list[dict[str, Any]] = wrapper.to_json()["results"]
-    return public_results(results)
+    return add_plain_highlights(public_results(results))
 
 
 def public_results(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -71,7 +72,7 @@ def api_search() -> Any:
     reject_unknown()
     state = parse_params(request.args)
     body = run_search(current_index(), state).to_json()
-    body["results"] = public_results(body["results"])
+    body["results"] = add_plain_highlights(public_results(body["results"]))
     return jsonify(body)
 
 

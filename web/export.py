@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Final
 
 from search.model import Decision, Determination
 from search.results import Hit
 
-from .urls import determination_url
+from .urls import SearchState, determination_url
 
 MAX_ROWS: Final = 50_000
 COLUMNS: Final = (
@@ -26,9 +27,18 @@ COLUMNS: Final = (
     "drug",
     "outcome",
     "guideline",
+    "year",
+    "decision_date",
+    "drug_class",
+    "category",
+    "region",
     "ur_modified",
+    "rationale",
     "original_request",
 )
+RATIONALE_CHARS: Final = 300  # of each rationale in the export (the page has it whole)
+FILENAME_CHARS: Final = 80
+_SLUG_RE: Final = re.compile(r"[^A-Za-z0-9]+")
 _FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -47,6 +57,21 @@ def guideline_text(decision: Decision | None) -> str:
     if decision.guideline_sources:
         return "; ".join(decision.guideline_sources)
     return decision.maximus_guideline
+
+
+def rationale_start(decision: Decision | None) -> str:
+    """The first RATIONALE_CHARS characters of the rationale, whitespace folded."""
+    if decision is None or not decision.rationale:
+        return ""
+    return " ".join(decision.rationale.split())[:RATIONALE_CHARS]
+
+
+def export_filename(state: SearchState) -> str:
+    """A download name that names the search: "imr-search_tizanidine_outcome-Overturned.csv"."""
+    parts = [state.q] + [f"{f}-{'-'.join(v)}" for f, v in state.filters.items()]
+    slug = "_".join(p for p in (_SLUG_RE.sub("-", part).strip("-") for part in parts) if p)
+    slug = slug[:FILENAME_CHARS].rstrip("-_")
+    return f"imr-search_{slug}.csv" if slug else "imr-search_all.csv"
 
 
 def hit_rows(hit: Hit, record: Determination | None, base_url: str) -> Iterator[list[str]]:
@@ -70,8 +95,14 @@ def hit_rows(hit: Hit, record: Determination | None, base_url: str) -> Iterator[
                 dh.drug,
                 dh.outcome,
                 guideline_text(full),
-                ("yes" if full.ur_modified else "no") if full else "",
-                full.original_request if full else "",
+                record.year if record else None,
+                record.decision_date if record else None,
+                full.drug_class if full else None,
+                full.category if full else None,
+                "; ".join(full.regions) if full else None,
+                ("yes" if full.ur_modified else "no") if full else None,
+                rationale_start(full),
+                full.original_request if full else None,
             )
         ]
 

@@ -167,6 +167,11 @@ def state_url(state: SearchState, path: str = SEARCH_PATH) -> str:
     return f"{path}?{urlencode(pairs)}" if pairs else path
 
 
+def feed_url(state: SearchState) -> str:
+    """The Atom feed of a search: its query and filters (no page, size or sort)."""
+    return state_url(SearchState(q=state.q, filters=state.filters), "/search.atom")
+
+
 def with_filters(state: SearchState, filters: Mapping[str, Iterable[str]]) -> SearchState:
     """The state with other filters, back on page 1 (empty facets dropped)."""
     cleaned = {f: tuple(v) for f, v in filters.items() if tuple(v)}

@@ -38,7 +38,7 @@ from search.understand import understand
 from . import urls
 from .app import current_index
 from .charts import ChartsView, build_view
-from .export import csv_lines
+from .export import csv_lines, export_filename
 from .reader import Reader, build_reader
 from .urls import ParamError, SearchState, parse_params
 
@@ -210,7 +210,7 @@ def export_csv() -> Response:
     max_rows = int(current_app.config["EXPORT_MAX_ROWS"])
     lines = csv_lines(all_hits(idx, first, req), idx.get, request.host_url, max_rows)
     response = Response(stream_with_context(lines), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="imr-search.csv"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{export_filename(state)}"'
     response.headers["X-Total-Decisions"] = str(first.total_decisions)
     if first.total_decisions > max_rows:
         response.headers["X-Export-Truncated"] = f"first {max_rows} rows"
