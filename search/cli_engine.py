@@ -273,6 +273,8 @@ def _print_response(r: SearchResponse) -> None:
     )
     if r.interpreted:
         print(f"Interpreted as: {r.interpreted.summary} (--literal searches the words)")
+    if r.also_mentioned:
+        print(f"Also mentioned in {r.also_mentioned} other letters (not counted; --scope letter)")
     if r.suggestion:
         print(f"Did you mean: {r.suggestion}")
     outcomes = r.facets.get("outcome") or {}

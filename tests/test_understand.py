@@ -157,6 +157,9 @@ def test_treatment_words_match_decisions_only(
     found_wide, _ = _all(search_index, q="tizanidine", literal=True, scope="letter")
     assert found_wide == wide
     assert expected < wide  # this corpus has letters that mention it outside the decision
+    # Letters that name it only outside their decisions are reported apart, not counted.
+    resp = search_index.search(SearchRequest(q="tizanidine", literal=True, size=1))
+    assert resp.also_mentioned == len({i for i, _ in wide} - {i for i, _ in expected}) > 0
     # A field overrides the scope rule.
     found_summary, _ = _all(search_index, q="summary:tizanidine", literal=True)
     assert found_summary and not found_summary <= expected
@@ -194,3 +197,31 @@ def test_own_text_ranks_first(search_index: SearchIndex, records: list[Determina
 def test_unknown_scope(search_index: SearchIndex) -> None:
     with pytest.raises(QueryError, match="scope"):
         search_index.search(SearchRequest(q="pain", scope="everywhere"))
+
+
+def test_web_chips_literal_and_scope(built_index: Path) -> None:
+    """The page shows the interpretation with removable chips, a literal link, the scope
+    switch and the letters that mention a treatment elsewhere; the JSON twin says the same."""
+    from web.app import create_app
+
+    client = create_app({"INDEX_PATH": str(built_index)}).test_client()
+    q = "tizanidine overturned for chronic low back pain"
+    page = client.get("/search", query_string={"q": q}).get_data(as_text=True)
+    assert (
+        "Interpreted as: drug tizanidine, outcome Overturned; words: chronic low back pain" in page
+    )
+    assert "literal=1" in page and "Search the words literally instead" in page
+    assert 'href="/search?q=overturned+for+chronic+low+back+pain"' in page  # drug chip removed
+    body = client.get("/api/search", query_string={"q": q}).get_json()
+    assert body["interpreted"]["filters"] == {"drug": ["tizanidine"], "outcome": ["Overturned"]}
+    literal = client.get("/search", query_string={"q": "tizanidine", "literal": "1"})
+    text = literal.get_data(as_text=True)
+    assert "Searching the words literally" in text
+    assert "Also mentioned in" in text and "scope=letter" in text
+    api = client.get("/api/search", query_string={"q": "tizanidine", "literal": "1"}).get_json()
+    assert api["interpreted"] is None and api["also_mentioned"] > 0
+    wide = client.get(
+        "/api/search", query_string={"q": "tizanidine", "literal": "1", "scope": "letter"}
+    ).get_json()
+    assert wide["total_decisions"] > api["total_decisions"]
+    assert client.get("/search", query_string={"q": "x", "scope": "nowhere"}).status_code == 400

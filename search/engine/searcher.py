@@ -24,7 +24,9 @@ from ..fields import (
     FACETS,
     MAX_PAGE,
     MAX_PAGE_SIZE,
+    SCOPE_AUTO,
     SCOPE_DECISION,
+    SCOPE_LETTER,
     SECTION_CASE_SUMMARY,
     SECTION_ISSUE_AT_DISPUTE,
     SORT_NEWEST,
@@ -306,6 +308,9 @@ class SearchIndex:
             suggestion = suggest(request.q, words, self._get_speller(snap))
         if suggestion and total and self._same_letters(snap, suggestion, request, letters):
             suggestion = None  # the hits already come from the corrected words
+        also = 0
+        if parsed.scoped and request.scope == SCOPE_AUTO:
+            also = self._also_mentioned(snap, text, filters, letters, deadline)
         return SearchResponse(
             query=request.q,
             total_determinations=total,
@@ -320,7 +325,23 @@ class SearchIndex:
             scope=request.scope,
             literal=request.literal,
             interpreted=understood,
+            also_mentioned=also,
         )
+
+    def _also_mentioned(
+        self,
+        snap: _Snapshot,
+        text: str,
+        filters: Mapping[str, tuple[str, ...]],
+        letters: LetterRows,
+        deadline: float,
+    ) -> int:
+        """Letters that match only when treatment words may match anywhere in the letter:
+        they mention the treatment, but none of their decisions is about it (not counted)."""
+        wide = parse_request(text, filters, SCOPE_LETTER)
+        _, matches, _ = self._matches(snap, wide, deadline)
+        wide_letters, _ = self._letters(snap, matches)
+        return int(np.setdiff1d(wide_letters[4], letters[4]).size)
 
     def _same_letters(
         self, snap: _Snapshot, q: str, request: SearchRequest, letters: LetterRows
