@@ -128,7 +128,7 @@ def decision_texts(d: Decision) -> dict[str, str]:
 def record_documents(rec: Determination, source_key: str) -> list[dict[str, Any]]:
     """The Whoosh documents of one letter: one per decision, the first also the letter's."""
     lkey = letter_key(rec.id)
-    date = date_number(rec.date_assigned, rec.year)
+    date = date_number(rec.decision_date or rec.date_assigned, rec.year)
     decisions: Sequence[Decision | None] = rec.decisions or (None,)
     docs: list[dict[str, Any]] = []
     for i, d in enumerate(decisions):
