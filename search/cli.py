@@ -38,7 +38,7 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run_parse(args: argparse.Namespace) -> int:
     """Print one JSON object per letter; one stderr line per file that failed."""
-    from .parse import parse_loaded
+    from .parse.limit import parse_limited
     from .parse.load import LoadError, load_all
 
     failed = 0
@@ -54,7 +54,12 @@ def run_parse(args: argparse.Namespace) -> int:
                 f"imr-search: {item.source}: same content as {shas[item.sha256]}", file=sys.stderr
             )
             continue
-        record = parse_loaded(item)
+        try:
+            record = parse_limited(item)
+        except LoadError as exc:
+            failed += 1
+            print(f"imr-search: {exc}", file=sys.stderr)
+            continue
         if record.id in ids:  # another letter holds the id: `<id>-<sha256[:8]>`, deterministic
             record = dataclasses.replace(record, id=f"{record.id}-{record.sha256[:8]}")
         ids[record.id] = shas[record.sha256] = record.id

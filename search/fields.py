@@ -66,6 +66,24 @@ CATEGORIES: Final = (
     CATEGORY_OTHER,
 )
 
+# Body regions (Decision.regions, the `region` facet): canonical groups, in display order.
+REGIONS: Final = (
+    "lumbar spine",
+    "cervical spine",
+    "thoracic spine",
+    "shoulder",
+    "elbow",
+    "wrist/hand",
+    "hip",
+    "knee",
+    "ankle/foot",
+    "upper extremity",
+    "lower extremity",
+    "head",
+    "psychiatric",
+    "other",
+)
+
 # Facets, in display order. Item facets belong to one decision; the rest to the letter.
 FACET_OUTCOME: Final = "outcome"
 FACET_DRUG: Final = "drug"

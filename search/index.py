@@ -23,6 +23,7 @@ from whoosh.writing import CLEAR
 from .engine.chunk import Inverted, invert
 from .engine.docs import record_documents
 from .engine.writer import INDEX_NAME, FastWriter, merge_tiered
+from .parse.limit import DEFAULT_PARSE_TIMEOUT
 from .schema import F_LID, F_RID, F_SHA, F_SRC, SCHEMA
 
 LOCK_FILE: Final = "imr-search.lock"
@@ -130,6 +131,7 @@ class _Task:
     path: str
     key: str  # absolute path: the registry key of the source
     known_sha: str | None  # the sha256 indexed for this source, if any
+    parse_timeout: float | None = None  # CPU seconds the parse may take (None: unlimited)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,14 +175,14 @@ class _Chunk:
 
 def _prepare(task: _Task) -> _Result:
     """Load, check, parse and analyze one file (runs in a worker process)."""
-    from .parse import parse_loaded
+    from .parse.limit import parse_limited
     from .parse.load import LoadError, load_file
 
     try:
         loaded = load_file(task.path)
         if loaded.sha256 == task.known_sha:
             return _Unchanged(task.key)
-        record = parse_loaded(loaded)
+        record = parse_limited(loaded, task.parse_timeout)
         docs = record_documents(record, task.key)
         return _Prepared(task.key, task.path, record.id, record.sha256, docs)
     except LoadError as exc:
@@ -401,6 +403,7 @@ def index_paths(
     batch_size: int = DEFAULT_BATCH,
     limitmb: int = DEFAULT_LIMIT_MB,
     ram_budget: int = DEFAULT_RAM_BUDGET,
+    parse_timeout: float | None = DEFAULT_PARSE_TIMEOUT,
 ) -> IndexSummary:
     """Index letter files and folders into index_dir; incremental, idempotent, crash-safe.
 
@@ -447,7 +450,7 @@ def index_paths(
                     known = batch.registry.by_source(key)
                     if known is not None:
                         batch.known[key] = known
-                    yield _Task(str(item), key, known.sha if known else None)
+                    yield _Task(str(item), key, known.sha if known else None, parse_timeout)
 
             done = 0
             for chunk in _results(tasks(), total, workers):

@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search.fields import CATEGORIES, GUIDELINE_SOURCES
+from search.fields import CATEGORIES, GUIDELINE_SOURCES, REGIONS
 from search.parse.normalize import (
     CATEGORY_FAMILIES,
     DrugMatch,
+    body_regions,
     categorize,
     category_family,
     drug_class,
@@ -852,3 +853,67 @@ def test_nothing_raises_on_any_text(text: str) -> None:
     assert all(p.replace("-", "").isdigit() for p in mtus_pages(text))
     for value in (parse_strength(text), parse_quantity(text)):
         assert value is None or value.strip() == value != ""
+
+
+# --- body regions --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        ("MRI of the lumbar spine", ("lumbar spine",)),
+        ("Physical therapy 2x6 for the low back and neck", ("lumbar spine", "cervical spine")),
+        ("MRI of neck and right hand without contrast", ("cervical spine", "wrist/hand")),
+        ("Right L5-S1 epidural steroid injection", ("lumbar spine",)),
+        ("Cervical ESI at C5-C6", ("cervical spine",)),
+        ("MRI Thoracic Spine", ("thoracic spine",)),
+        ("Upper back pain", ("thoracic spine",)),
+        ("low-back pain", ("lumbar spine",)),
+        ("Lumbar back brace", ("lumbar spine",)),
+        ("Left shoulder arthroscopy with Bankart repair", ("shoulder",)),
+        ("Left carpal tunnel release", ("wrist/hand",)),
+        ("De Quervain's tenosynovitis of the left wrist", ("wrist/hand",)),
+        ("golfer's elbow", ("elbow",)),
+        ("Femoral neck fracture", ("hip",)),
+        ("Radial head fracture", ("elbow",)),
+        ("knee and ankle pain with plantar fasciitis", ("knee", "ankle/foot")),
+        ("EMG/NCV of the bilateral upper extremities", ("upper extremity",)),
+        ("CT scan of the head", ("head",)),
+        ("Post-concussive headaches", ("head",)),
+        ("Psychotherapy x 6 sessions for depression", ("psychiatric",)),
+        ("CT scan of abdomen and pelvis", ("other", "hip")),
+        # "back" and "head" alone name nothing; "his back" is the low back
+        ("The patient injured his back lifting boxes.", ("lumbar spine",)),
+        ("He went back to work; back and forth", ()),
+        ("On the other hand, the back of the hand was swollen.", ("wrist/hand",)),
+        ("head of the bed elevated", ()),
+        ("T1-weighted images were reviewed", ()),
+        # negations and radiating symptoms
+        ("He denies neck pain. Knee swelling.", ("knee",)),
+        ("No shoulder pain", ()),
+        ("Low back pain radiating down the left leg", ("lumbar spine",)),
+        ("MRI without contrast for the lumbar spine", ("lumbar spine",)),
+        ("He did not improve with therapy for the low back", ("lumbar spine",)),
+        ("Norco 10/325 #90", ()),
+        ("", ()),
+    ],
+)
+def test_body_regions(text: str, regions: tuple[str, ...]) -> None:
+    assert body_regions(text) == regions
+
+
+def test_region_data_names_every_region() -> None:
+    table = json.loads(data("regions.json"))
+    named = [entry["region"] for entry in table["regions"]]
+    assert tuple(named) == REGIONS
+    assert all(entry["phrases"] for entry in table["regions"])
+    ignore_firsts = {p.split()[0].replace("'s", "") for p in table["ignore"]}
+    words = {p.split()[0] for e in table["regions"] for p in e["phrases"]}
+    words |= {c["word"] for c in table["context"]} | {"other", "arm"}
+    assert ignore_firsts <= words, "an ignored phrase starts with a region word (speed)"
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=200, deadline=None)
+def test_body_regions_never_raise(text: str) -> None:
+    assert set(body_regions(text)) <= set(REGIONS)

@@ -177,16 +177,26 @@ def characteristic_words(rec: Determination, reader: Any) -> list[str]:
         [*(d.request for d in rec.decisions), *(d.rationale for d in rec.decisions)]
         or [rec.section(SECTION_CASE_SUMMARY)]
     )
+    return distinctive_words(text, reader)
+
+
+def distinctive_words(
+    text: str, reader: Any, limit: int = SIMILAR_TERMS, min_length: int = 4, max_share: float = 0.3
+) -> list[str]:
+    """A text's most distinctive indexed words (tf-idf against requests and rationales).
+
+    Words in more than `max_share` of the documents are dropped as too common to tell.
+    """
     counts: dict[str, int] = {}
     for word in tokenize(text):
-        if len(word) >= 4 and word.isalpha():
+        if len(word) >= min_length and word.isalpha():
             counts[word] = counts.get(word, 0) + 1
     total = max(1, reader.doc_count_all())
     scored = []
     for word, tf in counts.items():
         df = sum(reader.doc_frequency(f, word) for f in ("request", "rationale"))
-        if df < 2 or (total >= 50 and df > total * 0.3):  # too rare or too common to tell
+        if df < 2 or (total >= 50 and df > total * max_share):  # too rare or too common
             continue
         scored.append((tf * np.log(total / df), word))
     scored.sort(reverse=True)
-    return [w for _, w in scored[:SIMILAR_TERMS]]
+    return [w for _, w in scored[:limit]]

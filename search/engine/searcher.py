@@ -52,6 +52,7 @@ from .highlight import Terms, highlight
 from .hits import (
     LetterRows,
     characteristic_words,
+    distinctive_words,
     field_terms,
     make_hit,
     page_order,
@@ -511,6 +512,24 @@ class SearchIndex:
         letters = (s[keep], lt[keep], best[keep], dates[keep], keys[keep])
         order = page_order(letters, SORT_RELEVANCE, max(1, min(limit, 100)))
         return [self._hit(snap, letters, int(r), matches, {}) for r in order[:limit]]
+
+    def more_like_text(
+        self, text: str, filters: Mapping[str, tuple[str, ...]], size: int = 20
+    ) -> tuple[tuple[str, ...], SearchResponse]:
+        """Decisions most like a free text (a request and clinical summary): more-like-this.
+
+        The text's distinctive indexed words (tf-idf) are OR-ed, read literally (not as
+        filters), and ranked like any search; returns (the words, the response).
+        """
+        # A pasted request is short: keep words like "mri" and "lumbar" that a whole letter's
+        # text would drown, and drop only the near-universal ones.
+        reader = self._current().reader
+        words = tuple(distinctive_words(text, reader, min_length=3, max_share=0.5))
+        if not words:
+            empty = SearchResponse("", 0, 0, {}, None, (), size=size, filters=dict(filters))
+            return words, empty
+        request = SearchRequest(q=" OR ".join(words), filters=filters, size=size, literal=True)
+        return words, self.search(request)
 
     def facet_values(self, facet: str) -> dict[str, int]:
         """Decision counts of every value of one facet over the whole index."""

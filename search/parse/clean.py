@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from operator import methodcaller
 from typing import NamedTuple
@@ -167,40 +168,43 @@ def _is_double_spaced(lines: list[str]) -> bool:
 
 
 _ENDS_WITH_HYPHEN = methodcaller("endswith", "-")
-_RUN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz'-")
+# Runs of the characters a word-count treats as part of a word; counting a word means
+# counting the runs equal to it, so each letter is tokenized once (linear time), never
+# searched once per hyphen-ended line (quadratic: a 1 MB letter of such lines took minutes).
+_RUN = re.compile(r"[a-z'-]+")
+_RUN_DIGITS = re.compile(r"[a-z0-9'-]+")
 
 
-def _vocabulary(lines: list[str]) -> str:
-    """The letter in lowercase, to count words in when deciding how a line-end hyphen joins;
-    a space at each end stands for the letters' edges."""
-    return f" {' '.join(lines).lower()} "
+class Vocabulary:
+    """Word counts of a letter in lowercase, to decide how a line-end hyphen joins."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.text = " ".join(lines).lower()
+        self._words: Counter[str] | None = None
+        self._alnum: Counter[str] | None = None
+
+    def count(self, word: str) -> int:
+        """How often a word stands alone in the letter (between characters that are not
+        letters, apostrophes or hyphens; a word with digits: between non-alphanumerics)."""
+        if not any(c.isdigit() for c in word):
+            if self._words is None:
+                self._words = Counter(_RUN.findall(self.text))
+            return self._words.get(word, 0)
+        if self._alnum is None:
+            self._alnum = Counter(_RUN_DIGITS.findall(self.text))
+        return self._alnum.get(word, 0)
 
 
-def _count(vocab: str, word: str) -> int:
-    """How often a word stands alone in the letter (its occurrences between non-letters): the
-    matches of (?<![a-z'-])word(?![a-z'-]), found by str.find (compiling that regex for each
-    word cost more than all the rest of a letter)."""
-    n, size = 0, len(word)
-    at = vocab.find(word)
-    while at >= 0:
-        if vocab[at - 1] not in _RUN_CHARS and vocab[at + size] not in _RUN_CHARS:
-            n += 1
-            at = vocab.find(word, at + size)
-        else:
-            at = vocab.find(word, at + 1)
-    return n
-
-
-def _join_hyphen(head: str, tail: str, vocab: str) -> str:
+def _join_hyphen(head: str, tail: str, vocab: Vocabulary) -> str:
     """Join "medi-" + "cation" as "medication", but "non-" + "opioid" as "non-opioid"."""
     h, t = head.lower(), tail.lower()
-    whole, hyphenated = _count(vocab, h + t), _count(vocab, f"{h}-{t}")
+    whole, hyphenated = vocab.count(h + t), vocab.count(f"{h}-{t}")
     if hyphenated > whole:
         return f"{head}-{tail}"
     if whole:
         return head + tail
     # Both halves standing alone elsewhere in the letter (the tail also here): a compound.
-    if len(head) > 1 and _count(vocab, h) and _count(vocab, t) > 1:
+    if len(head) > 1 and vocab.count(h) and vocab.count(t) > 1:
         return f"{head}-{tail}"
     if (
         head.lower() in _HYPHEN_PREFIXES
@@ -213,11 +217,13 @@ def _join_hyphen(head: str, tail: str, vocab: str) -> str:
     return head + tail
 
 
-_TRAILING_FRAGMENT = re.compile(r"([A-Za-z0-9]+)-$")
+# The lookbehind lets a match start only where a run starts: without it, search() retried
+# from every character of a long run, each try scanning to the run's end (quadratic).
+_TRAILING_FRAGMENT = re.compile(r"(?<![A-Za-z0-9])([A-Za-z0-9]+)-$")
 _LEADING_FRAGMENT = re.compile(r"^([A-Za-z0-9]+)([,.;:)]?)(?:\s+|$)")
 
 
-def _dehyphenate(lines: list[Line], vocab: str) -> list[Line]:
+def _dehyphenate(lines: list[Line], vocab: Vocabulary) -> list[Line]:
     """Mend words split across line breaks, moving the tail onto the earlier line."""
     out: list[Line] = []
     i = 0
@@ -290,7 +296,7 @@ def clean_lines(raw: str) -> list[Line]:
         hyphens = any(map(_ENDS_WITH_HYPHEN, physical))
     if not hyphens:  # (a footer that ends in "-" costs a scan that changes nothing)
         return lines
-    return _dehyphenate(lines, _vocabulary(physical))
+    return _dehyphenate(lines, Vocabulary(physical))
 
 
 def join_lines(lines: Sequence[Line]) -> str:

@@ -21,7 +21,7 @@ from ..fields import (
     SECTION_RATIONALE,
 )
 from ..model import Decision, Determination, Reviewer, Section, Worker
-from . import normalize, regions
+from . import normalize
 from .clean import (
     Line,
     clean_lines,
@@ -278,8 +278,7 @@ def make_id(case_number: str | None, source: str) -> str:
 
 def _regions(text: str) -> tuple[str, ...]:
     """Body regions of a text, by the vocabulary's table when it has one."""
-    finder = getattr(normalize, "body_regions", None) or regions.body_regions
-    return tuple(finder(text))
+    return tuple(normalize.body_regions(text))
 
 
 _DECISION_DATE = re.compile(rf"decision\s+date\s*:?\s*({_DATE})", re.I)
