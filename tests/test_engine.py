@@ -322,10 +322,11 @@ def test_suggestion(search_index: SearchIndex) -> None:
 
 def test_sorts(search_index: SearchIndex) -> None:
     newest = search_index.search(SearchRequest(sort=SORT_NEWEST, size=200))
-    dates = [h.date_assigned for h in newest.results if h.date_assigned]
+    # The sort key: the decision date where the letter states it, else the date assigned.
+    dates = [d for h in newest.results if (d := h.decision_date or h.date_assigned)]
     assert dates == sorted(dates, reverse=True)
     oldest = search_index.search(SearchRequest(sort=SORT_OLDEST, size=200))
-    dates = [h.date_assigned for h in oldest.results if h.date_assigned]
+    dates = [d for h in oldest.results if (d := h.decision_date or h.date_assigned)]
     assert dates == sorted(dates)
     relevant = search_index.search(SearchRequest(q="tizanidine", size=200, literal=True))
     scores = [h.score for h in relevant.results]
