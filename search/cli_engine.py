@@ -235,6 +235,7 @@ def run_search(args: argparse.Namespace) -> int:
             size=args.limit,
             scope=args.scope,
             literal=args.literal,
+            count_elsewhere=True,
         )
     except QueryError as exc:
         _error(str(exc))

@@ -27,6 +27,9 @@ class SearchRequest:
     size: int = DEFAULT_PAGE_SIZE
     scope: str = SCOPE_AUTO
     literal: bool = False
+    # Also count the letters that name the query's treatment words only outside their
+    # decisions (SearchResponse.also_mentioned): a second evaluation of the query.
+    count_elsewhere: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -158,7 +159,10 @@ def test_treatment_words_match_decisions_only(
     assert found_wide == wide
     assert expected < wide  # this corpus has letters that mention it outside the decision
     # Letters that name it only outside their decisions are reported apart, not counted.
-    resp = search_index.search(SearchRequest(q="tizanidine", literal=True, size=1))
+    resp = search_index.search(
+        SearchRequest(q="tizanidine", literal=True, size=1, count_elsewhere=True)
+    )
+    assert search_index.search(SearchRequest(q="tizanidine", literal=True)).also_mentioned == 0
     assert resp.also_mentioned == len({i for i, _ in wide} - {i for i, _ in expected}) > 0
     # A field overrides the scope rule.
     found_summary, _ = _all(search_index, q="summary:tizanidine", literal=True)
@@ -212,6 +216,14 @@ def test_web_chips_literal_and_scope(built_index: Path) -> None:
     )
     assert "literal=1" in page and "Search the words literally instead" in page
     assert 'href="/search?q=overturned+for+chronic+low+back+pain"' in page  # drug chip removed
+    # In the facet list the read values are ticked, and unticking one removes its words.
+    ticked = re.findall(r'class="facet-option is-active" href="([^"]*)"', page)
+    assert sorted(ticked) == sorted(
+        [
+            "/search?q=overturned+for+chronic+low+back+pain",
+            "/search?q=tizanidine+for+chronic+low+back+pain",
+        ]
+    )
     body = client.get("/api/search", query_string={"q": q}).get_json()
     assert body["interpreted"]["filters"] == {"drug": ["tizanidine"], "outcome": ["Overturned"]}
     literal = client.get("/search", query_string={"q": "tizanidine", "literal": "1"})
@@ -225,3 +237,25 @@ def test_web_chips_literal_and_scope(built_index: Path) -> None:
     ).get_json()
     assert wide["total_decisions"] > api["total_decisions"]
     assert client.get("/search", query_string={"q": "x", "scope": "nowhere"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "tizanidine", "literal": "1"},
+        {"q": "tizanidine overturned for chronic low back pain"},
+        {"q": "chronic", "scope": "decision"},
+    ],
+)
+def test_determination_page_matches_like_the_search(
+    built_index: Path, params: dict[str, str]
+) -> None:
+    """Opening a result keeps the same reading and scope: the same decisions are flagged."""
+    from web.app import create_app
+
+    client = create_app({"INDEX_PATH": str(built_index)}).test_client()
+    hits = client.get("/api/search", query_string=params).get_json()["results"]
+    assert hits
+    for hit in hits[:5]:
+        body = client.get(f"/api/determinations/{hit['id']}", query_string=params).get_json()
+        assert body["search"]["matching_decisions"] == [d["ordinal"] for d in hit["decisions"]]

@@ -33,7 +33,7 @@ from search.fields import (
 )
 from search.model import Determination
 from search.results import Hit, QueryError, SearchRequest, SearchResponse
-from search.understand import understand
+from search.understand import merge_filters, understand
 
 from . import urls
 from .app import current_index
@@ -66,6 +66,7 @@ def to_request(state: SearchState, **changes: Any) -> SearchRequest:
         size=state.size,
         scope=state.scope,
         literal=state.literal,
+        count_elsewhere=True,  # the page and its JSON twin say "also mentioned in N letters"
     )
     return replace(req, **changes) if changes else req
 
@@ -117,7 +118,14 @@ def search_page() -> Any:
     except QueryError as exc:
         return render_template("search.html", state=state, resp=None, error=str(exc)), 400
     # The engine counts each facet under the other facets' filters (values of one facet OR).
-    facets = {f: facet_values(f, resp.facets.get(f, {}), state) for f in FACETS}
+    # Values read from the words show as ticked; unticking one removes its words from q.
+    understood = resp.interpreted
+    chips = understood.chips if understood else ()
+    read = {(c.facet, c.value.casefold()): urls.query_url(state, c.without) for c in chips}
+    shown = state
+    if understood:
+        shown = replace(state, filters=merge_filters(state.filters, understood.filters))
+    facets = {f: facet_values(f, resp.facets.get(f, {}), shown) for f in FACETS}
     would = understand(state.q) if state.literal else None
     return render_template(
         "search.html",
@@ -127,6 +135,7 @@ def search_page() -> Any:
         error=None,
         facets=facets,
         SCOPE_CHOICES=SCOPE_CHOICES,
+        read=read,
         would=would if would is not None and would.interpreted else None,
         facet_visible=FACET_VISIBLE,
         export_url=urls.state_url(replace(state, page=1), "/search.csv"),

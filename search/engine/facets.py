@@ -54,6 +54,7 @@ class FacetCounter:
     def __init__(self, tables: Mapping[str, FacetTable]) -> None:
         self.tables = tables
         self._full: dict[tuple[str, int, str], IntArray] = {}
+        self._canon: dict[str, IntArray] = {}
 
     def retain(self, segids: set[str]) -> None:
         """Forget the cached counts of segments no longer in the index."""
@@ -110,15 +111,27 @@ class FacetCounter:
             else:
                 totals[facet] += part
 
+    def _canonical(self, facet: str) -> IntArray:
+        """Per value code: the code of the first value spelled the same but for case (a filter
+        ignores case, so such values are counted as one)."""
+        table = self.tables[facet]
+        found = self._canon.get(facet)
+        if found is None or len(found) != len(table.values):
+            first: dict[str, int] = {}
+            codes = [first.setdefault(v.casefold(), c) for c, v in enumerate(table.values)]
+            found = self._canon[facet] = np.asarray(codes, dtype=np.int64)
+        return found
+
     def _named(self, facet: str, counts: IntArray) -> dict[str, int]:
         """Codes to value names (a combination adds to each of its values), display order."""
         table = self.tables[facet]
-        multi = facet in MULTI_FACETS
-        values: dict[str, int] = {}
-        names: dict[str, str] = {}  # casefolded -> first spelling: a filter ignores case
-        for code in np.flatnonzero(counts):
-            n = int(counts[code])
-            for vcode in table.combos[code] if multi else (int(code),):
-                name = names.setdefault(table.values[vcode].casefold(), table.values[vcode])
-                values[name] = values.get(name, 0) + n
+        canon = self._canonical(facet)
+        nonzero = np.flatnonzero(counts)
+        if facet in MULTI_FACETS:
+            per_value = np.zeros(len(table.values), dtype=np.int64)
+            for code in nonzero:
+                per_value[list(table.combos[code])] += counts[code]
+            counts, nonzero = per_value, np.flatnonzero(per_value)
+        merged = np.bincount(canon[nonzero], weights=counts[nonzero], minlength=len(canon))
+        values = {table.values[c]: int(merged[c]) for c in np.flatnonzero(merged)}
         return ordered(facet, values)

@@ -89,6 +89,16 @@ def read_terms(understood: Understood) -> frozenset[tuple[str, str]]:
         return frozenset()
 
 
+def understood_request(request: SearchRequest) -> tuple[ParsedQuery, Understood | None]:
+    """The request's query as the engine runs it: words read as filters (unless literal),
+    the rest parsed under the request's scope; and the interpretation, if any."""
+    understood = None if request.literal else understand(request.q)
+    if understood is None or not understood.interpreted:
+        return parse_request(request.q, request.filters, request.scope), None
+    filters = merge_filters(request.filters, understood.filters)
+    return parse_request(understood.text, filters, request.scope), understood
+
+
 class _Snapshot:
     """One generation of the index: its reader and segments, never changed once made.
 
@@ -263,13 +273,8 @@ class SearchIndex:
             raise QueryError(f"Page must be between 1 and {MAX_PAGE}.")
         if not 1 <= request.size <= MAX_PAGE_SIZE:
             raise QueryError(f"Page size must be between 1 and {MAX_PAGE_SIZE}.")
-        understood = None if request.literal else understand(request.q)
-        text, filters = request.q, dict(request.filters)
-        if understood is not None and understood.interpreted:
-            text, filters = understood.text, merge_filters(request.filters, understood.filters)
-        else:
-            understood = None
-        parsed = parse_request(text, filters, request.scope)
+        parsed, understood = understood_request(request)
+        text, filters = parsed.text, dict(parsed.filters)
         deadline = time.monotonic() + TIME_LIMIT
         snap = self._current()
         found, matches, ev = self._matches(snap, parsed, deadline)
@@ -310,7 +315,7 @@ class SearchIndex:
         if suggestion and total and self._same_letters(snap, suggestion, request, letters):
             suggestion = None  # the hits already come from the corrected words
         also = 0
-        if parsed.scoped and request.scope == SCOPE_AUTO:
+        if request.count_elsewhere and parsed.scoped and request.scope == SCOPE_AUTO:
             also = self._also_mentioned(snap, text, filters, letters, deadline)
         return SearchResponse(
             query=request.q,
@@ -460,7 +465,7 @@ class SearchIndex:
 
         The same matching as search() (one evaluation of the query), read for one letter.
         """
-        parsed = parse_request(request.q, request.filters)
+        parsed, _ = understood_request(request)
         snap = self._current()
         found = self._find(snap, id)
         if found is None:
