@@ -19,6 +19,7 @@ from .views import bool_arg, charts_for, reader_for, run_search
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 MAX_SIMILAR: Final = 50
+SIMILAR_PARAMS: Final = frozenset(("same_drug", "same_outcome", "limit"))
 
 
 def hits_json(hits: list[Hit]) -> list[dict[str, Any]]:
@@ -54,6 +55,7 @@ def reject_unknown(known: frozenset[str] = urls.SEARCH_PARAMS) -> None:
 @bp.get("/charts")
 def api_charts() -> Any:
     """The numbers of /charts for the same GET parameters (the outcome filter left out)."""
+    reject_unknown()
     state = parse_params(request.args)
     base, view = charts_for(current_index(), state)
     return jsonify(
@@ -86,6 +88,7 @@ def _valid_or_404(det_id: str) -> None:
 def api_similar(det_id: str) -> Any:
     """Similar determinations (precedent): ?same_drug=1, ?same_outcome=1, ?limit=N (max 50)."""
     _valid_or_404(det_id)
+    reject_unknown(SIMILAR_PARAMS)
     raw = (request.args.get("limit") or "10").strip()
     if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= MAX_SIMILAR:
         raise ParamError("limit", f"must be a whole number from 1 to {MAX_SIMILAR}")
@@ -104,6 +107,7 @@ def api_similar(det_id: str) -> Any:
 def api_determination(det_id: str) -> Any:
     """The parsed record (Determination.to_dict()); with search parameters, what matched."""
     _valid_or_404(det_id)
+    reject_unknown()
     state = parse_params(request.args)
     idx = current_index()
     record = idx.get(det_id)
