@@ -45,6 +45,7 @@ from ..schema import (
     unpack_record,
 )
 from ..understand import Understood, merge_filters, understand
+from ._codec import VarBytesView
 from .docs import letter_texts
 from .evaluate import Evaluator, Leaf, PostingCache, SearchTimeout
 from .facets import FacetCounter, SegmentMatch, final_mask
@@ -396,7 +397,9 @@ class SearchIndex:
         key = (leaf.segid, docnum)
         rec: Determination | None = self._records.fetch(key)
         if rec is None:
-            column = leaf.reader.column_reader(C_REC, translate=False)
+            column = leaf.data.records
+            if column is None:
+                column = leaf.data.records = VarBytesView(leaf.reader, C_REC)
             rec = determination_from_dict(unpack_record(column[docnum]))
             self._records.store(key, rec)
         return rec

@@ -111,8 +111,6 @@ def _rules() -> tuple[_Rule, ...]:
 
 def categorize(text: str, drug: str | None) -> str:
     """The service category of a request (one of fields.CATEGORIES), given its drug if any."""
-    if drug and is_topical(text):
-        return CATEGORY_MEDICATION
     original = " " + " ".join(_PIECE().findall(text)) + " "
     lower = original.lower()
     if " release " in lower:
@@ -125,5 +123,7 @@ def categorize(text: str, drug: str | None) -> str:
         elif phrases.search(lower, original, stems) and not (
             unless and unless.search(lower, original, stems)
         ):
+            if drug and is_topical(text):  # (only rules before the drug rule get here with one)
+                return CATEGORY_MEDICATION  # a procedure word in a cream's list of ingredients
             return category
     return CATEGORY_OTHER
