@@ -349,7 +349,7 @@ def test_drug_vocabulary_has_no_conflicting_names() -> None:
             if name != "-":
                 key = " ".join(name.lower().split())
                 assert owner.setdefault(key, generic) == generic, f"{name} is two drugs"
-    assert len(generics) >= 150
+    assert len(generics) >= 280
 
 
 @pytest.mark.parametrize(
