@@ -274,3 +274,13 @@ def merge_filters(
     for facet, values in read.items():
         out[facet] = tuple(dict.fromkeys((*out.get(facet, ()), *values)))
     return out
+
+
+def without_facet(text: str, facet: str) -> str:
+    """The query text without the words that are read as values of one facet."""
+    for _ in range(len(text)):  # each round removes at least one chip's words
+        chip = next((c for c in understand(text).chips if c.facet == facet), None)
+        if chip is None:
+            break
+        text = chip.without
+    return text

@@ -14,7 +14,7 @@ from search.parse import parse_text
 from search.parse.load import load_file
 from search.results import QueryError, SearchRequest
 from search.schema import tokenize
-from search.understand import understand
+from search.understand import understand, without_facet
 
 # query -> (words left, filters read)
 TABLE: list[tuple[str, str, dict[str, tuple[str, ...]]]] = [
@@ -78,6 +78,26 @@ def test_understand_table(query: str, words: str, filters: dict[str, tuple[str, 
     assert u.text == words
     assert dict(u.filters) == filters
     assert u.interpreted == bool(filters)
+
+
+def test_without_facet() -> None:
+    assert (
+        without_facet("tizanidine overturned upheld for pain", "outcome") == "tizanidine for pain"
+    )
+    assert without_facet('"overturned" pain', "outcome") == '"overturned" pain'
+    assert without_facet("overturned", "outcome") == ""
+    assert without_facet("tizanidine pain", "outcome") == "tizanidine pain"
+
+
+def test_charts_leave_the_outcome_words_out(built_index: Path) -> None:
+    """Charts compare both outcomes: an outcome word of the query is left out like the filter."""
+    from web.app import create_app
+
+    client = create_app({"INDEX_PATH": str(built_index)}).test_client()
+    read = client.get("/api/charts", query_string={"q": "tizanidine overturned"}).get_json()
+    plain = client.get("/api/charts", query_string={"q": "tizanidine"}).get_json()
+    read.pop("query"), plain.pop("query")
+    assert read == plain
 
 
 def test_summary_and_chips() -> None:

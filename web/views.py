@@ -33,7 +33,7 @@ from search.fields import (
 )
 from search.model import Determination
 from search.results import Hit, QueryError, SearchRequest, SearchResponse
-from search.understand import merge_filters, understand
+from search.understand import merge_filters, understand, without_facet
 
 from . import urls
 from .app import current_index
@@ -49,9 +49,9 @@ bp = Blueprint("views", __name__)
 
 FACET_VISIBLE: Final = 8  # values shown before "more"
 SCOPE_CHOICES: Final = (
-    (SCOPE_AUTO, "drug and service names in the decision, other words anywhere in the letter"),
-    (SCOPE_DECISION, "only in the decision"),
-    (SCOPE_LETTER, "anywhere in the letter"),
+    (SCOPE_AUTO, "Auto: drug and service names in their decision"),
+    (SCOPE_DECISION, "Decision only"),
+    (SCOPE_LETTER, "Whole letter"),
 )
 SIMILAR_LIMIT: Final = 10
 
@@ -230,7 +230,9 @@ def export_csv() -> Response:
 def charts_for(idx: SearchIndex, state: SearchState) -> tuple[SearchState, ChartsView]:
     """The charts of a search with its outcome filter left out (each chart compares both)."""
     base_filters = {f: v for f, v in state.filters.items() if f != FACET_OUTCOME}
-    base = replace(state, filters=base_filters, page=1)
+    # An outcome word of the query ("overturned") is an outcome filter too: left out.
+    q = state.q if state.literal else without_facet(state.q, FACET_OUTCOME)
+    base = replace(state, q=q, filters=base_filters, page=1)
     everything = idx.search(to_request(base, size=1))
     overturned = idx.search(
         to_request(base, size=1, filters={**base_filters, FACET_OUTCOME: (OUTCOME_OVERTURNED,)})

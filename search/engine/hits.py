@@ -125,6 +125,7 @@ def make_hit(
         case_number=rec.case_number,
         date_assigned=rec.date_assigned,
         ur_denial_date=rec.ur_denial_date,
+        decision_date=rec.decision_date,
         states=rec.reviewer.states,
         specialties=rec.reviewer.specialties,
         highlights=marks,
