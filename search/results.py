@@ -58,6 +58,7 @@ class Hit:
     case_number: str | None = None
     date_assigned: str | None = None
     ur_denial_date: str | None = None
+    decision_date: str | None = None  # the date "newest"/"oldest" sort by, when stated
     states: tuple[str, ...] = ()
     specialties: tuple[str, ...] = ()
     highlights: tuple[str, ...] = ()  # passages from other sections (summary, ...) that matched
