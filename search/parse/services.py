@@ -56,6 +56,32 @@ def category_family(category: str) -> str:
 
 CATEGORY_FAMILIES = tuple(dict.fromkeys(c.partition("/")[0] for c in CATEGORIES))
 
+# Older flat names with one category today (filters in old links: "?category=imaging").
+_LEGACY_CATEGORY = {
+    "medication": CATEGORY_MEDICATION,
+    "imaging": "diagnostic/imaging",
+    "laboratory": "diagnostic/lab",
+    "physical therapy": "physical medicine/physical therapy",
+    "chiropractic": "physical medicine/chiropractic",
+    "acupuncture": "physical medicine/acupuncture",
+    "injection": "injections",
+    "durable medical equipment": "DMEPOS",
+    "consultation": "evaluation and management/consultation",
+    "office visit": "evaluation and management/office visit",
+    "psychological services": "behavioral health",
+    "functional restoration": "programs",
+}
+
+
+def normalize_category(value: str) -> str | None:
+    """The category a filter value names: itself, an older flat name, or a subcategory name
+    ("lab" -> "diagnostic/lab"); None when it names none or several ("diagnostic")."""
+    key = " ".join(value.split()).casefold()
+    by_name = {c.casefold(): c for c in CATEGORIES}
+    by_sub = {c.rpartition("/")[2].casefold(): c for c in CATEGORIES if "/" in c}
+    by_sub.pop("other", None)  # "diagnostic/other": "other" is a category of its own
+    return by_name.get(key) or _LEGACY_CATEGORY.get(key) or by_sub.get(key)
+
 
 class _Phrases(NamedTuple):
     stems: frozenset[str] | None  # first two letters of every phrase; None: a "*..." phrase
