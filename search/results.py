@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .understand import Understood
 
 from .fields import DEFAULT_PAGE_SIZE, SCOPE_AUTO, SORT_RELEVANCE
 
@@ -83,7 +86,7 @@ class SearchResponse:
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     scope: str = SCOPE_AUTO
     literal: bool = False
-    interpreted: Any = None  # understand.Understood when words of q were read as filters
+    interpreted: Understood | None = None  # when words of q were read as filters
     also_mentioned: int = 0  # letters naming the query's treatment words only elsewhere
 
     @property
