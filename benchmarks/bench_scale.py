@@ -37,7 +37,7 @@ SAMPLE_LETTERS: Final = 3_000  # letters the query mix draws its words from
 
 def generate(letters: Path, n: int, seed: int) -> float:
     """Write n letters in shards (kept across runs); seconds spent on new shards."""
-    from benchmarks.generate import GEN_LAYOUTS, generate_letter
+    from search.generate.letters import GEN_LAYOUTS, generate_letter
 
     spent = 0.0
     for shard in range(-(-n // SHARD)):

@@ -126,11 +126,15 @@ def fts_query(db: sqlite3.Connection, q: querymix.Query) -> tuple[int, int]:
     where = " AND ".join(f"d.{k} = ?" for k in q.filters) or "1"
     values = list(q.filters.values())
     if match is not None:
-        db.execute(
-            "INSERT INTO m SELECT x.rowid, x.s FROM (SELECT rowid, bm25(fts) AS s FROM fts"
-            f" WHERE fts MATCH ?) x JOIN dec d ON d.rowid = x.rowid WHERE {where}",
-            [match, *values],
-        )
+        # The one MATCH, then the filters by primary key (a join with the MATCH as a
+        # subquery lets SQLite run the MATCH once per filtered row: quadratic).
+        db.execute("INSERT INTO m SELECT rowid, bm25(fts) FROM fts WHERE fts MATCH ?", [match])
+        if q.filters:
+            db.execute(
+                "DELETE FROM m WHERE NOT EXISTS (SELECT 1 FROM dec d"
+                f" WHERE d.rowid = m.rowid AND {where})",
+                values,
+            )
     else:
         db.execute(f"INSERT INTO m SELECT d.rowid, 0 FROM dec d WHERE {where}", values)
     docs, letters = db.execute(
