@@ -99,7 +99,8 @@ def _child_ours(ix: str, mix_path: str) -> dict[str, Any]:
     t = time.perf_counter()
     index = SearchIndex.open(ix)
     opened = time.perf_counter()
-    requests = [SearchRequest(q=q.ours()[0], filters=q.ours()[1]) for q in queries]
+    # literal: the words as written, as the peers take them (no query understanding).
+    requests = [SearchRequest(q=q.ours()[0], filters=q.ours()[1], literal=True) for q in queries]
     index.search(requests[0])
     first = time.perf_counter()
     timings: dict[str, list[list[float]]] = {"unseen": [], "warm": []}
