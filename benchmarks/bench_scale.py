@@ -99,8 +99,12 @@ def _child_ours(ix: str, mix_path: str) -> dict[str, Any]:
     t = time.perf_counter()
     index = SearchIndex.open(ix)
     opened = time.perf_counter()
-    # literal: the words as written, as the peers take them (no query understanding).
-    requests = [SearchRequest(q=q.ours()[0], filters=q.ours()[1], literal=True) for q in queries]
+    # As the peers take a query: the words as written (literal: no query understanding), in
+    # any field of the decision or of its letter (scope "letter", not tied to one decision).
+    requests = [
+        SearchRequest(q=q.ours()[0], filters=q.ours()[1], literal=True, scope="letter")
+        for q in queries
+    ]
     index.search(requests[0])
     first = time.perf_counter()
     timings: dict[str, list[list[float]]] = {"unseen": [], "warm": []}
