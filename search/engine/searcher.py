@@ -100,6 +100,13 @@ def understood_request(request: SearchRequest) -> tuple[ParsedQuery, Understood 
     return parse_request(understood.text, filters, request.scope), understood
 
 
+def highlight_terms(parsed: ParsedQuery, understood: Understood | None) -> dict[str, Terms]:
+    """What to mark per text field: the query's words, and the names read as filters."""
+    if understood is None:
+        return field_terms(parsed)
+    return field_terms(replace(parsed, highlight=parsed.highlight | read_terms(understood)))
+
+
 class _Snapshot:
     """One generation of the index: its reader and segments, never changed once made.
 
@@ -295,11 +302,7 @@ class SearchIndex:
             facets, letters, total_decisions, order = cached
         total = len(letters[0])
         page_rows = order[(request.page - 1) * request.size : request.page * request.size]
-        terms = field_terms(parsed)
-        if understood is not None:  # the names read as filters are marked too
-            terms = field_terms(
-                replace(parsed, highlight=parsed.highlight | read_terms(understood))
-            )
+        terms = highlight_terms(parsed, understood)
         results = tuple(
             self._hit(snap, letters, int(row), matches, terms if n < HIGHLIGHT_HITS else {})
             for n, row in enumerate(page_rows)
