@@ -175,6 +175,7 @@ def ram_size(text: str) -> int:
 
 def run_index(args: argparse.Namespace) -> int:
     """Index paths; summary on stdout, progress and per-file errors on stderr."""
+    from .engine.toc import IndexUnreadable
     from .index import DEFAULT_BATCH, DEFAULT_RAM_BUDGET, IndexLocked, index_paths
 
     progress = Progress(sys.stderr)
@@ -191,7 +192,7 @@ def run_index(args: argparse.Namespace) -> int:
             batch_size=args.batch or DEFAULT_BATCH,
             ram_budget=args.ram_budget or DEFAULT_RAM_BUDGET,
         )
-    except IndexLocked as exc:
+    except (IndexLocked, IndexUnreadable) as exc:
         progress.finish()
         _error(str(exc))
         return EXIT_FAILED
@@ -210,11 +211,12 @@ def run_index(args: argparse.Namespace) -> int:
 def _open(path: str) -> Any:
     """The SearchIndex at path, or None after printing why not."""
     from .engine.searcher import SearchIndex
+    from .engine.toc import IndexUnreadable
     from .index import IndexMissing
 
     try:
         return SearchIndex.open(path)
-    except IndexMissing as exc:
+    except (IndexMissing, IndexUnreadable) as exc:
         _error(str(exc))
         return None
 

@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import fcntl
 import hashlib
+import logging
 import multiprocessing
 import os
 import time
@@ -16,15 +17,17 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 import numpy as np
-from whoosh import index as windex
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import CLEAR
 
 from .engine.chunk import Inverted, invert
 from .engine.docs import record_documents
-from .engine.writer import INDEX_NAME, FastWriter, merge_tiered
+from .engine.toc import DurableIndex, IndexDamaged, IndexVersionMismatch, generations
+from .engine.writer import FastWriter, merge_tiered
 from .parse.limit import DEFAULT_PARSE_TIMEOUT
-from .schema import F_LID, F_RID, F_SHA, F_SRC, SCHEMA
+from .schema import F_LID, F_RID, F_SHA, F_SRC
+
+log = logging.getLogger(__name__)
 
 LOCK_FILE: Final = "imr-search.lock"
 DEFAULT_BATCH: Final = 10_000  # letters per commit: a durable checkpoint and one segment
@@ -82,27 +85,35 @@ ErrorFn = Callable[[str], None]
 
 
 def _has_index(path: Path) -> bool:
-    """Whether the folder holds a Whoosh index of ours."""
-    return path.is_dir() and windex.exists_in(str(path), indexname=INDEX_NAME)
+    """Whether the folder holds an index of ours (a TOC file, readable or not)."""
+    return path.is_dir() and bool(generations(path))
 
 
-def create_or_open_index(path: str | Path) -> windex.FileIndex:
-    """Open the index at path, creating the folder and an empty index when there is none."""
+def create_or_open_index(path: str | Path, *, fresh: bool = False) -> DurableIndex:
+    """Open the index at path (its newest readable generation), creating the folder and an
+    empty index when there is none; fresh (a --rebuild): a new empty generation when the
+    index cannot be read at all, or has another schema."""
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     if _has_index(folder):
-        return windex.open_dir(str(folder), indexname=INDEX_NAME)
-    return windex.create_in(str(folder), SCHEMA, indexname=INDEX_NAME)
+        try:
+            return DurableIndex(folder)
+        except (IndexDamaged, IndexVersionMismatch):
+            if not fresh:
+                raise
+            log.warning("index %s cannot be read; --rebuild starts a new generation", folder)
+    return DurableIndex.create(folder)
 
 
-def open_index(path: str | Path) -> windex.FileIndex:
-    """Open an existing index read-only; raises IndexMissing."""
+def open_index(path: str | Path) -> DurableIndex:
+    """Open an existing index read-only; raises IndexMissing, IndexDamaged (no generation
+    readable: each newer unreadable one is skipped with a warning), IndexVersionMismatch."""
     folder = Path(path)
     if not _has_index(folder):
         raise IndexMissing(
             f"no index at {folder}: build one with `imr-search index PATH... --index {folder}`"
         )
-    return windex.open_dir(str(folder), indexname=INDEX_NAME, readonly=True)
+    return DurableIndex(folder, readonly=True)
 
 
 # --- locking ----------------------------------------------------------------------------
@@ -352,7 +363,7 @@ def _results(tasks: Iterator[_Task], total: int, workers: int) -> Iterator[_Chun
 class _Batch:
     """The registry of what is indexed and, once something changes, the open writer."""
 
-    def __init__(self, ix: windex.FileIndex, limitmb: int, clear: bool) -> None:
+    def __init__(self, ix: DurableIndex, limitmb: int, clear: bool) -> None:
         self.ix = ix
         self.limitmb = limitmb
         self.clear = clear  # the first commit of a --rebuild drops every old segment
@@ -439,7 +450,7 @@ def index_paths(
             on_error(message)
 
     with _run_lock(folder):
-        ix = create_or_open_index(folder)
+        ix = create_or_open_index(folder, fresh=rebuild)
         batch = _Batch(ix, limitmb, clear=rebuild)
         try:
             if prune:  # first, so a moved file is added again from its new path

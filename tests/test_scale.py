@@ -8,12 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from whoosh import index as windex
 
 from search.cli_engine import ram_size
 from search.engine.searcher import SearchIndex
-from search.engine.writer import INDEX_NAME
-from search.index import index_paths
+from search.index import index_paths, open_index
 from search.results import SearchRequest
 
 QUERIES = ("pain", "tizanidine", "physical therapy", "lumbar AND NOT mri", "opioid*")
@@ -30,7 +28,7 @@ def _answers(folder: Path) -> list[tuple[int, int, dict[str, dict[str, int]], li
 
 
 def _segments(folder: Path) -> int:
-    ix = windex.open_dir(str(folder), indexname=INDEX_NAME, readonly=True)
+    ix = open_index(folder)
     return len(ix._segments())
 
 
