@@ -35,6 +35,11 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
     _index_option(p)
     p.add_argument("--rebuild", action="store_true", help="start the index over")
+    p.add_argument(
+        "--prune",
+        action="store_true",
+        help="also remove the letters whose files are gone (each one reported)",
+    )
     p.add_argument("--workers", type=int, default=None, help="parsing processes (default 2)")
     p.add_argument("--batch", type=int, default=None, help="letters per commit (default 10000)")
     p.add_argument(
@@ -179,6 +184,8 @@ def run_index(args: argparse.Namespace) -> int:
             args.index,
             args.paths,
             rebuild=args.rebuild,
+            prune=args.prune,
+            on_removed=progress.error,
             workers=args.workers,
             progress=progress,
             on_error=progress.error,

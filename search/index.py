@@ -64,6 +64,7 @@ class IndexSummary:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    removed: int = 0  # letters whose files were gone (--prune)
     failed: int = 0
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -81,7 +82,8 @@ class IndexSummary:
     def __str__(self) -> str:
         return (
             f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{self.failed} failed in {self.seconds:.1f} s ({self.rate:.0f} letters/s)"
+            + (f"{self.removed} removed (files gone), " if self.removed else "")
+            + f"{self.failed} failed in {self.seconds:.1f} s ({self.rate:.0f} letters/s)"
         )
 
 
@@ -306,6 +308,13 @@ class _Registry:
         self.ids = {}
         self.shas = set()
 
+    def sources(self) -> Iterator[str]:
+        """Every source file the old index holds a record of (streamed from its terms)."""
+        if self.searcher is None:
+            return
+        for term in self.searcher.lexicon(F_SRC):
+            yield term.decode("utf-8") if isinstance(term, bytes) else term
+
     def close(self) -> None:
         if self.searcher is not None:
             self.searcher.close()
@@ -424,6 +433,8 @@ def index_paths(
     limitmb: int = DEFAULT_LIMIT_MB,
     ram_budget: int = DEFAULT_RAM_BUDGET,
     parse_timeout: float | None = DEFAULT_PARSE_TIMEOUT,
+    prune: bool = False,
+    on_removed: ErrorFn | None = None,
 ) -> IndexSummary:
     """Index letter files and folders into index_dir; incremental, idempotent, crash-safe.
 
@@ -457,6 +468,8 @@ def index_paths(
         ix = DurableIndex.create(staging) if rebuild else create_or_open_index(folder)
         batch = _Batch(ix, limitmb, clear=rebuild)
         try:
+            if prune:  # first, so a moved file is added again from its new path
+                _prune(batch, summary, on_removed)
             total = _count_files(roots)
             # The same file named twice (overlapping arguments) is looked at once; one
             # folder walk never repeats a file, so one argument needs no memory of them.
@@ -512,6 +525,23 @@ def index_paths(
             raise
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _prune(batch: _Batch, summary: IndexSummary, on_removed: ErrorFn | None) -> None:
+    """Delete the records of letters whose source files no longer exist."""
+    registry = batch.registry
+    for key in registry.sources():
+        if os.path.exists(key):
+            continue
+        entry = registry.by_source(key)
+        if entry is None:  # already deleted in the old index
+            continue
+        batch.writer.delete_by_term(F_LID, entry.id)
+        registry.remove(key, entry)
+        batch.pending += 1
+        summary.removed += 1
+        if on_removed is not None:
+            on_removed(f"{key}: file gone; removed {entry.id} from the index")
 
 
 def _decide(batch: _Batch, item: _Parsed, summary: IndexSummary) -> str | None:
