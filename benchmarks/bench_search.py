@@ -78,7 +78,7 @@ def _pct(values: list[float], p: float) -> float:
 
 def _records(index: SearchIndex) -> Iterator[Determination]:
     """Every stored record of the index (read straight from the segments)."""
-    for leaf in index._leaves:
+    for leaf in index._current().leaves:
         column = leaf.reader.column_reader(C_REC, translate=False)
         for start in leaf.data.starts:
             if leaf.live[start]:
@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     index.search(SearchRequest())
     print(
         f"open + first search (column caches): {(time.perf_counter() - t) * 1000:.0f} ms; "
-        f"segments {len(index._leaves)}"
+        f"segments {len(index._current().leaves)}"
     )
     print(f"whoosh engine, {args.repeat} runs each (median):")
     cold: list[float] = []

@@ -11,6 +11,7 @@ from .results import DecisionHit, Hit, QueryError, SearchRequest, SearchResponse
 if TYPE_CHECKING:  # for type checkers; at run time these load lazily (see __getattr__)
     from .engine import SearchIndex
     from .index import IndexLocked, IndexMissing, IndexSummary, create_or_open_index, index_paths
+    from .understand import Understood, understand
 
 __all__ = [
     "FACETS",
@@ -30,9 +31,11 @@ __all__ = [
     "SearchRequest",
     "SearchResponse",
     "Section",
+    "Understood",
     "Worker",
     "create_or_open_index",
     "index_paths",
+    "understand",
 ]
 
 # The engine's names load lazily, so `import search` (and `imr-search parse`) never pays
@@ -44,6 +47,8 @@ _ENGINE_NAMES = {
     "create_or_open_index": "index",
     "index_paths": "index",
     "SearchIndex": "engine",
+    "Understood": "understand",
+    "understand": "understand",
 }
 
 

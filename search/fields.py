@@ -96,6 +96,10 @@ FACET_GUIDELINE: Final = "guideline"
 FACET_YEAR: Final = "year"
 FACET_SEX: Final = "sex"
 FACET_AGE: Final = "age"
+FACET_UR_MODIFIED: Final = "ur_modified"  # "yes" when UR authorized part of the request
+FACET_REGION: Final = "region"  # body region of the request (else the diagnosis)
+UR_MODIFIED_YES: Final = "yes"
+UR_MODIFIED_NO: Final = "no"
 FACETS: Final = (
     FACET_OUTCOME,
     FACET_DRUG,
@@ -108,6 +112,8 @@ FACETS: Final = (
     FACET_YEAR,
     FACET_SEX,
     FACET_AGE,
+    FACET_UR_MODIFIED,
+    FACET_REGION,
 )
 ITEM_FACETS: Final = (
     FACET_OUTCOME,
@@ -116,6 +122,8 @@ ITEM_FACETS: Final = (
     FACET_DRUG_CLASS,
     FACET_CATEGORY,
     FACET_GUIDELINE,
+    FACET_UR_MODIFIED,
+    FACET_REGION,
 )
 LETTER_FACETS: Final = (FACET_STATE, FACET_SPECIALTY, FACET_YEAR, FACET_SEX, FACET_AGE)
 FACET_LABELS: Final = {
@@ -130,6 +138,8 @@ FACET_LABELS: Final = {
     FACET_YEAR: "Year",
     FACET_SEX: "Worker sex",
     FACET_AGE: "Worker age",
+    FACET_UR_MODIFIED: "Partly authorized by UR",
+    FACET_REGION: "Body region",
 }
 
 # Age bands for FACET_AGE: (label, lowest age, highest age) inclusive.

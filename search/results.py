@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .understand import Understood
 
 from .fields import DEFAULT_PAGE_SIZE, SCOPE_AUTO, SORT_RELEVANCE
 
@@ -55,6 +58,7 @@ class Hit:
     case_number: str | None = None
     date_assigned: str | None = None
     ur_denial_date: str | None = None
+    decision_date: str | None = None  # the date "newest"/"oldest" sort by, when stated
     states: tuple[str, ...] = ()
     specialties: tuple[str, ...] = ()
     highlights: tuple[str, ...] = ()  # passages from other sections (summary, ...) that matched
@@ -82,7 +86,7 @@ class SearchResponse:
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     scope: str = SCOPE_AUTO
     literal: bool = False
-    interpreted: Any = None  # understand.Understood when words of q were read as filters
+    interpreted: Understood | None = None  # when words of q were read as filters
     also_mentioned: int = 0  # letters naming the query's treatment words only elsewhere
 
     @property

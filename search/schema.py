@@ -40,7 +40,7 @@ BIGRAM_SUFFIX: Final = "_2"  # "<field>_2" holds adjacent word pairs: phrases wi
 
 # Facet fields: indexed terms (casefolded) under "f_<facet>", and a per-document column of
 # the display values (several values joined by MULTI_SEP) under "c_<facet>".
-MULTI_FACETS: Final = ("guideline", "state", "specialty", "ingredient")
+MULTI_FACETS: Final = ("guideline", "state", "specialty", "ingredient", "region")
 MULTI_SEP: Final = "\x1f"
 FACET_FIELD_PREFIX: Final = "f_"
 FACET_COLUMN_PREFIX: Final = "c_"

@@ -57,8 +57,16 @@ SERVICE_NAMES: Final = tuple(
     for c in CATEGORIES
     if c not in (CATEGORY_MEDICATION, CATEGORY_OTHER, "programs") and not c.endswith("/other")
 )
-# Service words specific enough to name a requested treatment (category names aside).
-SERVICE_WORDS: Final = ("mri", "ct scan", "x ray", "tens unit", "epidural steroid injection")
+# Names of particular services: words that match only a decision's own text.
+SERVICE_WORDS: Final = (
+    *("mri", "ct scan", "cat scan", "x ray", "x rays", "xray", "bone scan"),
+    *("emg", "ncv", "nerve conduction study", "electromyography", "ultrasound"),
+    *("tens unit", "h wave", "interferential unit", "spinal cord stimulator"),
+    *("epidural steroid injection", "epidural injection", "trigger point injection"),
+    *("facet injection", "nerve block", "radiofrequency ablation", "arthroscopy"),
+    *("functional restoration program", "urine drug screen", "urine drug test"),
+    *("aquatic therapy", "massage", "biofeedback", "psychotherapy", "cognitive behavioral therapy"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +156,7 @@ def vocabulary() -> Vocabulary:
             for variant in (key, key[:-1] if key.endswith("s") else key):
                 treatments.add(variant)
                 names.setdefault(variant, (FACET_CATEGORY, service))
+    # Named services stay words (an MRI is not every imaging study), matched in decisions.
     treatments.update(_key(w) for w in SERVICE_WORDS)
     specialties = _data("specialties.json")
     assert isinstance(specialties, dict)
@@ -265,3 +274,13 @@ def merge_filters(
     for facet, values in read.items():
         out[facet] = tuple(dict.fromkeys((*out.get(facet, ()), *values)))
     return out
+
+
+def without_facet(text: str, facet: str) -> str:
+    """The query text without the words that are read as values of one facet."""
+    for _ in range(len(text)):  # each round removes at least one chip's words
+        chip = next((c for c in understand(text).chips if c.facet == facet), None)
+        if chip is None:
+            break
+        text = chip.without
+    return text

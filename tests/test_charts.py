@@ -210,5 +210,7 @@ def test_api_charts_errors_are_json(client: FlaskClient) -> None:
     assert response.status_code in (200, 400)  # the query language closes quotes itself
     bad = client.get("/api/charts?page=0")
     assert bad.status_code == 400 and "page" in bad.get_json()["error"]
+    typo = client.get("/api/charts?qq=pain")
+    assert typo.status_code == 400 and "qq" in typo.get_json()["error"]
     broken = client.get("/api/charts?" + urlencode({"q": "pain AND"}))
     assert broken.status_code == 400 and "error" in broken.get_json()

@@ -57,6 +57,8 @@ def values_of(rec: Determination, d: Decision | None) -> dict[str, set[str]]:
         out["drug_class"] = {d.drug_class} if d.drug_class else set()
         out["category"] = {d.category} if d.category else set()
         out["guideline"] = set(d.guideline_sources)
+        out["ur_modified"] = {"yes" if d.ur_modified else "no"}
+        out["region"] = set(d.regions)
     out["state"] = set(rec.reviewer.states)
     out["specialty"] = set(rec.reviewer.specialties)
     out["year"] = {str(rec.year)} if rec.year else set()
@@ -320,10 +322,11 @@ def test_suggestion(search_index: SearchIndex) -> None:
 
 def test_sorts(search_index: SearchIndex) -> None:
     newest = search_index.search(SearchRequest(sort=SORT_NEWEST, size=200))
-    dates = [h.date_assigned for h in newest.results if h.date_assigned]
+    # The sort key: the decision date where the letter states it, else the date assigned.
+    dates = [d for h in newest.results if (d := h.decision_date or h.date_assigned)]
     assert dates == sorted(dates, reverse=True)
     oldest = search_index.search(SearchRequest(sort=SORT_OLDEST, size=200))
-    dates = [h.date_assigned for h in oldest.results if h.date_assigned]
+    dates = [d for h in oldest.results if (d := h.decision_date or h.date_assigned)]
     assert dates == sorted(dates)
     relevant = search_index.search(SearchRequest(q="tizanidine", size=200, literal=True))
     scores = [h.score for h in relevant.results]

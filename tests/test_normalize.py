@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from search.engine.searcher import SearchIndex
 from search.fields import CATEGORIES, GUIDELINE_SOURCES, REGIONS
 from search.parse.normalize import (
     CATEGORY_FAMILIES,
@@ -23,12 +24,14 @@ from search.parse.normalize import (
     guideline_sources,
     ingredients,
     mtus_pages,
+    normalize_category,
     normalize_specialty,
     normalize_state,
     parse_quantity,
     parse_strength,
     split_specialties,
 )
+from search.results import SearchRequest
 
 
 def data(name: str) -> str:
@@ -349,7 +352,7 @@ def test_drug_vocabulary_has_no_conflicting_names() -> None:
             if name != "-":
                 key = " ".join(name.lower().split())
                 assert owner.setdefault(key, generic) == generic, f"{name} is two drugs"
-    assert len(generics) >= 150
+    assert len(generics) >= 280
 
 
 @pytest.mark.parametrize(
@@ -917,3 +920,32 @@ def test_region_data_names_every_region() -> None:
 @settings(max_examples=200, deadline=None)
 def test_body_regions_never_raise(text: str) -> None:
     assert set(body_regions(text)) <= set(REGIONS)
+
+
+@pytest.mark.parametrize(
+    ("value", "category"),
+    [
+        ("diagnostic/imaging", "diagnostic/imaging"),
+        ("DMEPOS", "DMEPOS"),
+        ("dmepos", "DMEPOS"),
+        ("imaging", "diagnostic/imaging"),
+        ("durable medical equipment", "DMEPOS"),
+        ("medication", "pharmaceuticals"),
+        ("lab", "diagnostic/lab"),
+        ("acupuncture", "physical medicine/acupuncture"),
+        ("other", "other"),
+        ("diagnostic testing", None),  # electrodiagnostic or other: not one category
+        ("diagnostic", None),
+        ("nonsense", None),
+    ],
+)
+def test_normalize_category(value: str, category: str | None) -> None:
+    assert normalize_category(value) == category
+
+
+def test_old_category_names_filter_like_the_new(search_index: SearchIndex) -> None:
+    def decisions(value: str) -> int:
+        return search_index.search(SearchRequest(filters={"category": (value,)})).total_decisions
+
+    assert decisions("imaging") == decisions("diagnostic/imaging") > 0
+    assert decisions("physical therapy") == decisions("physical medicine/physical therapy") > 0

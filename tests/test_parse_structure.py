@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import textwrap
+from pathlib import Path
 
 from search.parse import parse_text
 from search.parse.partial import split_partial
@@ -102,23 +105,23 @@ def test_request_wrapped_over_lines_and_a_page_break_is_kept_whole() -> None:
     ]
 
 
+PARTIAL_BODY = HEAD + textwrap.dedent(
+    """\
+    Tramadol ER 150mg #60 was the original request. Tramadol ER 150mg #30 was
+    authorized by the Claims Administrator. The remaining IMR eligible portion of the
+    original request, Tramadol ER 150mg #30 is: Upheld
+
+    Decision rationale: The request is not medically necessary.
+
+    MRI of the lumbar spine: Overturned
+
+    Decision rationale: The request is medically necessary.
+    """
+)
+
+
 def test_partial_approval_is_data() -> None:
-    d = parse_text(
-        HEAD
-        + textwrap.dedent(
-            """\
-            Tramadol ER 150mg #60 was the original request. Tramadol ER 150mg #30 was
-            authorized by the Claims Administrator. The remaining IMR eligible portion of the
-            original request, Tramadol ER 150mg #30 is: Upheld
-
-            Decision rationale: The request is not medically necessary.
-
-            MRI of the lumbar spine: Overturned
-
-            Decision rationale: The request is medically necessary.
-            """
-        )
-    )
+    d = parse_text(PARTIAL_BODY)
     first, second = d.decisions
     assert first.request == "Tramadol ER 150mg #30"
     assert first.original_request == "Tramadol ER 150mg #60"
@@ -148,3 +151,46 @@ def test_wrapped_specialty_line_is_joined() -> None:
     assert any("General Preventive" in s or s == "Preventive Medicine" for s in
                d.reviewer.specialties)  # fmt: skip
     assert "Public Health" not in d.reviewer.specialties
+
+
+def test_partial_approval_is_a_facet_on_the_page_and_in_csv(tmp_path: Path) -> None:
+    from search import SearchIndex, SearchRequest
+    from search.index import index_paths
+    from web.app import create_app
+
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    partial = PARTIAL_BODY.replace("CM15-0101010", "CM15-0101011")
+    (letters / "partial.txt").write_text(partial, encoding="utf-8")
+    (letters / "plain.txt").write_text(HEAD + "Norco 10/325mg #60: Upheld\n", encoding="utf-8")
+    index_dir = tmp_path / "index"
+    index_paths(index_dir, [letters], workers=1)
+    idx = SearchIndex.open(str(index_dir))
+    yes = idx.search(SearchRequest(filters={"ur_modified": ("yes",)}))
+    assert [h.id for h in yes.results] == ["CM15-0101011"]
+    assert yes.total_decisions == 1 and dict(yes.facets["outcome"]) == {"Upheld": 1}
+    assert dict(idx.search(SearchRequest()).facets["ur_modified"]) == {"yes": 1, "no": 2}
+    client = create_app({"INDEX_PATH": str(index_dir), "REFRESH_INTERVAL": 0}).test_client()
+    page = client.get("/determinations/CM15-0101011").get_data(as_text=True)
+    assert "Partly authorized by UR" in page and "Tramadol ER 150mg #60" in page
+    data = client.get("/api/determinations/CM15-0101011").get_json()
+    first = data["decisions"][0]
+    assert (first["ur_modified"], first["original_request"]) == (True, "Tramadol ER 150mg #60")
+    rows = list(csv.reader(io.StringIO(client.get("/search.csv").get_data(as_text=True))))
+    column = rows[0].index("ur_modified")
+    assert sorted(r[column] for r in rows[1:]) == ["no", "no", "yes"]
+
+
+def test_header_fields_and_regions() -> None:
+    d = parse_text(PARTIAL_BODY)
+    assert (d.decision_date, d.priority, d.application_received) == (
+        "2015-04-01",
+        "regular",
+        "2015-02-25",
+    )
+    assert d.year == 2015
+    assert d.decisions[1].regions == ("lumbar spine",)
+    expedited = parse_text(PARTIAL_BODY.replace("Priority: Standard", "Priority: Expedited"))
+    assert expedited.priority == "expedited"
+    undated = parse_text("March 3, 2014\n\n" + PARTIAL_BODY.split("HOW THE", 1)[1])
+    assert undated.decision_date == "2014-03-03"

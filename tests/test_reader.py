@@ -20,7 +20,7 @@ from search.model import Decision, Determination, Section
 from search.results import SearchRequest
 from web import urls
 from web.app import create_app
-from web.reader import build_reader, lead_in
+from web.reader import build_reader, item_line, lead_in
 from web.urls import SearchState
 
 # --- pure: marking, lead-in, the reader -----------------------------------------------------
@@ -56,11 +56,49 @@ def _decision(n: int, request: str, rationale: str = "", drug: str | None = None
         ("1 Norco: Upheld", ["1 Norco"], []),
         ("Text that names no item.", ["1 Norco"], []),  # never repeat: keep nothing
         ("Intro.\n\n2 MRI: Overturned", ["1 Norco", "2 MRI"], ["Intro."]),
+        ("Set forth below: 1 Norco: Upheld Rationale", ["1 Norco"], ["Set forth below:"]),
+        ("Intro.\n\n1. Norco: Upheld", ["Norco"], ["Intro."]),  # an item number is no intro
+        ("Item a) Norco: Upheld", ["Norco"], []),
     ],
 )
 def test_lead_in(text: str, requests: list[str], expected: list[str]) -> None:
     decisions = tuple(_decision(i + 1, r) for i, r in enumerate(requests))
     assert lead_in(text, decisions) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "asked", "outcome", "expected"),
+    [
+        # a partly authorized request: the item line says more than the request
+        (
+            "Intro.\n\nPT x12 was the original request. PT x4 was authorized. The rest, PT x8: "
+            "Upheld\n\nRationale.",
+            "PT x8",
+            "Upheld",
+            "PT x12 was the original request. PT x4 was authorized. The rest, PT x8: Upheld",
+        ),
+        ("Intro.\n\n1 Norco 10/325: Upheld\n\nWhy.", "1 Norco 10/325", "Upheld", ""),
+        ("1  NORCO\n10/325:  Upheld.", "1 Norco 10/325", "Upheld", ""),
+        (
+            "1 NORCO 10/325 (retro): Upheld.",
+            "1 Norco 10/325",
+            "Upheld",
+            "1 NORCO 10/325 (retro): Upheld.",
+        ),
+        (
+            "Norco was asked (retro): Overturned",
+            "Norco",
+            "Overturned",
+            "Norco was asked (retro): Overturned",
+        ),
+        ("Norco, more words, Upheld, then rationale text", "Norco", "Upheld", ""),  # not a line
+        ("Norco, more: Upheld", "Norco", None, ""),  # no outcome stated
+        ("Other item, more: Upheld", "Norco", "Upheld", ""),
+    ],
+)
+def test_item_line(text: str, asked: str, outcome: str | None, expected: str) -> None:
+    d = Decision(1, asked, outcome, None)
+    assert item_line(text, d) == expected
 
 
 def _record() -> Determination:
@@ -263,6 +301,33 @@ def test_reader_json_twin(
     assert "search" not in plain
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "pain"},
+        {"q": "tizanidine"},
+        {"q": "tizanidine overturned"},  # words read as filters
+        {"q": "tizanidine pain", "literal": "1"},
+        {"q": "pain", "outcome": "Upheld"},
+        {"q": "pain", "scope": "letter"},
+        {"q": "mri OR therapy", "sort": "newest"},
+    ],
+)
+def test_reader_matches_what_the_search_matched(
+    client: FlaskClient, params: dict[str, str]
+) -> None:
+    """For every hit, the reader flags exactly the decisions the search listed."""
+    query = urlencode(params)
+    results = client.get(f"/api/search?{query}").get_json()["results"]
+    assert results
+    for hit in results:
+        data = client.get(f"/api/determinations/{hit['id']}?{query}").get_json()
+        expected = sorted(d["ordinal"] for d in hit["decisions"])
+        assert data["search"]["matching_decisions"] == expected, hit["id"]
+        html = body(client.get(f"/determinations/{hit['id']}?{query}"))
+        assert html.count('class="decision-card is-match"') == len(expected)
+
+
 def test_reader_query_is_escaped_and_bad_query_still_reads(
     client: FlaskClient, partial: tuple[str, str, int]
 ) -> None:
@@ -273,3 +338,34 @@ def test_reader_query_is_escaped_and_bad_query_still_reads(
     assert response.status_code == 200
     assert 'class="back-link"' in body(response)
     assert client.get(f"/determinations/{det_id}?page=0").status_code == 400
+
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "real-letters" / "text"
+# Words the page shows as labels of a decision card, and the outcomes (see decision_card).
+CARD_LABELS = frozenset(
+    {"outcome", "upheld", "overturned", "claims", "administrator"}
+    | {"guideline", "maximus", "decision", "rationale"}
+)
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason=f"the real letters are not here ({REAL})")
+def test_real_letters_lose_no_decision_text() -> None:
+    """Every word of a real letter's decisions sections is on the reader page, once placed."""
+    from search.parse import parse_text
+    from web.reader import DECISION_SECTIONS
+
+    letters = sorted(REAL.glob("*.txt"))
+    assert letters
+    for path in letters:
+        record = parse_text(path.read_text(encoding="utf-8", errors="replace"), source=str(path))
+        reader = build_reader(record)
+        if not record.decisions:
+            continue
+        original = " ".join(s.text for s in record.sections if s.key in DECISION_SECTIONS)
+        shown = [p for s in reader.sections if s.decisions for p in s.paragraphs]
+        for d in reader.decisions:
+            shown += [d.request, *d.rationale, d.item_line]
+            shown += [d.claims_administrator_guideline, d.maximus_guideline]
+        words = set(re.findall(r"[a-z]+", " ".join(shown).lower())) | CARD_LABELS
+        missing = [w for w in re.findall(r"[a-z]+", original.lower()) if w not in words]
+        assert not missing, (path.name, missing[:20])

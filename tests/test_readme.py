@@ -44,6 +44,9 @@ def test_every_readme_command_runs(
         served.append({"total": body["total_determinations"], **kwargs})
 
     monkeypatch.setattr(waitress, "serve", fake_serve)
+    from web import cli_serve
+
+    monkeypatch.setattr(cli_serve, "default_workers", lambda: 1)  # serve in this process
     (tmp_path / "search").symlink_to(ROOT / "search")  # the clone's relative paths
     monkeypatch.chdir(tmp_path)
     samples = len(list((ROOT / "search" / "samples").glob("*.txt")))

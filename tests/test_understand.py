@@ -14,7 +14,7 @@ from search.parse import parse_text
 from search.parse.load import load_file
 from search.results import QueryError, SearchRequest
 from search.schema import tokenize
-from search.understand import understand
+from search.understand import understand, without_facet
 
 # query -> (words left, filters read)
 TABLE: list[tuple[str, str, dict[str, tuple[str, ...]]]] = [
@@ -40,6 +40,9 @@ TABLE: list[tuple[str, str, dict[str, tuple[str, ...]]]] = [
     # "back" names no facet value: a word.
     ("back", "back", {}),
     ("low back pain", "low back pain", {}),
+    # A particular service stays words (decision-scoped), its category name is read.
+    ("MRI lumbar spine denied", "MRI lumbar spine", {"outcome": ("Upheld",)}),
+    ("epidural steroid injection", "epidural steroid", {"category": ("injections",)}),
     # Words only: nothing read, nothing dropped.
     ("pain for the knee", "pain for the knee", {}),
     # A state name inside a phrase is left alone; outside, it is the reviewer state.
@@ -75,6 +78,26 @@ def test_understand_table(query: str, words: str, filters: dict[str, tuple[str, 
     assert u.text == words
     assert dict(u.filters) == filters
     assert u.interpreted == bool(filters)
+
+
+def test_without_facet() -> None:
+    assert (
+        without_facet("tizanidine overturned upheld for pain", "outcome") == "tizanidine for pain"
+    )
+    assert without_facet('"overturned" pain', "outcome") == '"overturned" pain'
+    assert without_facet("overturned", "outcome") == ""
+    assert without_facet("tizanidine pain", "outcome") == "tizanidine pain"
+
+
+def test_charts_leave_the_outcome_words_out(built_index: Path) -> None:
+    """Charts compare both outcomes: an outcome word of the query is left out like the filter."""
+    from web.app import create_app
+
+    client = create_app({"INDEX_PATH": str(built_index)}).test_client()
+    read = client.get("/api/charts", query_string={"q": "tizanidine overturned"}).get_json()
+    plain = client.get("/api/charts", query_string={"q": "tizanidine"}).get_json()
+    read.pop("query"), plain.pop("query")
+    assert read == plain
 
 
 def test_summary_and_chips() -> None:
@@ -259,3 +282,11 @@ def test_determination_page_matches_like_the_search(
     for hit in hits[:5]:
         body = client.get(f"/api/determinations/{hit['id']}", query_string=params).get_json()
         assert body["search"]["matching_decisions"] == [d["ordinal"] for d in hit["decisions"]]
+
+
+def test_service_words_match_decisions_only(
+    search_index: SearchIndex, records: list[Determination]
+) -> None:
+    expected = {(r.id, d.ordinal) for r in records for d in r.decisions if "mri" in own_words(d)}
+    found, _ = _all(search_index, q="MRI")
+    assert expected and found == expected

@@ -44,6 +44,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         calls.append({"app": app, "total": body["total_determinations"], **kwargs})
 
     monkeypatch.setattr(waitress, "serve", fake_serve)
+    monkeypatch.setattr(cli_serve, "default_workers", lambda: 1)  # one process: this one
     return calls
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.resources
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -21,7 +22,13 @@ def _server_arguments(p: argparse.ArgumentParser) -> None:
     """--host, --port, --threads, --debug."""
     p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on ({DEFAULT_HOST})")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
-    p.add_argument("--threads", type=int, default=8, help="waitress worker threads (8)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="server processes sharing the index files (default: the number of cores)",
+    )
+    p.add_argument("--threads", type=int, default=8, help="waitress threads per process (8)")
     p.add_argument("--debug", action="store_true", help="Flask's debug server with reloading")
 
 
@@ -102,20 +109,43 @@ def build_demo_index(folder: Path, letters: int, seed: int) -> int:
     return summary.added
 
 
+def default_workers() -> int:
+    """Server processes when --workers is not given: one per core."""
+    return os.cpu_count() or 1
+
+
 def serve(path: str | Path, args: argparse.Namespace) -> int:
     """Serve the index at `path` until interrupted."""
     from .app import create_app
 
-    app = create_app({"INDEX_PATH": str(path)})
+    path = str(path)
+    workers = getattr(args, "workers", None) or default_workers()
     url = f"http://{args.host}:{args.port}/"
-    print(f"imr-search: serving on {url} (Ctrl+C to stop)", file=sys.stderr)
-    if args.debug:
-        app.run(host=args.host, port=args.port, debug=True, use_reloader=False)
-        return 0
-    import waitress
+    if args.debug or workers <= 1:
+        app = create_app({"INDEX_PATH": path})
+        print(f"imr-search: serving on {url} (Ctrl+C to stop)", file=sys.stderr)
+        if args.debug:
+            app.run(host=args.host, port=args.port, debug=True, use_reloader=False)
+            return 0
+        import waitress
 
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="imr-search")
-    return 0
+        waitress.serve(
+            app, host=args.host, port=args.port, threads=args.threads, ident="imr-search"
+        )
+        return 0
+    from .prefork import listen, serve_prefork
+
+    try:
+        sock = listen(args.host, args.port)
+    except OSError as exc:
+        print(f"imr-search: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"imr-search: serving on {url} with {workers} processes (Ctrl+C to stop)", file=sys.stderr
+    )
+    return serve_prefork(
+        lambda: create_app({"INDEX_PATH": path}), sock, workers=workers, threads=args.threads
+    )
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -34,6 +34,7 @@ COLUMNS: Final = (
     "region",
     "ur_modified",
     "rationale",
+    "original_request",
 )
 RATIONALE_CHARS: Final = 300  # of each rationale in the export (the page has it whole)
 FILENAME_CHARS: Final = 80
@@ -101,6 +102,7 @@ def hit_rows(hit: Hit, record: Determination | None, base_url: str) -> Iterator[
                 "; ".join(full.regions) if full else None,
                 ("yes" if full.ur_modified else "no") if full else None,
                 rationale_start(full),
+                full.original_request if full else None,
             )
         ]
 

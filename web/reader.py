@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -28,6 +29,8 @@ SECTION_FIELDS: Final = {
     SECTION_QUALIFICATIONS: "reviewer",
 }
 NO_TERMS: Final = Terms()
+MIN_INTRO_WORDS: Final = 3
+MAX_ITEM_LINE: Final = 600  # characters: longer "lines" are merged paragraphs, not item lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,7 @@ class ReaderDecision:
     rationale: tuple[str, ...]  # paragraphs
     claims_administrator_guideline: str
     maximus_guideline: str
+    item_line: str = ""  # the item line as written when it says more than the request
 
     @property
     def anchor(self) -> str:
@@ -79,7 +83,7 @@ class Reader:
         texts = [p for s in self.sections for p in s.paragraphs]
         for d in self.decisions:
             texts += [d.request, *d.rationale, d.claims_administrator_guideline]
-            texts.append(d.maximus_guideline)
+            texts += [d.maximus_guideline, d.item_line]
         return sum(t.count("<mark>") for t in texts)
 
 
@@ -91,16 +95,41 @@ def _fold(text: str) -> str:
 def lead_in(text: str, decisions: tuple[Decision, ...]) -> list[str]:
     """Paragraphs of a decisions section before its first decision item (its introduction).
 
-    Structure only: the first paragraph that contains a decision's request starts the items;
-    when none does, nothing is kept (never repeat a decision).
+    Structure only: the first paragraph that contains a decision's request starts the items
+    (text before the request in that paragraph is kept); when none does, nothing is kept
+    (never repeat a decision).
     """
     requests = [_fold(d.request) for d in decisions if d.request.strip()]
     paras = paragraphs(text)
     for i, para in enumerate(paras):
-        folded = _fold(para)
-        if any(r in folded for r in requests):
-            return paras[:i]
+        folded = para.lower()  # paragraphs() already folded the whitespace
+        starts = [folded.find(r) for r in requests if r in folded]
+        if starts:
+            head = para[: min(starts)].strip()
+            # an item number or a short label before the request is not an introduction
+            keep = len(re.findall(r"[^\W\d_]+", head)) >= MIN_INTRO_WORDS
+            return [*paras[:i], head] if keep else paras[:i]
     return []
+
+
+def item_line(text: str, d: Decision) -> str:
+    """The decision's item line as written, when it says more than the request and outcome.
+
+    E.g. a partly authorized request ("X was the original request. Y was authorized ...
+    The remaining portion, Z: Upheld"). Structure only: the paragraph of the decisions
+    section holding the request and ending with the outcome; "" when there is none.
+    """
+    request = _fold(d.request)
+    if not request or not d.outcome:
+        return ""
+    outcome = re.compile(re.escape(d.outcome.lower()) + r"\W*$")
+    for para in paragraphs(text):
+        folded = para.lower()
+        if request in folded and outcome.search(folded) and len(para) <= MAX_ITEM_LINE:
+            rest = folded.replace(request, " ", 1)
+            if len(re.findall(r"[^\W\d_]+", rest)) > 1:  # words beyond the outcome
+                return para
+    return ""
 
 
 def _marked(paras: list[str], terms: Terms) -> tuple[str, ...]:
@@ -108,7 +137,9 @@ def _marked(paras: list[str], terms: Terms) -> tuple[str, ...]:
     return tuple(mark_all(p, terms) for p in paras)
 
 
-def reader_decision(d: Decision, terms: Mapping[str, Terms], matched: bool) -> ReaderDecision:
+def reader_decision(
+    d: Decision, terms: Mapping[str, Terms], matched: bool, section_text: str = ""
+) -> ReaderDecision:
     """A decision's texts marked with the request and rationale fields' terms."""
     req, why = terms.get("request", NO_TERMS), terms.get("rationale", NO_TERMS)
     return ReaderDecision(
@@ -118,6 +149,7 @@ def reader_decision(d: Decision, terms: Mapping[str, Terms], matched: bool) -> R
         rationale=_marked(paragraphs(d.rationale), why),
         claims_administrator_guideline=mark_all(d.claims_administrator_guideline, why),
         maximus_guideline=mark_all(d.maximus_guideline, why),
+        item_line=mark_all(item_line(section_text, d), req),
     )
 
 
@@ -129,7 +161,10 @@ def build_reader(
     """The reader of a record: sections (anchors unique), each decision once, marks, matches."""
     terms = terms or {}
     matched_set = set(matched or ())
-    decisions = tuple(reader_decision(d, terms, d.ordinal in matched_set) for d in record.decisions)
+    items = "\n\n".join(s.text for s in record.sections if s.key == SECTION_DECISIONS)
+    decisions = tuple(
+        reader_decision(d, terms, d.ordinal in matched_set, items) for d in record.decisions
+    )
     seen: dict[str, int] = {}
     sections: list[ReaderSection] = []
     placed = False

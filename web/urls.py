@@ -23,7 +23,7 @@ from search.fields import (
 SEARCH_PATH: Final = "/search"
 MAX_FILTER_VALUES: Final = 50  # values per facet in one request
 MAX_VALUE_LENGTH: Final = 200  # characters of one facet value
-# Add new ones here.
+# Every GET parameter of a search: add new ones here (the JSON API refuses unknown names).
 SEARCH_PARAMS: Final = frozenset(("q", "sort", "page", "size", "scope", "literal", *FACETS))
 ID_RE: Final = re.compile(r"[A-Za-z0-9._-]{1,100}")
 _CONTROL_RE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -16,7 +16,7 @@ from flask import (
     stream_with_context,
 )
 
-from search.engine.hits import field_terms, parse_request
+from search.engine.searcher import highlight_terms, understood_request
 from search.fields import (
     AGE_BANDS,
     DEFAULT_PAGE_SIZE,
@@ -33,7 +33,7 @@ from search.fields import (
 )
 from search.model import Determination
 from search.results import Hit, QueryError, SearchRequest, SearchResponse
-from search.understand import merge_filters, understand
+from search.understand import merge_filters, understand, without_facet
 
 from . import urls
 from .app import current_index
@@ -49,9 +49,9 @@ bp = Blueprint("views", __name__)
 
 FACET_VISIBLE: Final = 8  # values shown before "more"
 SCOPE_CHOICES: Final = (
-    (SCOPE_AUTO, "drug and service names in the decision, other words anywhere in the letter"),
-    (SCOPE_DECISION, "only in the decision"),
-    (SCOPE_LETTER, "anywhere in the letter"),
+    (SCOPE_AUTO, "Auto: drug and service names in their decision"),
+    (SCOPE_DECISION, "Decision only"),
+    (SCOPE_LETTER, "Whole letter"),
 )
 SIMILAR_LIMIT: Final = 10
 
@@ -162,8 +162,9 @@ def reader_for(idx: SearchIndex, record: Determination, state: SearchState) -> R
     if state.is_browse:
         return build_reader(record)
     try:
-        matched = idx.matching_ordinals(record.id, to_request(state))
-        terms = field_terms(parse_request(state.q, state.filters))
+        req = to_request(state)
+        matched = idx.matching_ordinals(record.id, req)
+        terms = highlight_terms(*understood_request(req))
     except QueryError:
         return build_reader(record)
     return build_reader(record, terms, matched or ())
@@ -229,7 +230,9 @@ def export_csv() -> Response:
 def charts_for(idx: SearchIndex, state: SearchState) -> tuple[SearchState, ChartsView]:
     """The charts of a search with its outcome filter left out (each chart compares both)."""
     base_filters = {f: v for f, v in state.filters.items() if f != FACET_OUTCOME}
-    base = replace(state, filters=base_filters, page=1)
+    # An outcome word of the query ("overturned") is an outcome filter too: left out.
+    q = state.q if state.literal else without_facet(state.q, FACET_OUTCOME)
+    base = replace(state, q=q, filters=base_filters, page=1)
     everything = idx.search(to_request(base, size=1))
     overturned = idx.search(
         to_request(base, size=1, filters={**base_filters, FACET_OUTCOME: (OUTCOME_OVERTURNED,)})

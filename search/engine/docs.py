@@ -13,9 +13,11 @@ from ..fields import (
     FACET_GUIDELINE,
     FACET_INGREDIENT,
     FACET_OUTCOME,
+    FACET_REGION,
     FACET_SEX,
     FACET_SPECIALTY,
     FACET_STATE,
+    FACET_UR_MODIFIED,
     FACET_YEAR,
     FACETS,
     SECTION_CASE_SUMMARY,
@@ -23,6 +25,8 @@ from ..fields import (
     SECTION_ISSUE_AT_DISPUTE,
     SECTION_QUALIFICATIONS,
     SECTION_RATIONALE,
+    UR_MODIFIED_NO,
+    UR_MODIFIED_YES,
     age_band,
 )
 from ..model import Decision, Determination
@@ -73,6 +77,8 @@ def _facet_values(rec: Determination, d: Decision | None) -> dict[str, list[str]
         if d.category:
             values[FACET_CATEGORY] = [d.category]
         values[FACET_GUIDELINE] = list(d.guideline_sources)
+        values[FACET_UR_MODIFIED] = [UR_MODIFIED_YES if d.ur_modified else UR_MODIFIED_NO]
+        values[FACET_REGION] = list(d.regions)
     values[FACET_STATE] = list(rec.reviewer.states)
     values[FACET_SPECIALTY] = list(rec.reviewer.specialties)
     if rec.year:
@@ -122,7 +128,7 @@ def decision_texts(d: Decision) -> dict[str, str]:
 def record_documents(rec: Determination, source_key: str) -> list[dict[str, Any]]:
     """The Whoosh documents of one letter: one per decision, the first also the letter's."""
     lkey = letter_key(rec.id)
-    date = date_number(rec.date_assigned, rec.year)
+    date = date_number(rec.decision_date or rec.date_assigned, rec.year)
     decisions: Sequence[Decision | None] = rec.decisions or (None,)
     docs: list[dict[str, Any]] = []
     for i, d in enumerate(decisions):

@@ -63,7 +63,11 @@ def _normalizers() -> Mapping[str, Callable[[str], str | None]]:
     except ImportError:
         return {}
     out: dict[str, Callable[[str], str | None]] = {}
-    for facet, name in (("state", "normalize_state"), ("specialty", "normalize_specialty")):
+    for facet, name in (
+        ("state", "normalize_state"),
+        ("specialty", "normalize_specialty"),
+        ("category", "normalize_category"),  # older flat names in old links: "imaging"
+    ):
         fn = getattr(normalize, name, None)
         if fn is not None:
             out[facet] = _safe(fn)
@@ -121,6 +125,7 @@ def make_hit(
         case_number=rec.case_number,
         date_assigned=rec.date_assigned,
         ur_denial_date=rec.ur_denial_date,
+        decision_date=rec.decision_date,
         states=rec.reviewer.states,
         specialties=rec.reviewer.specialties,
         highlights=marks,

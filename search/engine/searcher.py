@@ -45,6 +45,7 @@ from ..schema import (
     unpack_record,
 )
 from ..understand import Understood, merge_filters, understand
+from ._codec import VarBytesView
 from .docs import letter_texts
 from .evaluate import Evaluator, Leaf, PostingCache, SearchTimeout
 from .facets import FacetCounter, SegmentMatch, final_mask
@@ -97,6 +98,13 @@ def understood_request(request: SearchRequest) -> tuple[ParsedQuery, Understood 
         return parse_request(request.q, request.filters, request.scope), None
     filters = merge_filters(request.filters, understood.filters)
     return parse_request(understood.text, filters, request.scope), understood
+
+
+def highlight_terms(parsed: ParsedQuery, understood: Understood | None) -> dict[str, Terms]:
+    """What to mark per text field: the query's words, and the names read as filters."""
+    if understood is None:
+        return field_terms(parsed)
+    return field_terms(replace(parsed, highlight=parsed.highlight | read_terms(understood)))
 
 
 class _Snapshot:
@@ -294,11 +302,7 @@ class SearchIndex:
             facets, letters, total_decisions, order = cached
         total = len(letters[0])
         page_rows = order[(request.page - 1) * request.size : request.page * request.size]
-        terms = field_terms(parsed)
-        if understood is not None:  # the names read as filters are marked too
-            terms = field_terms(
-                replace(parsed, highlight=parsed.highlight | read_terms(understood))
-            )
+        terms = highlight_terms(parsed, understood)
         results = tuple(
             self._hit(snap, letters, int(row), matches, terms if n < HIGHLIGHT_HITS else {})
             for n, row in enumerate(page_rows)
@@ -396,7 +400,9 @@ class SearchIndex:
         key = (leaf.segid, docnum)
         rec: Determination | None = self._records.fetch(key)
         if rec is None:
-            column = leaf.reader.column_reader(C_REC, translate=False)
+            column = leaf.data.records
+            if column is None:
+                column = leaf.data.records = VarBytesView(leaf.reader, C_REC)
             rec = determination_from_dict(unpack_record(column[docnum]))
             self._records.store(key, rec)
         return rec

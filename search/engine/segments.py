@@ -20,6 +20,7 @@ from ..fields import FACETS
 from ..schema import C_DATE, C_LKEY, C_ORD, MULTI_FACETS, MULTI_SEP, facet_column
 from ._codec import (
     LENGTH_TABLE,
+    VarBytesView,
     deleted_docs,
     length_bytes,
     numeric_column,
@@ -133,6 +134,7 @@ class SegmentData:
     starts: IntArray  # per letter: first docnum (its primary document)
     facets: dict[str, FacetColumn]  # per document: value code (single) or combo code (multi)
     lengths: dict[str, Lengths] = field(default_factory=dict)
+    records: VarBytesView | None = None  # the stored records column (made on first use)
 
     @property
     def letters(self) -> int:

@@ -240,10 +240,13 @@ def find_drug(text: str) -> DrugMatch | None:
         parts.append(nxt)
         unknown += listed or []
         ingredients += [u.generic for u in listed or () if u.generic not in ingredients] + more
-    if not hits[k].brand and any(c in text for c in "/+,&%"):
+    head, rest = text[: parts[0].start], text[parts[-1].end :]
+    in_list = any(c in head or c in rest for c in "/+,&")  # "and" joins only after "," or "/"
+    if in_list and not hits[k].brand and ("%" in text or (topical := is_topical(text))):
+        # an unknown ingredient needs a % strength or a topical: none in "Norco 10/325 #90"
         topical = is_topical(text) if topical is None else topical
-        lead = compounds.before(text, parts[0].start, topical)
-        tail = compounds.after(text, parts[-1].end, topical)
+        lead = compounds.before(text, parts[0].start, topical) if head.strip() else []
+        tail = compounds.after(text, parts[-1].end, topical) if rest.strip() else []
         unknown = lead + unknown + tail
         ingredients = [u.generic for u in lead] + ingredients + [u.generic for u in tail]
         ingredients = list(dict.fromkeys(ingredients))

@@ -13,7 +13,7 @@ from .dosage import parse_quantity, parse_strength
 from .drugs import DrugMatch, drug_class, drug_synonyms, find_drug, ingredients
 from .guidelines import guideline_sources, mtus_pages
 from .regions import body_regions
-from .services import CATEGORY_FAMILIES, categorize, category_family
+from .services import CATEGORY_FAMILIES, categorize, category_family, normalize_category
 
 __all__ = [
     "CATEGORY_FAMILIES",
@@ -28,6 +28,7 @@ __all__ = [
     "guideline_sources",
     "ingredients",
     "mtus_pages",
+    "normalize_category",
     "normalize_specialty",
     "normalize_state",
     "parse_quantity",

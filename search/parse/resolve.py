@@ -276,7 +276,44 @@ def make_id(case_number: str | None, source: str) -> str:
     return _ID_UNSAFE.sub("_", stem).strip("._-")[:100] or "letter"
 
 
-def _decision(ordinal: int, raw: RawDecision) -> Decision:
+def _regions(text: str) -> tuple[str, ...]:
+    """Body regions of a text, by the vocabulary's table when it has one."""
+    return tuple(normalize.body_regions(text))
+
+
+_DECISION_DATE = re.compile(rf"decision\s+date\s*:?\s*({_DATE})", re.I)
+_APPLICATION_RECEIVED = re.compile(rf"application\s+received\s*:?\s*({_DATE})", re.I)
+_PRIORITY = re.compile(r"priority\s*:?\s*(standard|regular|routine|normal|expedited|urgent)", re.I)
+_EXPEDITED = ("expedited", "urgent")
+
+
+def _header_fields(head: str) -> tuple[str | None, str | None, str | None]:
+    """Decision date (else the letter's own date line), priority and application received,
+    from a letter's header."""
+    flat = " ".join(head.split())
+    low = flat.lower()
+    decision = received = priority = None
+    if "decision" in low and (m := _DECISION_DATE.search(flat)):
+        decision = parse_date(m.group(1))
+    if "received" in low and (m := _APPLICATION_RECEIVED.search(flat)):
+        received = parse_date(m.group(1))
+    if "priority" in low and (m := _PRIORITY.search(flat)):
+        priority = "expedited" if m.group(1).lower() in _EXPEDITED else "regular"
+    if decision is None:  # a line that is only a date: the letter's own
+        decision = next(filter(None, map(parse_date, head.splitlines()[:40])), None)
+    return decision, priority, received
+
+
+_DIAGNOSIS = re.compile(r"[^.]*\bdiagnos[^.]*", re.I)
+
+
+def _diagnosis(summary: str) -> str:
+    """The summary's first sentence that gives a diagnosis ("" when none does)."""
+    m = _DIAGNOSIS.search(summary[:4000]) if "diagnos" in summary.lower() else None
+    return m.group(0) if m else ""
+
+
+def _decision(ordinal: int, raw: RawDecision, summary_regions: tuple[str, ...]) -> Decision:
     """Normalize a found item: drug, class, strength, quantity, category, guidelines."""
     part = split_partial(raw.request)
     request = part.request
@@ -306,6 +343,7 @@ def _decision(ordinal: int, raw: RawDecision) -> Decision:
         original_request=part.original_request,
         authorized=part.authorized,
         ur_modified=part.ur_modified,
+        regions=_regions(request) or summary_regions,
     )
 
 
@@ -354,7 +392,8 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) 
     if final and items and all(i.outcome is None for i in items):
         word = outcome_word(final.group(1))
         items = [RawDecision(i.request, word, True, *_guidelines_and_rationale(i)) for i in items]
-    decisions = tuple(_decision(n, raw) for n, raw in enumerate(items, start=1))
+    summary_regions = _regions(_diagnosis(by_key.get(SECTION_CASE_SUMMARY, "")))
+    decisions = tuple(_decision(n, raw, summary_regions) for n, raw in enumerate(items, start=1))
     if not decisions:
         warnings.append("no decisions found: the letter is indexed by its text only")
     for d in decisions:
@@ -390,6 +429,7 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) 
     dates = _labelled_dates((head, head_low), top)
     if dates["date_of_injury"] is None:
         dates["date_of_injury"] = _injury_date(summary)
+    decision_date, priority, received = _header_fields(head)
     return Determination(
         id=make_id(case_number, source),
         source=source,
@@ -399,6 +439,9 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) 
         date_assigned=dates["date_assigned"],
         ur_denial_date=dates["ur_denial_date"],
         date_of_injury=dates["date_of_injury"],
+        decision_date=decision_date,
+        priority=priority,
+        application_received=received,
         reviewer=reviewer,
         worker=_worker(summary),
         sections=sections or (Section(SECTION_OTHER, "", plain),),

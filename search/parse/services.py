@@ -56,6 +56,32 @@ def category_family(category: str) -> str:
 
 CATEGORY_FAMILIES = tuple(dict.fromkeys(c.partition("/")[0] for c in CATEGORIES))
 
+# Older flat names with one category today (filters in old links: "?category=imaging").
+_LEGACY_CATEGORY = {
+    "medication": CATEGORY_MEDICATION,
+    "imaging": "diagnostic/imaging",
+    "laboratory": "diagnostic/lab",
+    "physical therapy": "physical medicine/physical therapy",
+    "chiropractic": "physical medicine/chiropractic",
+    "acupuncture": "physical medicine/acupuncture",
+    "injection": "injections",
+    "durable medical equipment": "DMEPOS",
+    "consultation": "evaluation and management/consultation",
+    "office visit": "evaluation and management/office visit",
+    "psychological services": "behavioral health",
+    "functional restoration": "programs",
+}
+
+
+def normalize_category(value: str) -> str | None:
+    """The category a filter value names: itself, an older flat name, or a subcategory name
+    ("lab" -> "diagnostic/lab"); None when it names none or several ("diagnostic")."""
+    key = " ".join(value.split()).casefold()
+    by_name = {c.casefold(): c for c in CATEGORIES}
+    by_sub = {c.rpartition("/")[2].casefold(): c for c in CATEGORIES if "/" in c}
+    by_sub.pop("other", None)  # "diagnostic/other": "other" is a category of its own
+    return by_name.get(key) or _LEGACY_CATEGORY.get(key) or by_sub.get(key)
+
 
 class _Phrases(NamedTuple):
     stems: frozenset[str] | None  # first two letters of every phrase; None: a "*..." phrase
@@ -111,8 +137,6 @@ def _rules() -> tuple[_Rule, ...]:
 
 def categorize(text: str, drug: str | None) -> str:
     """The service category of a request (one of fields.CATEGORIES), given its drug if any."""
-    if drug and is_topical(text):
-        return CATEGORY_MEDICATION
     original = " " + " ".join(_PIECE().findall(text)) + " "
     lower = original.lower()
     if " release " in lower:
@@ -125,5 +149,7 @@ def categorize(text: str, drug: str | None) -> str:
         elif phrases.search(lower, original, stems) and not (
             unless and unless.search(lower, original, stems)
         ):
+            if drug and is_topical(text):  # (only rules before the drug rule get here with one)
+                return CATEGORY_MEDICATION  # a procedure word in a cream's list of ingredients
             return category
     return CATEGORY_OTHER

@@ -1,0 +1,296 @@
+"""Scale benchmark: generate N letters, index them in bounded memory, measure serving, and run
+the same unseen queries on SQLite FTS5 and tantivy in the same run.
+
+    python -m benchmarks.bench_scale -n 100000 [--workdir DIR] [--ram-budget 1G] [--peers]
+    nohup python -m benchmarks.bench_scale -n 1600000 --peers > bench-1.6M.log 2>&1 &
+
+Resumable: letters are written in shards of 10,000 (a shard with its `.done` marker is kept),
+and indexing is incremental, so a killed run started again goes on where it stopped (the
+letters/s of a resumed run counts only the letters it added). Every engine runs in fresh
+child processes: indexing (peak RSS of the writer and of its parse workers, from getrusage),
+then a query process per engine: open + first query (cold process; the OS page cache is not
+dropped on this shared machine), each query of the mix once (unseen), then once more (warm),
+and the process's resident memory. Results go to WORKDIR/results.json and a printed table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Final
+
+from benchmarks import querymix
+
+SHARD: Final = 10_000
+SAMPLE_LETTERS: Final = 3_000  # letters the query mix draws its words from
+
+
+# --- corpus --------------------------------------------------------------------------------
+
+
+def generate(letters: Path, n: int, seed: int) -> float:
+    """Write n letters in shards (kept across runs); seconds spent on new shards."""
+    from benchmarks.generate import GEN_LAYOUTS, generate_letter
+
+    spent = 0.0
+    for shard in range(-(-n // SHARD)):
+        folder = letters / f"shard-{shard:04d}"
+        done = folder / ".done"
+        lo, hi = shard * SHARD, min(n, (shard + 1) * SHARD)
+        if done.exists() and int(done.read_text() or 0) == hi - lo:
+            continue
+        t = time.perf_counter()
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(lo, hi):
+            layout = GEN_LAYOUTS[i % len(GEN_LAYOUTS)]
+            text, _truth = generate_letter(random.Random(seed * 1_000_003 + i), layout=layout)
+            (folder / f"{i:07d}_{layout}.txt").write_text(text, encoding="utf-8", newline="")
+        done.write_text(str(hi - lo))
+        spent += time.perf_counter() - t
+        print(f"generated letters {lo}-{hi}", file=sys.stderr, flush=True)
+    return spent
+
+
+# --- child processes -------------------------------------------------------------------------
+
+
+def _status() -> dict[str, float]:
+    """This process's memory from /proc/self/status, in MB (peak, resident, heap, mapped)."""
+    out: dict[str, float] = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmHWM", "VmRSS", "RssAnon", "RssFile"):
+            out[key] = int(value.split()[0]) / 1024
+    return out
+
+
+def _child_index(ix: str, letters: str, workers: int, ram_budget: int) -> dict[str, Any]:
+    from search.index import index_paths, storage_size
+
+    t = time.perf_counter()
+    summary = index_paths(ix, [letters], workers=workers, ram_budget=ram_budget)
+    seconds = time.perf_counter() - t
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {
+        "added": summary.added,
+        "unchanged": summary.unchanged,
+        "failed": summary.failed,
+        "seconds": seconds,
+        "letters_per_s": summary.added / seconds if seconds else 0.0,
+        "peak_rss_writer_mb": own,
+        "peak_rss_parse_worker_mb": kids,
+        "index_mb": storage_size(ix) / 1e6,
+    }
+
+
+def _child_ours(ix: str, mix_path: str) -> dict[str, Any]:
+    from search.engine.searcher import SearchIndex
+    from search.results import SearchRequest
+
+    queries = querymix.load(Path(mix_path))
+    t = time.perf_counter()
+    index = SearchIndex.open(ix)
+    opened = time.perf_counter()
+    requests = [SearchRequest(q=q.ours()[0], filters=q.ours()[1]) for q in queries]
+    index.search(requests[0])
+    first = time.perf_counter()
+    timings: dict[str, list[list[float]]] = {"unseen": [], "warm": []}
+    letters: list[int] = []
+    for phase in ("unseen", "warm"):
+        for request in requests:
+            t0 = time.perf_counter()
+            response = index.search(request)
+            timings[phase].append([(time.perf_counter() - t0) * 1000])
+            if phase == "unseen":
+                letters.append(response.total_determinations)
+    docs = [_matched_docs(index, r) for r in requests]  # untimed: for the count check
+    return {
+        "open_ms": (opened - t) * 1000,
+        "first_query_ms": (first - t) * 1000,
+        "unseen_ms": [x[0] for x in timings["unseen"]],
+        "warm_ms": [x[0] for x in timings["warm"]],
+        "letters": letters,
+        "docs": docs,
+        "memory_mb": _status(),
+    }
+
+
+def _matched_docs(index: Any, request: Any) -> int:
+    """Documents (decisions) a request matches, counted from the engine's masks."""
+    from search.engine.hits import parse_request
+
+    snap = index._current()
+    parsed = parse_request(request.q, request.filters)
+    _, matches, _ = index._matches(snap, parsed, time.monotonic() + 60)
+    return int(sum(int(mask.sum()) for mask, _ in matches))
+
+
+def _run_child(args: list[str]) -> dict[str, Any]:
+    """Run `python -m benchmarks.bench_scale _child ...` and return its JSON answer."""
+    command = [sys.executable, "-m", "benchmarks.bench_scale", "_child", *args]
+    done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def child_main(argv: list[str]) -> int:
+    """Entry of the measuring child processes."""
+    kind, *rest = argv
+    if kind == "index":
+        out = _child_index(rest[0], rest[1], int(rest[2]), int(rest[3]))
+    elif kind == "ours":
+        out = _child_ours(rest[0], rest[1])
+    else:
+        from benchmarks import peers
+
+        out = peers.child(kind, rest)
+    print(json.dumps(out))
+    return 0
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))]
+
+
+def _sample_records(ix: Path, k: int, seed: int) -> list[Any]:
+    """k stored records picked at random from the index (the mix's source of words)."""
+    from search.engine.searcher import SearchIndex
+    from search.model import determination_from_dict
+    from search.schema import C_REC, unpack_record
+
+    rng = random.Random(seed)
+    with SearchIndex.open(ix) as index:
+        leaves = index._current().leaves
+        starts = [(leaf, int(s)) for leaf in leaves for s in leaf.data.starts if leaf.live[s]]
+        picked = rng.sample(starts, min(k, len(starts)))
+        out = []
+        for leaf, start in picked:
+            column = leaf.reader.column_reader(C_REC, translate=False)
+            out.append(determination_from_dict(unpack_record(column[start])))
+        return out
+
+
+def _kind_table(name: str, mix: list[querymix.Query], result: dict[str, Any]) -> list[str]:
+    rows = []
+    for kind in querymix.KINDS:
+        unseen = [t for q, t in zip(mix, result["unseen_ms"], strict=True) if q.kind == kind]
+        warm = [t for q, t in zip(mix, result["warm_ms"], strict=True) if q.kind == kind]
+        rows.append(
+            f"  {name:<8} {kind:<15} unseen p50 {_pct(unseen, 50):7.1f} p95 {_pct(unseen, 95):7.1f}"
+            f"   warm p50 {_pct(warm, 50):7.1f} p95 {_pct(warm, 95):7.1f} ms"
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its table."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "_child":
+        return child_main(argv[1:])
+    from search.cli_engine import ram_size
+
+    p = argparse.ArgumentParser(prog="python -m benchmarks.bench_scale", description=__doc__)
+    p.add_argument("-n", type=int, default=20_000, help="letters (default 20000)")
+    p.add_argument("--seed", type=int, default=0, help="corpus seed")
+    p.add_argument("--mix-seed", type=int, default=None, help="query mix seed (default: time)")
+    p.add_argument("--queries", type=int, default=300, help="queries in the mix (300)")
+    p.add_argument("--workdir", type=Path, default=None, help="default benchmarks/out/scale-N")
+    p.add_argument("--workers", type=int, default=2, help="parse processes (2)")
+    p.add_argument("--ram-budget", type=ram_size, default="1G")
+    p.add_argument("--peers", action="store_true", help="also SQLite FTS5 and tantivy")
+    args = p.parse_args(argv)
+    work = (args.workdir or Path("benchmarks/out") / f"scale-{args.n}").resolve()
+    letters, ix = work / "letters", work / "index"
+    results_path = work / "results.json"
+    results: dict[str, Any] = json.loads(results_path.read_text()) if results_path.exists() else {}
+
+    def save() -> None:
+        results_path.write_text(json.dumps(results, indent=1))
+
+    work.mkdir(parents=True, exist_ok=True)
+    generate(letters, args.n, args.seed)
+    if results.get("index", {}).get("complete") != args.n:
+        run = _run_child(["index", str(ix), str(letters), str(args.workers), str(args.ram_budget)])
+        runs = [*results.get("index", {}).get("runs", []), run]
+        results["index"] = {"runs": runs, "complete": args.n if not run["failed"] else None}
+        save()
+    index_run = results["index"]["runs"][-1]
+    mix_seed = args.mix_seed if args.mix_seed is not None else int(time.time())
+    mix = querymix.make_mix(_sample_records(ix, SAMPLE_LETTERS, mix_seed), args.queries, mix_seed)
+    mix_path = work / f"mix-{mix_seed}.jsonl"
+    querymix.save(mix, mix_path)
+    engines = {"ours": _run_child(["ours", str(ix), str(mix_path)])}
+    if args.peers:
+        from benchmarks import peers
+
+        engines.update(peers.run_all(work, ix, mix_path, _run_child))
+    results["queries"] = {"mix_seed": mix_seed, "engines": engines}
+    save()
+    print(report(args.n, index_run, mix, engines))
+    return 0
+
+
+def report(n: int, index_run: dict[str, Any], mix: list[querymix.Query], engines: Any) -> str:
+    """The printed table."""
+    load = os.getloadavg()
+    lines = [
+        f"== {n:,} letters; {os.cpu_count()} cores shared with other work "
+        f"(load average {load[0]:.1f}); page cache not dropped",
+        f"indexing: {index_run['letters_per_s']:.0f} letters/s wall "
+        f"({index_run['added']:,} added in {index_run['seconds']:.0f} s); peak RSS writer "
+        f"{index_run['peak_rss_writer_mb']:.0f} MB, each parse worker "
+        f"<= {index_run['peak_rss_parse_worker_mb']:.0f} MB; index {index_run['index_mb']:.0f} MB",
+    ]
+    for name, r in engines.items():
+        mem = r.get("memory_mb", {})
+        lines.append(
+            f"{name:<8} open {r['open_ms']:7.0f} ms, open + first query {r['first_query_ms']:7.0f}"
+            f" ms; unseen p50 {_pct(r['unseen_ms'], 50):6.1f} p95 {_pct(r['unseen_ms'], 95):6.1f}"
+            f" ms; warm p50 {_pct(r['warm_ms'], 50):6.1f} p95 {_pct(r['warm_ms'], 95):6.1f} ms;"
+            f" RSS peak {mem.get('VmHWM', 0):.0f} MB (heap {mem.get('RssAnon', 0):.0f},"
+            f" mapped files {mem.get('RssFile', 0):.0f})"
+        )
+    for name, r in engines.items():
+        lines += _kind_table(name, mix, r)
+    ours = engines["ours"]
+    for name, r in engines.items():
+        if name == "ours":
+            continue
+        same = sum(a == b for a, b in zip(ours["docs"], r["docs"], strict=True))
+        lines.append(
+            f"ours/{name}: unseen p50 {_ratio(ours, r, 'unseen_ms', 50)}, "
+            f"p95 {_ratio(ours, r, 'unseen_ms', 95)}; warm p50 {_ratio(ours, r, 'warm_ms', 50)}, "
+            f"p95 {_ratio(ours, r, 'warm_ms', 95)}; same matching-document count on "
+            f"{same}/{len(mix)} queries"
+        )
+        diffs = [
+            (q, a, b)
+            for q, a, b in zip(mix, ours["docs"], r["docs"], strict=True)
+            if a != b and b >= 0
+        ]
+        for q, a, b in diffs[:5]:
+            lines.append(f"    differs: {q.ours()} ours {a} vs {name} {b}")
+    return "\n".join(lines)
+
+
+def _ratio(a: dict[str, Any], b: dict[str, Any], key: str, p: float) -> str:
+    mine, theirs = _pct(a[key], p), _pct(b[key], p)
+    return f"{mine / theirs:.2f}x" if theirs else "n/a"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
