@@ -890,6 +890,7 @@ def test_nothing_raises_on_any_text(text: str) -> None:
         ("He went back to work; back and forth", ()),
         ("On the other hand, the back of the hand was swollen.", ("wrist/hand",)),
         ("head of the bed elevated", ()),
+        ("A right-hand dominant man injured his left knee", ("knee",)),
         ("T1-weighted images were reviewed", ()),
         # negations and radiating symptoms
         ("He denies neck pain. Knee swelling.", ("knee",)),

@@ -294,6 +294,7 @@ def test_reader_json_twin(
     assert data["id"] == det_id
     assert data["search"]["matching_decisions"] == [ordinal]
     assert data["search"]["first_match"] == f"decision-{ordinal}"
+    assert (data["search"]["scope"], data["search"]["literal"]) == ("auto", False)
     assert data["search"]["results_url"] == f"/search?{urlencode({'drug': drug})}"
     expected = idx.matching_ordinals(det_id, SearchRequest(filters={"drug": (drug,)}))
     assert tuple(data["search"]["matching_decisions"]) == expected

@@ -120,6 +120,8 @@ def api_determination(det_id: str) -> Any:
         data["search"] = {
             "query": state.q,
             "filters": {k: list(v) for k, v in state.filters.items()},
+            "scope": state.scope,
+            "literal": state.literal,
             "matching_decisions": list(reader.matched or ()),
             "first_match": reader.first_anchor,
             "highlights": reader.marks,
