@@ -118,6 +118,7 @@ class SearchResponse:
                     "score": h.score,
                     "case_number": h.case_number,
                     "date_assigned": h.date_assigned,
+                    "decision_date": h.decision_date,
                     "states": list(h.states),
                     "specialties": list(h.specialties),
                     "highlights": list(h.highlights),

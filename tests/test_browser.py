@@ -231,8 +231,11 @@ def test_desktop_charts(server: str, browser: Any) -> None:
     context.close()
 
 
+# At the top of the viewport (below its scroll margin), or as high as the page can scroll;
+# scrolling may be smooth, so tests wait for it.
 IN_VIEW = (
-    "el => el.getBoundingClientRect().top >= 0 && el.getBoundingClientRect().top < innerHeight / 2"
+    "el => { const top = el.getBoundingClientRect().top; return top >= 0 && (top < 80 ||"
+    " scrollY + innerHeight >= document.documentElement.scrollHeight - 1); }"
 )
 
 

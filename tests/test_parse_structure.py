@@ -194,3 +194,56 @@ def test_header_fields_and_regions() -> None:
     assert expedited.priority == "expedited"
     undated = parse_text("March 3, 2014\n\n" + PARTIAL_BODY.split("HOW THE", 1)[1])
     assert undated.decision_date == "2014-03-03"
+
+
+LETTERS = Path(__file__).resolve().parent / "letters"
+
+
+def test_2013_notice_layout_sentence_decisions() -> None:
+    d = parse_text((LETTERS / "notice_2013.txt").read_text(encoding="utf-8"))
+    assert [(x.request, x.outcome, x.drug) for x in d.decisions] == [
+        ("28 day functional restoration program", "Upheld", None),
+        ("Norco 10/325mg #90", "Upheld", "hydrocodone/acetaminophen"),
+    ]
+    # Each item's rationale is its own (the rationale sections follow in item order).
+    assert "adequate evaluation" in d.decisions[0].rationale
+    assert "opioids" in d.decisions[1].rationale
+    assert (d.decision_date, d.ur_denial_date, d.case_number) == (
+        "2013-10-21",
+        "2013-08-30",
+        "CM13-0023456",
+    )
+    assert d.reviewer.states == ("California",)
+    assert "Case Summary" in [s.heading for s in d.sections]
+    assert not d.warnings
+
+
+def test_maximus_numbered_headings_with_a_decision_sentence() -> None:
+    d = parse_text((LETTERS / "maximus_numbered_sentence.txt").read_text(encoding="utf-8"))
+    assert [(x.request, x.outcome) for x in d.decisions] == [
+        (
+            "Acupuncture x 6 sessions for the cervical spine, to be performed twice weekly for "
+            "three weeks",
+            "Upheld",
+        ),
+        ("Tramadol 50mg #60", "Overturned"),
+    ]
+    # The rationale's own numbered list stays in the rationale.
+    assert "2. It is used as an adjunct" in d.decisions[0].rationale
+
+
+def test_heading_prefilter_is_derived_from_the_headings() -> None:
+    from search.parse import sections
+
+    for _, pattern, _ in sections._HEADINGS:  # every heading reaches match_heading
+        assert pattern in sections._HEADING_START.pattern
+        assert pattern in sections._CANDIDATE.pattern
+    for line in (
+        "INDEPENDENT MEDICAL REVIEW DECISION AND RATIONALE",
+        "Medical Qualifications of the Expert Reviewer:",
+        "Case Summary:",
+        "Documents Reviewed for Determination:",
+    ):
+        assert sections.match_heading(line), line
+    # A weak heading word opening a sentence is no heading.
+    assert sections.match_heading("Case summary was read by the reviewer") is None

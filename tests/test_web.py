@@ -532,7 +532,8 @@ def test_api_never_shows_server_paths(client: Any) -> None:
 def test_browsing_is_labelled_with_the_sort_it_uses(client: Any) -> None:
     body = client.get("/api/search").get_json()
     assert body["sort"] == "newest"
-    dates = [r["date_assigned"] for r in body["results"] if r["date_assigned"]]
+    # The sort key: the decision date where the letter states it, else the date assigned.
+    dates = [d for r in body["results"] if (d := r["decision_date"] or r["date_assigned"])]
     assert dates == sorted(dates, reverse=True)
     page = client.get("/search").get_data(as_text=True)
     assert 'aria-current="true">Newest</a>' in page

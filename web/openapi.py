@@ -138,6 +138,7 @@ def schemas() -> dict[str, Any]:
             "score": {"type": "number"},
             "case_number": NSTR,
             "date_assigned": NSTR,
+            "decision_date": NSTR,
             "states": STRS,
             "specialties": STRS,
             "highlights": STRS,

@@ -105,6 +105,7 @@ _SENTENCE_REQUEST = re.compile(
     r"(?:hereby\s+)?(?:upheld|overturned|reversed|affirmed|(?:not\s+)?medically\s+necessary)",
     re.I,
 )
+_ARTICLE = re.compile(r"^(?:a|an|the)\s+(?=\S)", re.I)  # "the request for a 28 day program"
 _REQUEST_PREFIX = re.compile(r"^(?:the\s+)?request(?:ed)?\s+(?:is\s+)?for\s+", re.I)
 
 
@@ -183,13 +184,23 @@ def clean_request(text: str) -> str:
     if m:
         text = m.group("body")
     if sentence := _SENTENCE_REQUEST.search(text):
-        text = sentence.group("req")
+        text = _ARTICLE.sub("", sentence.group("req"))
     while m := _INNER_LABEL.match(text):  # "Item 1: Request: TENS unit"
         text = text[m.end() :]
     if "medically" in fold(text):  # else neither regex can match
         text = _TRAILING_NECESSITY.sub("", text)
         text = _REQUEST_PREFIX.sub("", text) if _TRAILING_NECESSITY.search(text) else text
     return text.strip().rstrip(":;,.-").strip()
+
+
+def _rest_of_paragraph(lines: list[Line], i: int, most: int) -> list[Line]:
+    """Up to `most` lines after line i that continue its paragraph."""
+    out: list[Line] = []
+    for ln in lines[i + 1 : i + 1 + most]:
+        if ln.para:
+            break
+        out.append(ln)
+    return out
 
 
 def _numbered_item(lines: list[Line], i: int) -> str | None:
@@ -199,7 +210,9 @@ def _numbered_item(lines: list[Line], i: int) -> str | None:
     after_sentence = i > 0 and lines[i - 1].text[-1:] in ".:;"
     if not m or not (line.para or after_sentence) or len(line.text) > 400:
         return None
-    if _NECESSITY.search(line.text) or _ANY_OUTCOME.search(line.text):
+    # The item's sentence may wrap: its paragraph's next few lines count with it.
+    para = " ".join([line.text, *(ln.text for ln in _rest_of_paragraph(lines, i, 3))])
+    if _NECESSITY.search(para) or _ANY_OUTCOME.search(para):
         return m.group("body")
     ahead = [ln.text for ln in lines[i + 1 : i + 4]]
     if any(_is_label(t) or _BARE_OUTCOME.match(t) for t in ahead[:3]):
@@ -324,14 +337,20 @@ def _item_number(text: str) -> int:
     return int(m.group(1)) if m and m.group(1) else 0
 
 
-def _next_in_sequence(blocks: list[_Block], numbers: dict[int, int], text: str) -> bool:
+def _next_in_sequence(
+    blocks: list[_Block], numbers: dict[int, int], text: str, nested: list[int]
+) -> bool:
     """Whether a numbered line may open an item: the first item, or the next number of a letter
-    whose items are numbered (a numbered line inside a guideline or rationale is neither)."""
+    whose items are numbered. A numbered list inside a guideline or rationale restarts its
+    numbering (nested[0] is its last number): its lines are neither."""
     if not blocks:
         return True
     if 0 not in numbers:  # the letter's first item was not numbered
         return False
     last, number = numbers[max(numbers)], _item_number(text)
+    if number and (number <= last or number == nested[0] + 1):
+        nested[0] = number  # a list of the item's own text
+        return False
     return not last or not number or number == last + 1
 
 
@@ -341,6 +360,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
     intro: list[Line] = []
     cur: _Block | None = None
     numbers: dict[int, int] = {}  # block index -> its item number, for numbered items
+    nested = [0]  # the last number of a list inside the current item's text
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -387,7 +407,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             _numbered_item(lines, i)
             if not kind
             and (first == "(" or first == "#" or first.isdigit())
-            and _next_in_sequence(blocks, numbers, text)
+            and _next_in_sequence(blocks, numbers, text, nested)
             else None
         )
         if numbered is not None:
@@ -403,6 +423,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
                 numbered = f"{numbered} {lines[i].text}"
             cur = _Block(clean_request(numbered), stated_outcome(numbered) or None)
             numbers[len(blocks)] = _item_number(text)
+            nested[0] = 0
             blocks.append(cur)
             i += 1
             continue

@@ -34,6 +34,7 @@ from .clean import (
 )
 from .items import (
     RawDecision,
+    necessity_outcome,
     outcome_word,
     scan_items,
 )
@@ -64,7 +65,7 @@ _DATE = (
 _LABELLED_DATES = re.compile(
     r"(?=[dDuU])(?:(?P<date_assigned>date\s+assigned)"
     r"|(?P<ur_denial_date>ur\s+denial\s+date|date\s+of\s+(?:the\s+)?ur\s+(?:decision|denial)"
-    r"|utilization\s+review\s+(?:denial\s+)?date)"
+    r"|utilization\s+review\s+(?:denial\s+)?dated?)"
     r"|(?P<date_of_injury>date\s+of\s+injury|\bDOI\b))"
     rf"\s*(?:\(doi\)\s*)?(?:of|was|on|is|:)?\s*(?P<date>{_DATE})",
     re.I,
@@ -285,6 +286,7 @@ _DECISION_DATE = re.compile(rf"decision\s+date\s*:?\s*({_DATE})", re.I)
 _APPLICATION_RECEIVED = re.compile(rf"application\s+received\s*:?\s*({_DATE})", re.I)
 _PRIORITY = re.compile(r"priority\s*:?\s*(standard|regular|routine|normal|expedited|urgent)", re.I)
 _EXPEDITED = ("expedited", "urgent")
+_DATED = re.compile(r"^\s*(?:date|dated|letter date)\s*:\s*", re.I)
 
 
 def _header_fields(head: str) -> tuple[str | None, str | None, str | None]:
@@ -299,8 +301,9 @@ def _header_fields(head: str) -> tuple[str | None, str | None, str | None]:
         received = parse_date(m.group(1))
     if "priority" in low and (m := _PRIORITY.search(flat)):
         priority = "expedited" if m.group(1).lower() in _EXPEDITED else "regular"
-    if decision is None:  # a line that is only a date: the letter's own
-        decision = next(filter(None, map(parse_date, head.splitlines()[:40])), None)
+    if decision is None:  # a line that is only a date ("Dated:" at most): the letter's own
+        lines = [_DATED.sub("", ln) for ln in head.splitlines()[:40]]
+        decision = next(filter(None, map(parse_date, lines)), None)
     return decision, priority, received
 
 
@@ -352,6 +355,23 @@ def _lines_of(sections: list[RawSection], *keys: str) -> list[Line]:
     return [ln for s in sections if s.key in keys for ln in s.lines]
 
 
+def _rationales_by_order(items: list[RawDecision], sections: list[RawSection]) -> list[RawDecision]:
+    """Items stated as sentences in the decisions section (2013) whose rationales follow
+    later, one rationale section per item, in order: each item gets its own."""
+    if not items or any(i.rationale for i in items):
+        return items
+    reasons = [s for s in sections if s.key == SECTION_RATIONALE]
+    if len(reasons) != len(items):
+        return items
+    return [
+        i._replace(
+            rationale=join_lines(r.lines),
+            outcome=i.outcome or necessity_outcome(join_lines(r.lines)),
+        )
+        for i, r in zip(items, reasons, strict=True)
+    ]
+
+
 def _find_items(layout: str, sections: list[RawSection], lines: list[Line]) -> list[RawDecision]:
     """Items by the layout's structure, falling back to a scan of the whole letter."""
     items: list[RawDecision] = []
@@ -363,6 +383,7 @@ def _find_items(layout: str, sections: list[RawSection], lines: list[Line]) -> l
         )
     if not items:
         items, _ = scan_items(_lines_of(sections, SECTION_DECISIONS))
+        items = _rationales_by_order(items, sections)
     if not items:
         summary_at = next((i for i, s in enumerate(sections) if s.key == SECTION_CASE_SUMMARY), -1)
         rest = [ln for s in sections[summary_at + 1 :] for ln in s.lines]

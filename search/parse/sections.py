@@ -38,6 +38,11 @@ _HEADINGS: tuple[tuple[str, str, bool], ...] = (
     (SECTION_HOW_MADE, r"how the (?:imr )?(?:final )?determination was made", True),
     (SECTION_DECISIONS, r"imr issues?,? decisions? and rationales?", True),
     (SECTION_DECISIONS, r"imr decision(?:\(s\)|s)? and rationale(?:\(s\)|s)?", True),
+    (
+        SECTION_DECISIONS,
+        r"independent medical review decision(?:\(s\)|s)? and rationale(?:\(s\)|s)?",
+        True,
+    ),
     (SECTION_DECISIONS, r"(?:issues?,? )?decisions? and rationales?", False),
     (SECTION_CASE_SUMMARY, r"(?:clinical|expert reviewer(?:'s)?) case summary", True),
     (SECTION_CASE_SUMMARY, r"(?:clinical |case )?summary(?: of (?:the )?case)?", False),
@@ -58,6 +63,7 @@ _HEADINGS: tuple[tuple[str, str, bool], ...] = (
     ),
     (SECTION_RATIONALE, r"rationale", False),
     (SECTION_QUALIFICATIONS, r"(?:medical |expert )?reviewer(?:'s)? qualifications", True),
+    (SECTION_QUALIFICATIONS, r"(?:medical )?qualifications of the (?:expert )?reviewer", True),
     (SECTION_OTHER, r"(?:appeal|appeal rights|notice of appeal rights|important notice)", False),
 )
 _NUMERAL = r"^\s*(?:[IVX]+\.|\d{1,2}\.)?\s*"
@@ -138,12 +144,22 @@ def _mostly_upper(text: str) -> bool:
     return bool(letters) and sum(map(str.isupper, letters)) >= 0.85 * len(letters)
 
 
-# Every heading opens with one of these words: a cheap test that most lines fail.
-_HEADING_START = re.compile(
-    r"^\s*(?:[IVX]+\.|\d{1,2}\.)?\s*(?:how|imr|issue|decision|clinical|expert|case|summary|list|"
-    r"documents|records|medical|treatment|guideline|rationale|reviewer|appeal|important|notice)",
-    re.I,
-)
+# The prefilters are derived from _HEADINGS (a heading added there is found without more):
+# a line is worth match_heading only where one of the heading patterns opens it.
+_OPENERS = "|".join(f"(?:{pat})" for _, pat, _ in _HEADINGS)
+_HEADING_START = re.compile(rf"{_NUMERAL}(?:{_OPENERS})", re.I)
+
+
+_SMALL_WORDS = frozenset(("of", "the", "and", "for", "to", "a", "an", "in", "by", "or"))
+
+
+def _title_label(text: str, heading: str, end: int) -> bool:
+    """True for a weak heading written as a title that ends its line with a colon ("Case
+    Summary:"), which a sentence never is."""
+    if text[end:].strip() != ":":
+        return False
+    words = heading.split()
+    return all(w[:1].isupper() or w in _SMALL_WORDS for w in words) and words[0][:1].isupper()
 
 
 def match_heading(text: str) -> tuple[str, str, str] | None:
@@ -161,7 +177,8 @@ def match_heading(text: str) -> tuple[str, str, str] | None:
     k = ((m.lastindex or 1) - 1) // 2  # alternative k: groups 2k+1 (heading), 2k+2 (rest)
     key, _, strong = _HEADINGS[k]
     heading = text[m.start(2 * k + 1) : m.end(2 * k + 1)]  # as written (same places)
-    if strong or _mostly_upper(heading):
+    titled = not tail and _title_label(text, heading, m.end(2 * k + 1))
+    if strong or titled or _mostly_upper(heading):
         rest = text[m.start(2 * k + 2) : m.end(2 * k + 2)] if m.start(2 * k + 2) >= 0 else ""
         return key, heading, f"{rest}{tail}".strip()
     # A weak heading in lowercase is a sentence: on to the patterns after it, one by one.
@@ -179,10 +196,8 @@ def match_heading(text: str) -> tuple[str, str, str] | None:
 # What a heading (_HEADING_START) or closing line (_CLOSING) opens with, over the lowercase
 # lines of a letter joined by "\n": one scan finds the few lines worth those tests.
 _CANDIDATE = re.compile(
-    r"\n(?:[^\S\n]*(?:[ivx]+\.|\d{1,2}\.)?[^\S\n]*(?:how|imr|issue|decision|clinical|expert|case|"
-    r"summary|list|documents|records|medical|treatment|guideline|rationale|reviewer|appeal|"
-    r"important|notice)|cc|c\.c\.|bcc|sincerely|respectfully|/|this (?:determination|decision) is"
-    r"|effect of)"
+    rf"\n(?:[^\S\n]*(?:[ivx]+\.|\d{{1,2}}\.)?[^\S\n]*(?:{_OPENERS})|cc|c\.c\.|bcc|sincerely"
+    r"|respectfully|/|this (?:determination|decision) is|effect of)"
 )
 
 
