@@ -91,13 +91,16 @@ def test_phone_filter_panel_stays_open_while_ticking(server: str, browser: Any) 
     page.wait_for_url("**outcome=*")
     assert page.locator("#filters").evaluate("el => el.open")
     # the page comes back at the panel, so the next value is right there
+    top = "() => document.getElementById('filters').getBoundingClientRect().top"
+    for _ in range(100):  # the browser scrolls to #filters once the page is laid out
+        if abs(page.evaluate(top)) < 100:
+            break
+        page.wait_for_timeout(100)
+    assert abs(page.evaluate(top)) < 100
     option = page.locator(
         ".facet[aria-labelledby='facet-drug'] .facet-options .facet-option:not(.is-active)"
     ).first
     assert option.is_visible()
-    page.wait_for_function(
-        "Math.abs(document.getElementById('filters').getBoundingClientRect().top) < 100"
-    )
     option.click()
     page.wait_for_url("**drug=*")
     assert page.locator("#filters").evaluate("el => el.open")
