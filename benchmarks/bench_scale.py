@@ -37,7 +37,7 @@ SAMPLE_LETTERS: Final = 3_000  # letters the query mix draws its words from
 
 def generate(letters: Path, n: int, seed: int) -> float:
     """Write n letters in shards (kept across runs); seconds spent on new shards."""
-    from benchmarks.generate import GEN_LAYOUTS, generate_letter
+    from search.generate.letters import GEN_LAYOUTS, generate_letter
 
     spent = 0.0
     for shard in range(-(-n // SHARD)):
@@ -99,7 +99,12 @@ def _child_ours(ix: str, mix_path: str) -> dict[str, Any]:
     t = time.perf_counter()
     index = SearchIndex.open(ix)
     opened = time.perf_counter()
-    requests = [SearchRequest(q=q.ours()[0], filters=q.ours()[1]) for q in queries]
+    # As the peers take a query: the words as written (literal: no query understanding), in
+    # any field of the decision or of its letter (scope "letter", not tied to one decision).
+    requests = [
+        SearchRequest(q=q.ours()[0], filters=q.ours()[1], literal=True, scope="letter")
+        for q in queries
+    ]
     index.search(requests[0])
     first = time.perf_counter()
     timings: dict[str, list[list[float]]] = {"unseen": [], "warm": []}

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -31,6 +32,7 @@ TEXT: Final = ("request", "rationale", "summary", "reviewer", "other")
 SINGLE: Final = ("outcome", "drug", "drug_class", "category", "year", "sex", "age")
 MULTI: Final = ("guideline", "state", "specialty")
 TOP: Final = 20
+SEP: Final = "\x1f"
 
 
 def documents(ix: Path) -> Iterator[dict[str, Any]]:
@@ -91,28 +93,24 @@ def fts_build(path: Path, ix: Path) -> dict[str, Any]:
     path.unlink(missing_ok=True)
     t = time.perf_counter()
     db = _fts_connect(path)
-    cols = ", ".join(f"{c} TEXT" for c in SINGLE)
+    cols = ", ".join(f"{c} TEXT" for c in (*SINGLE, *MULTI))
     db.executescript(
         f"""
         PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
         CREATE VIRTUAL TABLE fts USING fts5({", ".join(TEXT)});
         CREATE TABLE dec(rowid INTEGER PRIMARY KEY, letter INTEGER, date TEXT, {cols});
-        CREATE TABLE multi(rowid INTEGER, facet TEXT, value TEXT);
         """
     )
     n = 0
     for n, doc in enumerate(documents(ix), 1):
         db.execute(f"INSERT INTO fts(rowid, {', '.join(TEXT)}) VALUES (?,?,?,?,?,?)",
                    (n, *(doc[c] for c in TEXT)))  # fmt: skip
-        db.execute(f"INSERT INTO dec VALUES (?,?,?,{','.join('?' * len(SINGLE))})",
-                   (n, doc["letter"], doc["date"], *(doc[c] for c in SINGLE)))  # fmt: skip
-        db.executemany(
-            "INSERT INTO multi VALUES (?,?,?)", [(n, f, v) for f in MULTI for v in doc[f]]
-        )
+        multi = [SEP.join(doc[c]) for c in MULTI]  # several values in one column
+        db.execute(f"INSERT INTO dec VALUES (?,?,?,{','.join('?' * (len(SINGLE) + len(MULTI)))})",
+                   (n, doc["letter"], doc["date"], *(doc[c] for c in SINGLE), *multi))  # fmt: skip
     db.executescript(
         "".join(f"CREATE INDEX dec_{c} ON dec({c});" for c in SINGLE)
-        + "CREATE INDEX multi_row ON multi(rowid); CREATE INDEX multi_fv ON multi(facet, value);"
-        "CREATE INDEX dec_letter ON dec(letter); INSERT INTO fts(fts) VALUES ('optimize');"
+        + "CREATE INDEX dec_letter ON dec(letter); INSERT INTO fts(fts) VALUES ('optimize');"
     )
     db.commit()
     db.close()
@@ -126,26 +124,37 @@ def fts_query(db: sqlite3.Connection, q: querymix.Query) -> tuple[int, int]:
     where = " AND ".join(f"d.{k} = ?" for k in q.filters) or "1"
     values = list(q.filters.values())
     if match is not None:
-        db.execute(
-            "INSERT INTO m SELECT x.rowid, x.s FROM (SELECT rowid, bm25(fts) AS s FROM fts"
-            f" WHERE fts MATCH ?) x JOIN dec d ON d.rowid = x.rowid WHERE {where}",
-            [match, *values],
-        )
+        # The one MATCH, then the filters by primary key (a join with the MATCH as a
+        # subquery lets SQLite run the MATCH once per filtered row: quadratic).
+        db.execute("INSERT INTO m SELECT rowid, bm25(fts) FROM fts WHERE fts MATCH ?", [match])
+        if q.filters:
+            db.execute(
+                "DELETE FROM m WHERE NOT EXISTS (SELECT 1 FROM dec d"
+                f" WHERE d.rowid = m.rowid AND {where})",
+                values,
+            )
     else:
         db.execute(f"INSERT INTO m SELECT d.rowid, 0 FROM dec d WHERE {where}", values)
-    docs, letters = db.execute(
-        "SELECT count(*), count(DISTINCT d.letter) FROM m JOIN dec d ON d.rowid = m.rowid"
-    ).fetchone()
-    for c in SINGLE:
-        db.execute(
-            f"SELECT d.{c}, count(*) FROM m JOIN dec d ON d.rowid = m.rowid GROUP BY 1"
-        ).fetchall()
-    db.execute(
-        "SELECT v.facet, v.value, count(*) FROM m JOIN multi v ON v.rowid = m.rowid GROUP BY 1, 2"
-    ).fetchall()
+    # One pass over the matches' facet columns, counted here: seven GROUP BYs would look
+    # every match up seven times.
+    counts: dict[str, Counter[str]] = {c: Counter() for c in (*SINGLE, *MULTI)}
+    letter_set: set[int] = set()
+    docs = 0
+    for row in db.execute(
+        f"SELECT d.letter, {', '.join('d.' + c for c in (*SINGLE, *MULTI))}"
+        " FROM m CROSS JOIN dec d ON d.rowid = m.rowid"
+    ):
+        docs += 1
+        letter_set.add(row[0])
+        for c, v in zip(SINGLE, row[1 : 1 + len(SINGLE)], strict=True):
+            counts[c][v] += 1
+        for c, v in zip(MULTI, row[1 + len(SINGLE) :], strict=True):
+            if v:
+                counts[c].update(v.split(SEP))
+    letters = len(letter_set)
     order = "min(m.s)" if match is not None else "max(d.date)"
     top = db.execute(
-        f"SELECT d.letter, {order}, min(m.rowid) FROM m JOIN dec d ON d.rowid = m.rowid"
+        f"SELECT d.letter, {order}, min(m.rowid) FROM m CROSS JOIN dec d ON d.rowid = m.rowid"
         f" GROUP BY d.letter ORDER BY 2 {'ASC' if match is not None else 'DESC'} LIMIT {TOP}"
     ).fetchall()
     if match is not None and top:

@@ -18,6 +18,7 @@ COMMAND_MODULES: dict[str, str] = {
     "search": "search.cli_engine",
     "show": "search.cli_engine",
     "similar": "search.cli_engine",
+    "check": "search.check",
     "serve": "web.cli_serve",
     "demo": "web.cli_serve",
 }

@@ -35,6 +35,11 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
     _index_option(p)
     p.add_argument("--rebuild", action="store_true", help="start the index over")
+    p.add_argument(
+        "--prune",
+        action="store_true",
+        help="also remove the letters whose files are gone (each one reported)",
+    )
     p.add_argument("--workers", type=int, default=None, help="parsing processes (default 2)")
     p.add_argument("--batch", type=int, default=None, help="letters per commit (default 10000)")
     p.add_argument(
@@ -170,6 +175,7 @@ def ram_size(text: str) -> int:
 
 def run_index(args: argparse.Namespace) -> int:
     """Index paths; summary on stdout, progress and per-file errors on stderr."""
+    from .engine.toc import IndexUnreadable
     from .index import DEFAULT_BATCH, DEFAULT_RAM_BUDGET, IndexLocked, index_paths
 
     progress = Progress(sys.stderr)
@@ -178,13 +184,15 @@ def run_index(args: argparse.Namespace) -> int:
             args.index,
             args.paths,
             rebuild=args.rebuild,
+            prune=args.prune,
+            on_removed=progress.error,
             workers=args.workers,
             progress=progress,
             on_error=progress.error,
             batch_size=args.batch or DEFAULT_BATCH,
             ram_budget=args.ram_budget or DEFAULT_RAM_BUDGET,
         )
-    except IndexLocked as exc:
+    except (IndexLocked, IndexUnreadable) as exc:
         progress.finish()
         _error(str(exc))
         return EXIT_FAILED
@@ -203,11 +211,12 @@ def run_index(args: argparse.Namespace) -> int:
 def _open(path: str) -> Any:
     """The SearchIndex at path, or None after printing why not."""
     from .engine.searcher import SearchIndex
+    from .engine.toc import IndexUnreadable
     from .index import IndexMissing
 
     try:
         return SearchIndex.open(path)
-    except IndexMissing as exc:
+    except (IndexMissing, IndexUnreadable) as exc:
         _error(str(exc))
         return None
 

@@ -58,6 +58,7 @@ C_ORD: Final = "c_ord"  # decision ordinal (0: no decision)
 C_REC: Final = "c_rec"
 
 SCHEMA_VERSION: Final = 1
+PARSER_VERSION: Final = 1  # recorded in each TOC; raise when parsing changes what is indexed
 
 
 Packed = tuple[str, bytes]  # terms joined by "\n", and their counts as array("I") bytes

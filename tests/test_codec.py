@@ -18,6 +18,7 @@ from whoosh import query as wq
 from search.engine._codec import MapFile, WideRefBytesColumn, read_postings, refbytes_column
 from search.engine.evaluate import Evaluator
 from search.engine.searcher import SearchIndex
+from search.index import open_index
 from search.results import SearchRequest
 from search.schema import C_LKEY
 
@@ -65,7 +66,7 @@ def _ours(index: SearchIndex, q: wq.Query) -> set[int]:
 
 def test_differential_random_queries_match_stock_whoosh(built_index: Path) -> None:
     rng = random.Random(20261130)
-    ix = windex.open_dir(str(built_index), indexname="MAIN", readonly=True)
+    ix = open_index(built_index)
     index = SearchIndex.open(built_index)
     try:
         with ix.searcher() as searcher:
@@ -86,7 +87,7 @@ def test_letter_level_terms_match_stock_whoosh_by_letter(built_index: Path) -> N
     """Letter-level fields are indexed on a letter's first document; we spread them to
     every decision of the letter, so compare the letters matched."""
     rng = random.Random(7)
-    ix = windex.open_dir(str(built_index), indexname="MAIN", readonly=True)
+    ix = open_index(built_index)
     index = SearchIndex.open(built_index)
     try:
         with ix.searcher() as searcher:
@@ -102,7 +103,7 @@ def test_letter_level_terms_match_stock_whoosh_by_letter(built_index: Path) -> N
 
 
 def test_postings_read_through_maps_equal_whoosh_matchers(built_index: Path) -> None:
-    ix = windex.open_dir(str(built_index), indexname="MAIN", readonly=True)
+    ix = open_index(built_index)
     with ix.reader() as reader:
         for segreader, _base in reader.leaf_readers():
             terms = segreader._terms

@@ -146,3 +146,21 @@ def test_same_counts_html_json_cli(
     cli = json.loads(capsys.readouterr().out)["facets"]
     assert api == cli
     assert html_facets(page) == {f: v for f, v in api.items() if v}
+
+
+@pytest.mark.parametrize(
+    "q", ["tizanidine overturned for chronic low back pain", "Norco denied", "acupuncture upheld"]
+)
+def test_counts_under_words_read_as_filters(search_index: SearchIndex, q: str) -> None:
+    """With words read as filters, every other facet's value count is what ticking it returns;
+    a read facet's value count is what the query returns with its words replaced by it."""
+    resp = search_index.search(SearchRequest(q=q, size=1))
+    assert resp.interpreted is not None
+    chips = {c.facet: c for c in resp.interpreted.chips}
+    for facet, counts in resp.facets.items():
+        for value, count in counts.items():
+            if facet in chips:
+                request = SearchRequest(q=chips[facet].without, filters={facet: (value,)}, size=1)
+            else:
+                request = SearchRequest(q=q, filters={facet: (value,)}, size=1)
+            assert search_index.search(request).total_decisions == count, (facet, value)

@@ -12,13 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from whoosh import index as windex
 from whoosh import query as wq
 
 from search.engine.searcher import SearchIndex
 from search.engine.writer import INDEX_NAME
 from search.fields import MAX_PAGE_SIZE
-from search.index import IndexLocked, _run_lock, index_paths
+from search.index import IndexLocked, _run_lock, index_paths, open_index
 from search.results import SearchRequest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,7 +172,7 @@ def _contents(folder: Path) -> tuple[object, ...]:
     A document's key is its letter's hash and decision ordinal, so indexes that number the
     same documents differently compare equal.
     """
-    ix = windex.open_dir(str(folder), indexname=INDEX_NAME, readonly=True)
+    ix = open_index(folder)
     with ix.reader() as reader:
         n = reader.doc_count_all()
         lkeys = list(reader.column_reader("c_lkey"))
@@ -230,7 +229,7 @@ def test_chunks_with_duplicates_and_renames_match_letter_by_letter(
 
 
 def test_plain_whoosh_reads_our_segments(built_index: Path, search_index: SearchIndex) -> None:
-    ix = windex.open_dir(str(built_index), indexname=INDEX_NAME)
+    ix = open_index(built_index)
     with ix.searcher() as searcher:
         native = len(searcher.search(wq.Term("f_outcome", "overturned"), limit=None))
     ours = search_index.search(SearchRequest(filters={"outcome": ("Overturned",)}))

@@ -8,12 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from whoosh import index as windex
 
 from search.cli_engine import ram_size
 from search.engine.searcher import SearchIndex
-from search.engine.writer import INDEX_NAME
-from search.index import index_paths
+from search.index import index_paths, open_index
 from search.results import SearchRequest
 
 QUERIES = ("pain", "tizanidine", "physical therapy", "lumbar AND NOT mri", "opioid*")
@@ -30,7 +28,7 @@ def _answers(folder: Path) -> list[tuple[int, int, dict[str, dict[str, int]], li
 
 
 def _segments(folder: Path) -> int:
-    ix = windex.open_dir(str(folder), indexname=INDEX_NAME, readonly=True)
+    ix = open_index(folder)
     return len(ix._segments())
 
 
@@ -89,3 +87,46 @@ def test_ram_size_parses(text: str, size: int) -> None:
 def test_ram_size_rejects(text: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError):
         ram_size(text)
+
+
+def test_prune_removes_letters_whose_files_are_gone(tmp_path: Path, generated_dir: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    letters = sorted(generated_dir.glob("*.txt"))[:6]
+    for p in letters:
+        shutil.copy(p, src / p.name)
+    ix = tmp_path / "ix"
+    index_paths(ix, [src], workers=1)
+    (src / letters[0].name).unlink()  # gone
+    (src / letters[1].name).rename(src / "moved.txt")  # moved: removed, then added again
+    removed: list[str] = []
+    kept = index_paths(ix, [src], workers=1)  # without --prune nothing is removed
+    assert kept.removed == 0
+    summary = index_paths(ix, [src], workers=1, prune=True, on_removed=removed.append)
+    assert summary.removed == 2 and len(removed) == 2
+    assert any(letters[0].name in m for m in removed)
+    assert "2 removed (files gone)" in str(summary)
+    with SearchIndex.open(ix) as index:
+        assert index.doc_count()[0] == 5
+    again = index_paths(ix, [src], workers=1, prune=True)
+    assert (again.removed, again.added, again.unchanged) == (0, 0, 5)
+
+
+def test_cli_prune_reports_each_removed_letter(
+    tmp_path: Path, generated_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from search.cli import main
+
+    src = tmp_path / "src"
+    src.mkdir()
+    letters = sorted(generated_dir.glob("*.txt"))[:3]
+    for p in letters:
+        shutil.copy(p, src / p.name)
+    ix = tmp_path / "ix"
+    assert main(["index", str(src), "--index", str(ix), "--workers", "1"]) == 0
+    (src / letters[2].name).unlink()
+    capsys.readouterr()
+    assert main(["index", str(src), "--index", str(ix), "--prune", "--ram-budget", "256M"]) == 0
+    captured = capsys.readouterr()
+    assert f"{letters[2].name}: file gone; removed" in captured.err
+    assert "1 removed (files gone)" in captured.out

@@ -108,6 +108,11 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
+        # Checksums of the files of committed segments (carried into the new TOC), and a
+        # generation above any TOC on disk, even an unreadable newer one.
+        toc = ix.toc()
+        self._known_files = toc.files
+        self.generation: int = max(self.generation, ix.newest_on_disk() + 1)
         # fieldname -> term -> array("I", [docnum, freq, docnum, freq, ...]): 8 bytes a
         # posting. Chunks extend a term's array by a whole slice at a time (add_chunk).
         self._post: dict[str, dict[str, array[int]]] = {}
@@ -368,14 +373,7 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
         return ids_out, freqs_out
 
     def _commit_toc(self, segments: Any) -> None:
-        """Make the new segment files durable before the TOC that names them, then the TOC."""
-        folder = self.storage.folder
-        for name in os.listdir(folder):
-            full = os.path.join(folder, name)
-            if os.path.isfile(full) and not name.endswith(("LOCK", ".lock")):
-                _fsync_path(full)
-        super()._commit_toc(segments)
-        toc = os.path.join(folder, f"_{INDEX_NAME}_{self.generation}.toc")
-        if os.path.exists(toc):
-            _fsync_path(toc)
-        _fsync_path(folder, directory=True)  # the rename itself
+        """Publish the generation power-safely (see toc.commit: Lucene's order)."""
+        from .toc import Toc, commit
+
+        commit(self.storage.folder, Toc(self.generation, list(segments)), self._known_files)
