@@ -10,6 +10,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +23,15 @@ from whoosh.writing import CLEAR
 
 from .engine.chunk import Inverted, invert
 from .engine.docs import record_documents
-from .engine.toc import DurableIndex, IndexDamaged, IndexVersionMismatch, generations
+from .engine.toc import (
+    STAGING_PREFIX,
+    DurableIndex,
+    IndexDamaged,
+    IndexVersionMismatch,
+    clean_leftovers,
+    generations,
+    publish_rebuild,
+)
 from .engine.writer import FastWriter, merge_tiered
 from .parse.limit import DEFAULT_PARSE_TIMEOUT
 from .schema import F_LID, F_RID, F_SHA, F_SRC
@@ -450,7 +459,13 @@ def index_paths(
             on_error(message)
 
     with _run_lock(folder):
-        ix = create_or_open_index(folder, fresh=rebuild)
+        if _has_index(folder):
+            clean_leftovers(folder)  # of killed runs: we hold the lock, nobody writes them
+        staging = folder / f"{STAGING_PREFIX}{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        # A --rebuild builds a new index beside the old one, which is served meanwhile and
+        # switched out in one commit when the new one is complete (publish_rebuild).
+        ix = DurableIndex.create(staging) if rebuild else create_or_open_index(folder)
         batch = _Batch(ix, limitmb, clear=rebuild)
         try:
             if prune:  # first, so a moved file is added again from its new path
@@ -501,8 +516,12 @@ def index_paths(
                 if batch.pending >= batch_size or batch.ram_bytes() >= writer_budget:
                     batch.commit(final=False)
             batch.commit(final=True)
+            if rebuild:
+                publish_rebuild(folder, staging)
         except BaseException:
             batch.cancel()
+            if rebuild:
+                shutil.rmtree(staging, ignore_errors=True)
             raise
     summary.seconds = time.monotonic() - started
     return summary
