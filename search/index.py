@@ -10,6 +10,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,10 +23,19 @@ from whoosh.writing import CLEAR
 
 from .engine.chunk import Inverted, invert
 from .engine.docs import record_documents
-from .engine.toc import DurableIndex, IndexDamaged, IndexVersionMismatch, generations
+from .engine.toc import (
+    STAGING_PREFIX,
+    DurableIndex,
+    IndexDamaged,
+    IndexVersionMismatch,
+    clean_leftovers,
+    generations,
+    publish_rebuild,
+)
 from .engine.writer import FastWriter, merge_tiered
+from .model import PARSER_VERSION
 from .parse.limit import DEFAULT_PARSE_TIMEOUT
-from .schema import F_LID, F_RID, F_SHA, F_SRC
+from .schema import C_REC, F_LID, F_RID, F_SHA, F_SRC, unpack_record
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +238,12 @@ def _prepare_chunk(tasks: list[_Task]) -> _Chunk:
 class _Entry:
     id: str
     sha: str
+    version: int = PARSER_VERSION  # the parser version of the stored record
+
+    @property
+    def current(self) -> bool:
+        """Parsed by this parser: unchanged text needs no new parse."""
+        return self.version == PARSER_VERSION
 
 
 def _digest(text: str) -> bytes:
@@ -245,6 +261,7 @@ class _Registry:
 
     def __init__(self, searcher: Any | None) -> None:
         self.searcher = searcher
+        self.records: Any | None = None  # the record column, read for parser versions
         self.ids: dict[str, str] = {}  # the open batch's additions: id -> sha
         self.shas: set[str] = set()
         self.id_digests = np.zeros(0, dtype="S16")  # committed additions of this run
@@ -261,7 +278,16 @@ class _Registry:
     def by_source(self, key: str) -> _Entry | None:
         """The record the old index holds for a source file (each is looked at once a run)."""
         fields = self._stored(F_SRC, key)
-        return _Entry(fields[F_RID], fields[F_SHA]) if fields else None
+        return _Entry(fields[F_RID], fields[F_SHA], self._version(key)) if fields else None
+
+    def _version(self, key: str) -> int:
+        """The parser version stored in the record of a source (0 when it has none)."""
+        if self.searcher is None:
+            return PARSER_VERSION
+        docnum = self.searcher.document_number(**{F_SRC: key})
+        if self.records is None:  # made once a run: whoosh derives its offsets in a loop
+            self.records = self.searcher.reader().column_reader(C_REC)
+        return int(unpack_record(self.records[docnum]).get("parser_version") or 0)
 
     @staticmethod
     def _in(digests: Any, text: str) -> bool:
@@ -450,7 +476,13 @@ def index_paths(
             on_error(message)
 
     with _run_lock(folder):
-        ix = create_or_open_index(folder, fresh=rebuild)
+        if _has_index(folder):
+            clean_leftovers(folder)  # of killed runs: we hold the lock, nobody writes them
+        staging = folder / f"{STAGING_PREFIX}{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        # A --rebuild builds a new index beside the old one, which is served meanwhile and
+        # switched out in one commit when the new one is complete (publish_rebuild).
+        ix = DurableIndex.create(staging) if rebuild else create_or_open_index(folder)
         batch = _Batch(ix, limitmb, clear=rebuild)
         try:
             if prune:  # first, so a moved file is added again from its new path
@@ -474,7 +506,8 @@ def index_paths(
                     known = batch.registry.by_source(key)
                     if known is not None:
                         batch.known[key] = known
-                    yield _Task(str(item), key, known.sha if known else None, parse_timeout)
+                    known_sha = known.sha if known and known.current else None
+                    yield _Task(str(item), key, known_sha, parse_timeout)
 
             done = 0
             for chunk in _results(tasks(), total, workers):
@@ -501,8 +534,12 @@ def index_paths(
                 if batch.pending >= batch_size or batch.ram_bytes() >= writer_budget:
                     batch.commit(final=False)
             batch.commit(final=True)
+            if rebuild:
+                publish_rebuild(folder, staging)
         except BaseException:
             batch.cancel()
+            if rebuild:
+                shutil.rmtree(staging, ignore_errors=True)
             raise
     summary.seconds = time.monotonic() - started
     return summary
@@ -530,7 +567,7 @@ def _decide(batch: _Batch, item: _Parsed, summary: IndexSummary) -> str | None:
     registry = batch.registry
     sha = item.sha256
     old = batch.known.pop(item.key, None)
-    if old is not None and old.sha == sha:
+    if old is not None and old.sha == sha and old.current:
         summary.unchanged += 1
         return None
     if old is not None:  # the file changed: its old record goes

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from .fields import OUTCOME_OVERTURNED
+
+# The parser's version, stored with every parsed letter: raise it whenever a change to the
+# parser changes what it reads, and `imr-search index` parses older letters again.
+PARSER_VERSION: Final = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,7 @@ class Determination:
     sections: tuple[Section, ...] = ()
     decisions: tuple[Decision, ...] = ()
     warnings: tuple[str, ...] = ()
+    parser_version: int = 0  # PARSER_VERSION of the parser that read it (0: unknown, old)
 
     def section(self, key: str) -> str:
         """Text of the section with this key ("" when absent)."""
@@ -150,4 +155,5 @@ def determination_from_dict(data: dict[str, Any]) -> Determination:
         sections=tuple(Section(k, k, v) for k, v in (data.get("sections") or {}).items()),
         decisions=decisions,
         warnings=tuple(data.get("warnings", ())),
+        parser_version=int(data.get("parser_version") or 0),
     )

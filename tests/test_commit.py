@@ -42,8 +42,11 @@ class Trace:
         self.folder = folder
         self.start = _snapshot(folder)
         self.events: list[tuple[str, str, Snapshot]] = []
+        self.synced: dict[int, tuple[int, bytes]] = {}  # event -> (inode, data) of an fsync
 
-    def note(self, kind: str, name: str) -> None:
+    def note(self, kind: str, name: str, synced: tuple[int, bytes] | None = None) -> None:
+        if synced is not None:
+            self.synced[len(self.events)] = synced
         self.events.append((kind, name, _snapshot(self.folder)))
 
 
@@ -64,9 +67,12 @@ def trace(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     def fsync(fd: int) -> None:
         real_fsync(fd)
         path = os.readlink(f"/proc/self/fd/{fd}")
-        if inside(path):
-            kind = "fsync-dir" if os.path.isdir(path) else "fsync"
-            made[0].note(kind, os.path.basename(path))
+        if inside(path):  # (files of a rebuild's staging folder too: they move in later)
+            if os.path.isdir(path):
+                made[0].note("fsync-dir" if path == str(made[0].folder) else "fsync-sub", path)
+            else:
+                with open(path, "rb") as f:
+                    made[0].note("fsync", os.path.basename(path), (os.stat(path).st_ino, f.read()))
 
     def replace(a: str, b: str) -> None:
         real_replace(a, b)
@@ -103,9 +109,9 @@ def _crash_states(t: Trace) -> Iterator[tuple[str, Snapshot]]:
     durable: dict[int, bytes] = {ino: data for ino, data in t.start.values()}
     last_dir_sync = -1  # index of the event after which the namespace was last made durable
     snaps = [t.start] + [e[2] for e in t.events]
-    for k, (kind, name, snap) in enumerate(t.events):
+    for k, (kind, name, _) in enumerate(t.events):
         if kind == "fsync":
-            ino, data = snap[name]
+            ino, data = t.synced[k]
             durable[ino] = data
         if kind == "fsync-dir":
             last_dir_sync = k
@@ -113,6 +119,9 @@ def _crash_states(t: Trace) -> Iterator[tuple[str, Snapshot]]:
         for s in snaps[: k + 2]:
             for ino, data in s.values():
                 latest[ino] = data
+        for e, (ino, data) in t.synced.items():
+            if e <= k:
+                latest.setdefault(ino, data)
         for j in range(last_dir_sync + 1, k + 2):  # namespaces: durable one .. current one
             names = snaps[j]
             for mode in ("dropped", "truncated"):
@@ -209,9 +218,9 @@ def test_unreadable_newest_toc_falls_back_with_a_warning(
     with caplog.at_level(logging.WARNING):
         assert _ids(index) == before
     assert f"skipping unreadable {toc_name(bad)}" in caplog.text
-    # index: the next commit goes above the unreadable generation and is the one read
+    # index: the run (holding the lock) removes the unreadable TOC, commits above the old one
     summary = index_paths(index, [_letters(tmp_path, sample_paths, range(3, 4))], workers=1)
-    assert summary.added == 1 and generations(index) == [bad + 1]
+    assert summary.added == 1 and generations(index) == [bad]
     assert len(_ids(index)) == 4
     # --rebuild too
     _break_newest(index, content)
@@ -317,3 +326,43 @@ def test_check_verifies_and_repairs(tmp_path: Path, sample_paths: list[Path]) ->
 
 def test_toc_module_has_no_pickle() -> None:
     assert "import pickle" not in Path(toc_module.__file__).read_text()
+
+
+def test_interrupted_rebuild_leaves_the_old_index_served(
+    tmp_path: Path, sample_paths: list[Path]
+) -> None:
+    """A --rebuild that dies after intermediate commits changes nothing that is served; the
+    next run removes what it left; a finished one switches in at once."""
+    index = tmp_path / "ix"
+    index_paths(index, [_letters(tmp_path, sample_paths, range(0, 6))], workers=1)
+    before, gen = _ids(index), generations(index)
+    new = _letters(tmp_path, sample_paths, range(10, 50))
+    calls = []
+
+    def die(done: int, total: int, summary: object) -> None:
+        calls.append(done)
+        if len(calls) == 2:  # after an intermediate commit of the rebuild (batch_size=1)
+            staging = [p for p in index.iterdir() if p.name.startswith(".rebuild-")]
+            assert staging and generations(staging[0])[0] >= 1
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        index_paths(index, [new], workers=1, rebuild=True, batch_size=1, progress=die)
+    assert _ids(index) == before and generations(index) == gen
+    assert check_index(index).ok  # (the staging folder went with the failed run)
+    summary = index_paths(index, [new], workers=1, rebuild=True, batch_size=2)
+    assert summary.added == 40 and len(_ids(index)) == 40 and not set(_ids(index)) & set(before)
+    assert check_index(index).ok
+
+
+def test_leftovers_of_a_killed_run_go_at_the_next_run(
+    tmp_path: Path, sample_paths: list[Path]
+) -> None:
+    index = tmp_path / "ix"
+    index_paths(index, [_letters(tmp_path, sample_paths, range(0, 2))], workers=1)
+    (index / "MAIN_deadbeef00000000.seg").write_bytes(b"orphan")
+    (index / ".rebuild-99999").mkdir()
+    (index / (toc_name(generations(index)[0] + 1) + ".tmp")).write_bytes(b"")
+    assert not check_index(index).ok
+    index_paths(index, [_letters(tmp_path, sample_paths, range(2, 3))], workers=1)
+    assert check_index(index).ok

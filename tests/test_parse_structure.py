@@ -6,6 +6,7 @@ import csv
 import io
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from search.parse import parse_text
 from search.parse.partial import split_partial
@@ -247,3 +248,32 @@ def test_heading_prefilter_is_derived_from_the_headings() -> None:
         assert sections.match_heading(line), line
     # A weak heading word opening a sentence is no heading.
     assert sections.match_heading("Case summary was read by the reviewer") is None
+
+
+def test_letters_of_an_older_parser_are_parsed_again(tmp_path: Path, monkeypatch: Any) -> None:
+    import search.index as index_module
+    import search.model as model_module
+    import search.parse.resolve as resolve_module
+    from search import SearchIndex, SearchRequest
+    from search.index import index_paths
+
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    (letters / "a.txt").write_text(PARTIAL_BODY, encoding="utf-8")
+    index_dir = tmp_path / "index"
+    older = model_module.PARSER_VERSION - 1
+    for module in (model_module, resolve_module, index_module):
+        monkeypatch.setattr(module, "PARSER_VERSION", older)
+    first = index_paths(index_dir, [letters], workers=1)
+    assert first.added == 1
+    again = index_paths(index_dir, [letters], workers=1)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 1)
+    monkeypatch.undo()
+    upgraded = index_paths(index_dir, [letters], workers=1)
+    assert (upgraded.added, upgraded.updated, upgraded.unchanged) == (0, 1, 0)
+    idx = SearchIndex.open(str(index_dir))
+    record = idx.get("CM15-0101010")
+    assert record is not None and record.parser_version == model_module.PARSER_VERSION
+    assert idx.search(SearchRequest()).total_determinations == 1
+    final = index_paths(index_dir, [letters], workers=1)
+    assert (final.updated, final.unchanged) == (0, 1)

@@ -291,7 +291,10 @@ def test_no_external_requests(client: FlaskClient, with_decisions: Any) -> None:
         html = body(client.get(url))
         assert not re.search(r'(src|href)="(https?:)?//', html), url
         assert "<style" not in html and " style=" not in html  # CSP: no inline styles
-        assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/copy.js" defer>']
+        assert re.findall(r"<script[^>]*>", html) == [
+            '<script src="/static/copy.js" defer>',
+            '<script src="/static/facets.js" defer>',
+        ]
 
 
 # --- determination page -------------------------------------------------------------------

@@ -228,6 +228,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
 
     from .api import bp as api_bp
+    from .facetpage import bp as facetpage_bp
     from .feeds import bp as feeds_bp
     from .openapi import bp as openapi_bp
     from .precedent import bp as precedent_bp
@@ -236,6 +237,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(views_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(feeds_bp)
+    app.register_blueprint(facetpage_bp)
     app.register_blueprint(precedent_bp)
     app.register_blueprint(openapi_bp)
     app.register_error_handler(HTTPException, _handle_http)

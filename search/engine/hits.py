@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -185,6 +185,67 @@ def characteristic_words(rec: Determination, reader: Any) -> list[str]:
     return distinctive_words(text, reader)
 
 
+# Function words that a pasted text is full of; letters' own words are filtered by frequency.
+_STOPWORDS: Final = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "was",
+        "not",
+        "are",
+        "has",
+        "had",
+        "his",
+        "her",
+        "she",
+        "him",
+        "this",
+        "that",
+        "from",
+        "were",
+        "been",
+        "have",
+        "who",
+        "but",
+        "per",
+        "all",
+        "any",
+        "due",
+        "off",
+        "out",
+        "our",
+        "its",
+        "one",
+        "two",
+        "use",
+        "may",
+        "can",
+        "also",
+        "into",
+        "than",
+        "then",
+        "them",
+        "they",
+        "there",
+        "their",
+        "which",
+        "while",
+        "would",
+        "should",
+        "could",
+        "will",
+        "over",
+        "such",
+        "these",
+        "those",
+        "after",
+        "before",
+    ]
+)
+
+
 def distinctive_words(
     text: str, reader: Any, limit: int = SIMILAR_TERMS, min_length: int = 4, max_share: float = 0.3
 ) -> list[str]:
@@ -194,7 +255,7 @@ def distinctive_words(
     """
     counts: dict[str, int] = {}
     for word in tokenize(text):
-        if len(word) >= min_length and word.isalpha():
+        if len(word) >= min_length and word.isalpha() and word not in _STOPWORDS:
             counts[word] = counts.get(word, 0) + 1
     total = max(1, reader.doc_count_all())
     scored = []

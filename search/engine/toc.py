@@ -291,6 +291,28 @@ def commit(folder: str | Path, toc: Toc, known: dict[str, FileSums]) -> None:
     remove(folder, [n for n in leftovers(folder, toc) if not n.startswith(STAGING_PREFIX)])
 
 
+def publish_rebuild(folder: str | Path, staging: str | Path) -> None:
+    """Switch a --rebuild in: its segment files (fsynced in staging) move into folder, and a
+    new generation naming only them is committed; the old one is deleted after the switch."""
+    toc = newest_readable(staging)
+    for sums in toc.files.values():
+        for name in sums:
+            os.replace(os.path.join(staging, name), os.path.join(folder, name))
+    gens = generations(folder)
+    # (commit's first directory fsync, before the TOC's rename, makes the moves durable)
+    commit(folder, Toc(gens[0] + 1 if gens else 0, toc.segments), toc.files)
+    remove(folder, [os.path.basename(staging)])
+
+
+def clean_leftovers(folder: str | Path) -> None:
+    """Remove what killed runs left behind (call only while holding the writers' lock)."""
+    try:
+        toc = newest_readable(folder)
+    except IndexDamaged:
+        return
+    remove(folder, leftovers(folder, toc))
+
+
 class DurableIndex(FileIndex):  # type: ignore[misc]
     """Whoosh's FileIndex over our TOC: the newest readable generation, schema from code."""
 
@@ -307,6 +329,7 @@ class DurableIndex(FileIndex):  # type: ignore[misc]
     @classmethod
     def create(cls, folder: str | Path) -> DurableIndex:
         """A new empty index (generation after any TOC already there)."""
+        Path(folder).mkdir(parents=True, exist_ok=True)
         gens = generations(folder)
         write_toc(folder, Toc(gens[0] + 1 if gens else 0, []))
         return cls(folder)

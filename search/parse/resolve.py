@@ -20,7 +20,7 @@ from ..fields import (
     SECTION_QUALIFICATIONS,
     SECTION_RATIONALE,
 )
-from ..model import Decision, Determination, Reviewer, Section, Worker
+from ..model import PARSER_VERSION, Decision, Determination, Reviewer, Section, Worker
 from . import normalize
 from .clean import (
     Line,
@@ -468,6 +468,7 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) 
         sections=sections or (Section(SECTION_OTHER, "", plain),),
         decisions=decisions,
         warnings=tuple(warnings),
+        parser_version=PARSER_VERSION,
     )
 
 
