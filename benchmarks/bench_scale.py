@@ -130,10 +130,10 @@ def _child_ours(ix: str, mix_path: str) -> dict[str, Any]:
 
 def _matched_docs(index: Any, request: Any) -> int:
     """Documents (decisions) a request matches, counted from the engine's masks."""
-    from search.engine.hits import parse_request
+    from search.engine.searcher import understood_request
 
     snap = index._current()
-    parsed = parse_request(request.q, request.filters)
+    parsed, _ = understood_request(request)  # as the search ran it (literal, scope)
     _, matches, _ = index._matches(snap, parsed, time.monotonic() + 60)
     return int(sum(int(mask.sum()) for mask, _ in matches))
 
