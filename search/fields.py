@@ -188,6 +188,9 @@ SORT_NEWEST: Final = "newest"
 SORT_OLDEST: Final = "oldest"
 SORTS: Final = (SORT_RELEVANCE, SORT_NEWEST, SORT_OLDEST)
 DEFAULT_PAGE_SIZE: Final = 20
-MAX_PAGE_SIZE: Final = 5000
+# A page of the site or API: more hits than this make one request heavy for everyone (large
+# pulls go through the CSV export, which streams). The engine itself allows bigger pages.
+MAX_PAGE_SIZE: Final = 1000
+ENGINE_MAX_PAGE_SIZE: Final = 5000
 MAX_PAGE: Final = 10_000
 MAX_QUERY_LENGTH: Final = 1000

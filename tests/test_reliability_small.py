@@ -69,3 +69,12 @@ def test_lone_surrogates_on_the_command_line(built_index: Path) -> None:
         )
         assert b"Traceback" not in out.stderr, (args, out.stderr[-400:])
         assert out.returncode in (0, 1), (args, out.stderr[-400:])
+
+
+def test_page_size_capped_at_1000(built_index: Path) -> None:
+    from web.app import create_app
+
+    client = create_app({"INDEX_PATH": str(built_index)}).test_client()
+    assert client.get("/api/search?size=1000").status_code == 200
+    refused = client.get("/api/search?size=1001")
+    assert refused.status_code == 400 and "size" in refused.get_json()["error"]

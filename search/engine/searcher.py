@@ -19,11 +19,11 @@ from typing import Any, Final
 import numpy as np
 
 from ..fields import (
+    ENGINE_MAX_PAGE_SIZE,
     FACET_CATEGORY,
     FACET_DRUG,
     FACETS,
     MAX_PAGE,
-    MAX_PAGE_SIZE,
     SCOPE_AUTO,
     SCOPE_DECISION,
     SCOPE_LETTER,
@@ -279,8 +279,8 @@ class SearchIndex:
             raise QueryError(f"Unknown sort '{request.sort}'. Use one of: {', '.join(SORTS)}.")
         if not 1 <= request.page <= MAX_PAGE:
             raise QueryError(f"Page must be between 1 and {MAX_PAGE}.")
-        if not 1 <= request.size <= MAX_PAGE_SIZE:
-            raise QueryError(f"Page size must be between 1 and {MAX_PAGE_SIZE}.")
+        if not 1 <= request.size <= ENGINE_MAX_PAGE_SIZE:
+            raise QueryError(f"Page size must be between 1 and {ENGINE_MAX_PAGE_SIZE}.")
         parsed, understood = understood_request(request)
         text, filters = parsed.text, dict(parsed.filters)
         deadline = time.monotonic() + TIME_LIMIT
