@@ -89,6 +89,11 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--json", action="store_true", help="print the record as JSON")
     p.set_defaults(func=run_show)
 
+    p = sub.add_parser("audit", help="parse quality of an index: layouts, warnings, unknowns")
+    _index_option(p)
+    p.add_argument("--json", action="store_true", help="print the counts as JSON")
+    p.set_defaults(func=run_audit)
+
     p = sub.add_parser("similar", help="determinations most like one determination")
     p.add_argument("id", metavar="ID")
     _index_option(p)
@@ -305,6 +310,31 @@ def _print_hit(n: int, hit: Hit) -> None:
             print(f"         {_plain(passage)}")
     for passage in hit.highlights[:1]:
         print(f"      {_plain(passage)}")
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    """Print the parse-quality report of a built index."""
+    from .audit import Audit
+
+    index = _open(args.index)
+    if index is None:
+        return EXIT_FAILED
+    report = Audit()
+    with index:
+        page = 1
+        while True:  # page by page: memory bounded by the page, not the corpus
+            found = index.search(SearchRequest(size=MAX_PAGE_SIZE, page=page, literal=True))
+            for hit in found.results:
+                if (record := index.get(hit.id)) is not None:
+                    report.add(record)
+            if page >= found.pages:
+                break
+            page += 1
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(report.lines()))
+    return EXIT_OK
 
 
 def run_show(args: argparse.Namespace) -> int:

@@ -277,3 +277,27 @@ def test_letters_of_an_older_parser_are_parsed_again(tmp_path: Path, monkeypatch
     assert idx.search(SearchRequest()).total_determinations == 1
     final = index_paths(index_dir, [letters], workers=1)
     assert (final.updated, final.unchanged) == (0, 1)
+
+
+def test_audit_counts_layouts_and_warnings(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    (letters / "a.txt").write_text(PARTIAL_BODY, encoding="utf-8")
+    (letters / "b.txt").write_text("A note with no decision in it at all.\n", encoding="utf-8")
+    index_dir = tmp_path / "index"
+    cli = [sys.executable, "-m", "search.cli"]
+    subprocess.run([*cli, "index", str(letters), "--index", str(index_dir)], check=True)
+    out = subprocess.run(
+        [*cli, "audit", "--index", str(index_dir), "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    report = json.loads(out)
+    assert (report["letters"], report["decisions"], report["older_parser"]) == (2, 2, 0)
+    assert report["layouts"] == {"imr": 1, "unknown": 1}
+    assert report["warnings"]["no decisions found"] == 1
