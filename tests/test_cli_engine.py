@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from search.cli import main
-from search.fields import MAX_PAGE_SIZE
+from search.fields import ENGINE_MAX_PAGE_SIZE, MAX_PAGE_SIZE
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -94,7 +94,7 @@ def test_empty_query_means_all(built_index: Path, capsys: pytest.CaptureFixture[
         ["search", "*"],
         ["search", "x", "--filter", "nokey"],
         ["search", "x", "--filter", "colour=red"],
-        ["search", "x", "--limit", str(MAX_PAGE_SIZE + 1)],
+        ["search", "x", "--limit", str(ENGINE_MAX_PAGE_SIZE + 1)],
         ["search", "x", "--page", "0"],
     ],
 )
