@@ -6,8 +6,10 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
+from typing import Final
 
 # Each command module exposes add_arguments(subparsers) registering its subcommands, with
 # the handler set as `func` (args -> exit code). Modules are imported lazily per command so
@@ -88,6 +90,27 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
     return parser
 
 
+# Arguments that are text, not paths: a lone surrogate in them (an undecodable byte of the
+# command line, kept by Python as U+DC80-U+DCFF) becomes U+FFFD, as the engine would make of
+# it anyway, rather than a UnicodeEncodeError when it is printed or hashed. Paths keep them:
+# they name real files.
+_TEXT_ARGUMENTS: Final = ("query", "id", "filter", "filters")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def _clean_text_arguments(args: argparse.Namespace) -> None:
+    for name in _TEXT_ARGUMENTS:
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            setattr(args, name, _SURROGATE.sub("\ufffd", value))
+        elif isinstance(value, list):
+            setattr(
+                args,
+                name,
+                [_SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for v in value],
+            )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -98,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"imr-search: {exc}", file=sys.stderr)
         return EXIT_USAGE
     args = parser.parse_args(argv)
+    _clean_text_arguments(args)
     try:
         code: int = args.func(args)
         sys.stdout.flush()

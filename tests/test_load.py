@@ -323,10 +323,9 @@ def test_empty_pdf(tmp_path: Path) -> None:
         os.urandom(100_000),
         zlib.compress(TEXT.encode() * 2000),
         b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 50,
-        "NUL-heavy text".encode("utf-16-le") * 100,  # UTF-16 without a BOM
         bytes(range(32)) * 100,
     ],
-    ids=["random", "zlib", "png", "utf16-no-bom", "controls"],
+    ids=["random", "zlib", "png", "controls"],  # (UTF-16 without a BOM is text: issue 9)
 )
 def test_binary_garbage(tmp_path: Path, content: bytes) -> None:
     assert reason(write(tmp_path / "g.txt", content)) == "not a text file (binary content)"

@@ -39,7 +39,9 @@ COLUMNS: Final = (
 RATIONALE_CHARS: Final = 300  # of each rationale in the export (the page has it whole)
 FILENAME_CHARS: Final = 80
 _SLUG_RE: Final = re.compile(r"[^A-Za-z0-9]+")
-_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+# With the full-width forms (U+FF1D "＝", U+FF0B, U+FF0D, U+FF20): some spreadsheets read
+# them as the ASCII operators.
+_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def csv_safe(value: object) -> str:

@@ -187,11 +187,27 @@ def _walk(root: Path, info: os.stat_result) -> Iterator[Path | LoadError]:
                 yield path
             elif entry.is_symlink() and not os.path.exists(path):
                 yield LoadError(str(path), "broken symbolic link")
+            else:  # a FIFO, socket or device named *.txt: said, never opened (a FIFO blocks)
+                yield LoadError(str(path), "not a regular file")
 
 
 def _normalize(text: str) -> str:
     """Drop NULs and turn CRLF and lone CR into LF."""
     return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def utf16_without_bom(sample: bytes) -> str | None:
+    """ "utf-16-le" or "utf-16-be" for UTF-16 text without a byte-order mark (mostly Latin
+    text: nearly every other byte is NUL, on the same side), else None."""
+    if len(sample) < 8 or sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    zeros_even, zeros_odd = even.count(0), odd.count(0)
+    if zeros_odd >= 0.9 * len(odd) and zeros_even <= 0.1 * len(even):
+        return "utf-16-le"
+    if zeros_even >= 0.9 * len(even) and zeros_odd <= 0.1 * len(odd):
+        return "utf-16-be"
+    return None
 
 
 def decode_text(data: bytes) -> str:
@@ -200,6 +216,8 @@ def decode_text(data: bytes) -> str:
         if data.startswith(bom):
             errors = _FALLBACK if encoding == "utf-8" else "replace"
             return _normalize(data[len(bom) :].decode(encoding, errors))
+    if wide := utf16_without_bom(data[:SNIFF_BYTES]):
+        return _normalize(data.decode(wide, "replace"))
     try:
         return _normalize(data.decode("utf-8"))
     except UnicodeDecodeError:
@@ -231,6 +249,9 @@ def looks_binary(data: bytes) -> bool:
         if sample.startswith(bom) and encoding != "utf-8":
             text = sample[len(bom) :].decode(encoding, "replace")
             return len(_CONTROL_CHARS.findall(text)) > MAX_CONTROL_RATIO * max(len(text), 1)
+    if wide := utf16_without_bom(data[:SNIFF_BYTES]):
+        text = data[:SNIFF_BYTES].decode(wide, "replace")
+        return len(_CONTROL_CHARS.findall(text)) > MAX_CONTROL_RATIO * max(len(text), 1)
     controls = len(sample.translate(None, _TEXT_BYTES))
     if controls > MAX_CONTROL_RATIO * len(sample):
         return True
