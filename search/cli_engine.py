@@ -36,6 +36,9 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     _index_option(p)
     p.add_argument("--rebuild", action="store_true", help="start the index over")
     p.add_argument(
+        "--strict", action="store_true", help="fail each letter in which no decision is found"
+    )
+    p.add_argument(
         "--prune",
         action="store_true",
         help="also remove the letters whose files are gone (each one reported)",
@@ -196,6 +199,7 @@ def run_index(args: argparse.Namespace) -> int:
             on_error=progress.error,
             batch_size=args.batch or DEFAULT_BATCH,
             ram_budget=args.ram_budget or DEFAULT_RAM_BUDGET,
+            strict=args.strict,
         )
     except (IndexLocked, IndexUnreadable) as exc:
         progress.finish()

@@ -155,6 +155,7 @@ class _Task:
     key: str  # absolute path: the registry key of the source
     known_sha: str | None  # the sha256 indexed for this source, if any
     parse_timeout: float | None = None  # CPU seconds the parse may take (None: unlimited)
+    strict: bool = False  # a letter with no decision found fails
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +207,8 @@ def _prepare(task: _Task) -> _Result:
         if loaded.sha256 == task.known_sha:
             return _Unchanged(task.key)
         record = parse_limited(loaded, task.parse_timeout)
+        if task.strict and not record.decisions:
+            return _Failed(f"{task.path}: no decisions found (--strict)")
         docs = record_documents(record, task.key)
         return _Prepared(task.key, task.path, record.id, record.sha256, docs)
     except LoadError as exc:
@@ -452,6 +455,7 @@ def index_paths(
     parse_timeout: float | None = DEFAULT_PARSE_TIMEOUT,
     prune: bool = False,
     on_removed: ErrorFn | None = None,
+    strict: bool = False,
 ) -> IndexSummary:
     """Index letter files and folders into index_dir; incremental, idempotent, crash-safe.
 
@@ -507,7 +511,7 @@ def index_paths(
                     if known is not None:
                         batch.known[key] = known
                     known_sha = known.sha if known and known.current else None
-                    yield _Task(str(item), key, known_sha, parse_timeout)
+                    yield _Task(str(item), key, known_sha, parse_timeout, strict)
 
             done = 0
             for chunk in _results(tasks(), total, workers):

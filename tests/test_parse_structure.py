@@ -301,3 +301,20 @@ def test_audit_counts_layouts_and_warnings(tmp_path: Path) -> None:
     assert (report["letters"], report["decisions"], report["older_parser"]) == (2, 2, 0)
     assert report["layouts"] == {"imr": 1, "unknown": 1}
     assert report["warnings"]["no decisions found"] == 1
+
+
+def test_index_strict_fails_a_letter_without_decisions(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    (letters / "a.txt").write_text(PARTIAL_BODY, encoding="utf-8")
+    (letters / "b.txt").write_text("A note with no decision in it at all.\n", encoding="utf-8")
+    cli = [sys.executable, "-m", "search.cli", "index", str(letters)]
+    run = subprocess.run(
+        [*cli, "--index", str(tmp_path / "index"), "--strict"], capture_output=True, text=True
+    )
+    assert run.returncode == 1
+    assert "b.txt: no decisions found (--strict)" in run.stderr
+    assert "1 added" in run.stdout
