@@ -16,6 +16,7 @@ from search.engine import searcher as engine_module
 from search.engine.docs import drug_ingredients
 from search.engine.searcher import SearchIndex
 from search.fields import (
+    ENGINE_MAX_PAGE_SIZE,
     FACETS,
     MAX_PAGE_SIZE,
     SORT_NEWEST,
@@ -349,7 +350,7 @@ def test_pages(search_index: SearchIndex) -> None:
 @pytest.mark.parametrize(
     "request_",
     [
-        SearchRequest(size=MAX_PAGE_SIZE + 1),
+        SearchRequest(size=ENGINE_MAX_PAGE_SIZE + 1),
         SearchRequest(size=0),
         SearchRequest(page=0),
         SearchRequest(sort="alphabetical"),
