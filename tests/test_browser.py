@@ -47,11 +47,23 @@ def server() -> Iterator[str]:
 
     app = create_app({"INDEX_PATH": str(web_index_dir())})
     srv: Any = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=srv.run, daemon=True)
+    stopping = threading.Event()
+
+    def run() -> None:
+        # Closing the server from this thread can pull a socket out from under the loop's
+        # select() in the server thread ("Bad file descriptor"): expected only while stopping.
+        try:
+            srv.run()
+        except (OSError, ValueError):
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{srv.effective_port}"
     finally:
+        stopping.set()
         srv.close()
         thread.join(timeout=5)
 

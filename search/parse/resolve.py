@@ -307,13 +307,19 @@ def _header_fields(head: str) -> tuple[str | None, str | None, str | None]:
     return decision, priority, received
 
 
-_DIAGNOSIS = re.compile(r"[^.]*\bdiagnos[^.]*", re.I)
+_DIAGNOSIS = re.compile(r"\bdiagnos", re.I)
 
 
 def _diagnosis(summary: str) -> str:
     """The summary's first sentence that gives a diagnosis ("" when none does)."""
-    m = _DIAGNOSIS.search(summary[:4000]) if "diagnos" in summary.lower() else None
-    return m.group(0) if m else ""
+    # The word first, then its sentence's bounds: a `[^.]*diagnos[^.]*` search retries
+    # from every start of a long sentence (quadratic, and 15% of all parse time).
+    text = summary[:4000]
+    m = _DIAGNOSIS.search(text)
+    if m is None:
+        return ""
+    end = text.find(".", m.end())
+    return text[text.rfind(".", 0, m.start()) + 1 : end if end >= 0 else len(text)]
 
 
 def _decision(ordinal: int, raw: RawDecision, summary_regions: tuple[str, ...]) -> Decision:
