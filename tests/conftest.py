@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "search" / "samples"
 GENERATED_LETTERS = 240
@@ -53,3 +55,19 @@ def search_index(built_index: Path) -> Iterator[object]:
     index = SearchIndex.open(built_index)
     yield index
     index.close()
+
+
+@pytest.fixture(scope="module")
+def web_app() -> Flask:
+    """The app over the shared web index (samples plus generated letters), no refresh polling."""
+    from test_web_support import web_index_dir
+
+    from web.app import create_app
+
+    return create_app({"INDEX_PATH": str(web_index_dir()), "REFRESH_INTERVAL": 0})
+
+
+@pytest.fixture()
+def web_client(web_app: Flask) -> FlaskClient:
+    """A test client of web_app."""
+    return web_app.test_client()

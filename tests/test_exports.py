@@ -6,29 +6,16 @@ import csv
 import io
 from urllib.parse import urlencode
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from test_web_support import web_index_dir
 
 from search.engine.searcher import SearchIndex
-from web.app import create_app
 from web.export import COLUMNS, RATIONALE_CHARS, export_filename
 from web.urls import SearchState
 
 
-@pytest.fixture(scope="module")
-def app() -> Flask:
-    return create_app({"INDEX_PATH": str(web_index_dir()), "REFRESH_INTERVAL": 0})
-
-
-@pytest.fixture()
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-def rows(client: FlaskClient, query: str) -> list[dict[str, str]]:
-    response = client.get(f"/search.csv?{query}")
+def rows(web_client: FlaskClient, query: str) -> list[dict[str, str]]:
+    response = web_client.get(f"/search.csv?{query}")
     assert response.status_code == 200
     text = response.get_data(as_text=True)
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
@@ -36,8 +23,8 @@ def rows(client: FlaskClient, query: str) -> list[dict[str, str]]:
     return list(reader)
 
 
-def test_csv_columns_come_from_the_records(client: FlaskClient) -> None:
-    got = rows(client, urlencode({"q": "lumbar"}))
+def test_csv_columns_come_from_the_records(web_client: FlaskClient) -> None:
+    got = rows(web_client, urlencode({"q": "lumbar"}))
     assert got
     with SearchIndex.open(web_index_dir()) as idx:
         for row in got:
@@ -57,8 +44,8 @@ def test_csv_columns_come_from_the_records(client: FlaskClient) -> None:
     assert any(r["category"] for r in got)
 
 
-def test_download_name_names_the_search(client: FlaskClient) -> None:
-    response = client.get("/search.csv?" + urlencode({"q": 'tizanidine "low back"'}))
+def test_download_name_names_the_search(web_client: FlaskClient) -> None:
+    response = web_client.get("/search.csv?" + urlencode({"q": 'tizanidine "low back"'}))
     disposition = response.headers["Content-Disposition"]
     assert disposition == 'attachment; filename="imr-search_tizanidine-low-back.csv"'
     assert export_filename(SearchState()) == "imr-search_all.csv"

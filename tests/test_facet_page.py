@@ -5,23 +5,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from test_web_support import web_index_dir
 
-from web.app import create_app
 from web.facetpage import matching_values
-
-
-@pytest.fixture(scope="module")
-def app() -> Flask:
-    return create_app({"INDEX_PATH": str(web_index_dir()), "REFRESH_INTERVAL": 0})
-
-
-@pytest.fixture()
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def test_matching_values() -> None:
@@ -32,8 +18,8 @@ def test_matching_values() -> None:
     assert matching_values(values, "zzz") == []
 
 
-def test_long_facet_lists_get_a_search_box_that_keeps_the_search(client: FlaskClient) -> None:
-    html = client.get("/search?" + urlencode({"q": "pain", "outcome": "Upheld"})).get_data(
+def test_long_facet_lists_get_a_search_box_that_keeps_the_search(web_client: FlaskClient) -> None:
+    html = web_client.get("/search?" + urlencode({"q": "pain", "outcome": "Upheld"})).get_data(
         as_text=True
     )
     form = re.search(r'<form class="facet-search" action="/facets/drug".*?</form>', html, re.S)
@@ -44,9 +30,9 @@ def test_long_facet_lists_get_a_search_box_that_keeps_the_search(client: FlaskCl
     assert 'action="/facets/outcome"' not in html  # short lists need no box
 
 
-def test_facet_page_lists_matching_values_with_toggle_links(client: FlaskClient) -> None:
-    all_drugs = client.get("/api/search?q=pain").get_json()["facets"]["drug"]
-    page = client.get("/facets/drug?" + urlencode({"q": "pain", "fq": "done"}))
+def test_facet_page_lists_matching_values_with_toggle_links(web_client: FlaskClient) -> None:
+    all_drugs = web_client.get("/api/search?q=pain").get_json()["facets"]["drug"]
+    page = web_client.get("/facets/drug?" + urlencode({"q": "pain", "fq": "done"}))
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     expected = sorted(v for v in all_drugs if "done" in v.casefold())
@@ -60,18 +46,18 @@ def test_facet_page_lists_matching_values_with_toggle_links(client: FlaskClient)
     assert "Back to the results" in html and 'value="done"' in html
 
 
-def test_facet_page_errors(client: FlaskClient) -> None:
-    assert client.get("/facets/nonsense").status_code == 404
-    assert client.get("/facets/drug?q=(((").status_code == 400
-    assert client.get("/facets/drug?" + urlencode({"fq": "x" * 201})).status_code == 400
-    page = client.get("/facets/drug?fq=zzzzqqq").get_data(as_text=True)
+def test_facet_page_errors(web_client: FlaskClient) -> None:
+    assert web_client.get("/facets/nonsense").status_code == 404
+    assert web_client.get("/facets/drug?q=(((").status_code == 400
+    assert web_client.get("/facets/drug?" + urlencode({"fq": "x" * 201})).status_code == 400
+    page = web_client.get("/facets/drug?fq=zzzzqqq").get_data(as_text=True)
     assert "No drug value matches" in page
 
 
-def test_filter_panel_open_while_filtering_and_skip_link(client: FlaskClient) -> None:
-    closed = client.get("/search?q=pain").get_data(as_text=True)
+def test_filter_panel_open_while_filtering_and_skip_link(web_client: FlaskClient) -> None:
+    closed = web_client.get("/search?q=pain").get_data(as_text=True)
     assert re.search(r'<details class="filters" id="filters">', closed)
-    ticked = client.get("/search?q=pain&outcome=Upheld").get_data(as_text=True)
+    ticked = web_client.get("/search?q=pain&outcome=Upheld").get_data(as_text=True)
     assert re.search(r'<details class="filters" id="filters" open>', ticked)
     assert closed.index('href="#hits"') < closed.index('href="#main"')
     assert 'id="hits" tabindex="-1"' in closed

@@ -6,27 +6,13 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import feedparser
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from test_web_support import web_index_dir
 
-from web.app import create_app
 from web.plaintext import plain_passage
 
 
-@pytest.fixture(scope="module")
-def app() -> Flask:
-    return create_app({"INDEX_PATH": str(web_index_dir()), "REFRESH_INTERVAL": 0})
-
-
-@pytest.fixture()
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-def parse(client: FlaskClient, query: str) -> feedparser.FeedParserDict:
-    response = client.get(f"/search.atom?{query}")
+def parse(web_client: FlaskClient, query: str) -> feedparser.FeedParserDict:
+    response = web_client.get(f"/search.atom?{query}")
     assert response.status_code == 200
     assert response.mimetype == "application/atom+xml"
     feed = feedparser.parse(response.get_data())
@@ -36,11 +22,11 @@ def parse(client: FlaskClient, query: str) -> feedparser.FeedParserDict:
 
 
 def test_feed_is_valid_atom_with_one_entry_per_matching_decision(
-    client: FlaskClient,
+    web_client: FlaskClient,
 ) -> None:
     query = urlencode({"q": "tizanidine", "outcome": "Overturned"})
-    feed = parse(client, query)
-    api = client.get(f"/api/search?{query}&sort=newest&size=50").get_json()
+    feed = parse(web_client, query)
+    api = web_client.get(f"/api/search?{query}&sort=newest&size=50").get_json()
     expected = [
         (r["id"], d["ordinal"], d["outcome"]) for r in api["results"] for d in r["decisions"]
     ]
@@ -55,25 +41,25 @@ def test_feed_is_valid_atom_with_one_entry_per_matching_decision(
     assert feed.feed.link.endswith("/search?" + query)
 
 
-def test_feed_is_newest_first(client: FlaskClient) -> None:
-    feed = parse(client, "q=pain")
+def test_feed_is_newest_first(web_client: FlaskClient) -> None:
+    feed = parse(web_client, "q=pain")
     times = [e.updated for e in feed.entries if not e.updated.startswith("1970")]
     assert len(times) > 5 and times == sorted(times, reverse=True)
     assert feed.feed.updated == times[0]
 
 
-def test_feed_escapes_the_query(client: FlaskClient) -> None:
-    feed = parse(client, urlencode({"q": '<script>x</script> & "pain"'}))
+def test_feed_escapes_the_query(web_client: FlaskClient) -> None:
+    feed = parse(web_client, urlencode({"q": '<script>x</script> & "pain"'}))
     assert '<script>x</script> & "pain"' in feed.feed.title  # text, parsed back intact
 
 
-def test_bad_query_is_400_not_a_feed(client: FlaskClient) -> None:
-    assert client.get("/search.atom?q=(((").status_code == 400
-    assert client.get("/search.atom?page=0").status_code == 400
+def test_bad_query_is_400_not_a_feed(web_client: FlaskClient) -> None:
+    assert web_client.get("/search.atom?q=(((").status_code == 400
+    assert web_client.get("/search.atom?page=0").status_code == 400
 
 
-def test_page_links_its_feed(client: FlaskClient) -> None:
-    html = client.get("/search?q=tizanidine&outcome=Overturned&page=1&sort=oldest").get_data(
+def test_page_links_its_feed(web_client: FlaskClient) -> None:
+    html = web_client.get("/search?q=tizanidine&outcome=Overturned&page=1&sort=oldest").get_data(
         as_text=True
     )
     href = "/search.atom?q=tizanidine&amp;outcome=Overturned"
@@ -91,8 +77,8 @@ def test_plain_passage_offsets() -> None:
     assert plain_passage("<mark>open")["matches"] == [[0, 4]]
 
 
-def test_api_gives_highlights_as_plain_text(client: FlaskClient) -> None:
-    body = client.get("/api/search?q=tizanidine").get_json()
+def test_api_gives_highlights_as_plain_text(web_client: FlaskClient) -> None:
+    body = web_client.get("/api/search?q=tizanidine").get_json()
     decisions = [d for r in body["results"] for d in r["decisions"] if d["highlights"]]
     assert decisions
     for d in decisions:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from test_web_support import web_index_dir
 
 from search.engine.searcher import SearchIndex
-from web.app import create_app
 from web.charts import wilson
 
 TIZANIDINE = {
@@ -20,25 +18,15 @@ TIZANIDINE = {
 }
 
 
-@pytest.fixture(scope="module")
-def app() -> Flask:
-    return create_app({"INDEX_PATH": str(web_index_dir()), "REFRESH_INTERVAL": 0})
-
-
-@pytest.fixture()
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-def api(client: FlaskClient, **params: str) -> dict[str, object]:
-    response = client.get("/api/precedent?" + urlencode(params))
+def api(web_client: FlaskClient, **params: str) -> dict[str, object]:
+    response = web_client.get("/api/precedent?" + urlencode(params))
     assert response.status_code == 200, response.get_data(as_text=True)
     body: dict[str, object] = response.get_json()
     return body
 
 
-def test_similar_decisions_and_their_outcome_split(client: FlaskClient) -> None:
-    body = api(client, **TIZANIDINE)
+def test_similar_decisions_and_their_outcome_split(web_client: FlaskClient) -> None:
+    body = api(web_client, **TIZANIDINE)
     results = body["results"]
     assert isinstance(results, list) and 5 <= len(results) <= 20
     assert "tizanidine" in body["words"]  # type: ignore[operator]
@@ -59,46 +47,46 @@ def test_similar_decisions_and_their_outcome_split(client: FlaskClient) -> None:
     assert any(r["highlights"] for r in results)  # the rationale passages that decided them
 
 
-def test_filters_by_drug_service_and_year(client: FlaskClient) -> None:
-    drug = api(client, **TIZANIDINE, drug="tizanidine")
+def test_filters_by_drug_service_and_year(web_client: FlaskClient) -> None:
+    drug = api(web_client, **TIZANIDINE, drug="tizanidine")
     assert drug["results"] and all(r["drug"] == "tizanidine" for r in drug["results"])  # type: ignore[union-attr,index]
     mri = {"request": "MRI of the lumbar spine", "summary": "low back pain, radiculopathy"}
-    category = api(client, **mri)["results"][0]["category"]  # type: ignore[index]
+    category = api(web_client, **mri)["results"][0]["category"]  # type: ignore[index]
     assert category
-    service = api(client, **mri, category=category)
+    service = api(web_client, **mri, category=category)
     assert service["results"] and all(r["category"] == category for r in service["results"])  # type: ignore[union-attr,index]
-    year = api(client, request="MRI of the lumbar spine", year="2017")
+    year = api(web_client, request="MRI of the lumbar spine", year="2017")
     assert year["results"] and all(r["year"] == 2017 for r in year["results"])  # type: ignore[union-attr,index]
-    assert api(client, **TIZANIDINE, limit="3")["results"].__len__() == 3  # type: ignore[union-attr]
+    assert api(web_client, **TIZANIDINE, limit="3")["results"].__len__() == 3  # type: ignore[union-attr]
 
 
 def test_finds_a_real_letters_own_decision_from_its_request_and_summary(
-    client: FlaskClient,
+    web_client: FlaskClient,
 ) -> None:
     with SearchIndex.open(web_index_dir()) as idx:
         record = idx.get("CM17-0013077")
     assert record is not None
     summary = " ".join(record.section("case_summary").split()[:80])
     decision = record.decisions[1]
-    body = api(client, request=decision.request, summary=summary, limit="5")
+    body = api(web_client, request=decision.request, summary=summary, limit="5")
     top = [(r["id"], r["decision"]) for r in body["results"]]  # type: ignore[union-attr,index]
     assert ("CM17-0013077", decision.ordinal) in top
 
 
-def test_bad_parameters(client: FlaskClient) -> None:
-    unknown = client.get("/api/precedent?requst=x")
+def test_bad_parameters(web_client: FlaskClient) -> None:
+    unknown = web_client.get("/api/precedent?requst=x")
     assert unknown.status_code == 400 and "requst" in unknown.get_json()["error"]
-    long = client.get("/api/precedent?" + urlencode({"summary": "x" * 6001}))
+    long = web_client.get("/api/precedent?" + urlencode({"summary": "x" * 6001}))
     assert long.status_code == 400 and "summary" in long.get_json()["error"]
-    assert client.get("/api/precedent?limit=0").status_code == 400
-    empty = api(client)
+    assert web_client.get("/api/precedent?limit=0").status_code == 400
+    empty = api(web_client)
     assert empty["results"] == [] and empty["outcomes"]["total"] == 0  # type: ignore[index]
 
 
-def test_page_shows_split_and_escapes_the_paste(client: FlaskClient) -> None:
-    html = client.get("/precedent").get_data(as_text=True)
+def test_page_shows_split_and_escapes_the_paste(web_client: FlaskClient) -> None:
+    html = web_client.get("/precedent").get_data(as_text=True)
     assert "How did cases like mine go?" in html and 'name="summary"' in html
-    page = client.get(
+    page = web_client.get(
         "/precedent?" + urlencode({**TIZANIDINE, "summary": "<script>alert(1)</script> spasms"})
     )
     text = page.get_data(as_text=True)
