@@ -89,8 +89,12 @@ _FIELD_NAME = re.compile(r"[A-Za-z_]+")
 _RANGE = re.compile(r"\[\s*([^\s\]]*)\s+TO\s*([^\s\]]*)\s*\]", re.IGNORECASE)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _lex(text: str) -> list[_Tok]:
     """Tokens of a query; unclosed quotes end at the end of the text."""
+    text = _CONTROL.sub(" ", text)  # control characters separate words, like spaces
     toks: list[_Tok] = []
     i, n = 0, len(text)
     while i < n:
@@ -106,10 +110,12 @@ def _lex(text: str) -> list[_Tok]:
             toks.append(_Tok("PHRASE", text[i + 1 : end], i))
             i = end + 1
         elif c == "[":
-            end = text.find("]", i + 1)
-            end = n - 1 if end < 0 else end
-            toks.append(_Tok("RANGE", text[i : end + 1], i))
-            i = end + 1
+            # A range only where one is written whole ("[a TO b]"); a stray "[" is
+            # punctuation, not a malformed range to complain about.
+            m = _RANGE.match(text, i)
+            if m:
+                toks.append(_Tok("RANGE", m.group(0), i))
+            i = m.end() if m else i + 1
         else:
             j = i
             while j < n and not text[j].isspace() and text[j] not in '()"[':

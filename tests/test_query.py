@@ -40,6 +40,10 @@ def terms(q: wq.Query) -> set[tuple[str, str]]:
         ("non-opioid", {("rationale_2", "non opioid"), ("rationale", "nonopioid")}),
         ("year:[2013 TO 2015]", {("f_year", "2013"), ("f_year", "2014"), ("f_year", "2015")}),
         ("(a OR b) AND c", {("request", "a"), ("request", "b"), ("request", "c")}),
+        # control characters separate words; a stray "[" is punctuation, not a range
+        ("pain\x07[", {("request", "pain")}),
+        ("\x01[back", {("request", "back")}),
+        ("a\x00b", {("request", "a"), ("request", "b")}),
     ],
 )
 def test_terms(text: str, expected: set[tuple[str, str]]) -> None:
@@ -139,6 +143,7 @@ def test_combined_query_has_filters() -> None:
         ("t?zanidine", "Wildcard"),
         ("rationale:[a TO]", "Ranges"),
         ("rationale:[a TO z]", "Ranges"),
+        ("\x01[a TO z]", "Ranges"),  # a whole range, named as one, after a control character
         ("year:[2015 TO]", "both ends"),
         ("year:[2015 TO 1900]", "range"),
         ("year:abc", "number"),
