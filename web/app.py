@@ -31,6 +31,7 @@ from search.fields import (
 from search.results import QueryError
 
 from . import urls
+from .admission import Admission
 from .urls import ParamError
 
 if TYPE_CHECKING:
@@ -190,7 +191,8 @@ def _security_headers(response: Response) -> Response:
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """The app; config: INDEX_PATH, REFRESH_INTERVAL, EXPORT_MAX_ROWS, EXPORT_PAGE_SIZE."""
+    """The app; config: INDEX_PATH, REFRESH_INTERVAL, EXPORT_MAX_ROWS, EXPORT_PAGE_SIZE,
+    MAX_ACTIVE, ADMISSION_WAIT."""
     app = Flask(__name__)
     app.config.update(
         INDEX_PATH=DEFAULT_INDEX_PATH,
@@ -198,6 +200,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         EXPORT_MAX_ROWS=50_000,
         EXPORT_PAGE_SIZE=MAX_PAGE_SIZE,
         MAX_CONTENT_LENGTH=64 * 1024,
+        # Admission: requests at work at once per process, and how long one more may wait
+        # for a slot before a fast 503 (searches are CPU-bound: more at once only queue).
+        MAX_ACTIVE=4,
+        ADMISSION_WAIT=2.0,
     )
     if config:
         app.config.update(dict(config))
@@ -246,4 +252,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_error_handler(ParamError, _handle_param_error)
     app.register_error_handler(IndexUnavailable, _handle_unavailable)
     app.after_request(_security_headers)
+    app.wsgi_app = Admission(  # type: ignore[method-assign]
+        app.wsgi_app,
+        int(app.config["MAX_ACTIVE"]),
+        float(app.config["ADMISSION_WAIT"]),
+        SECURITY_HEADERS,
+    )
     return app

@@ -28,7 +28,12 @@ def _server_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="server processes sharing the index files (default: the number of cores)",
     )
-    p.add_argument("--threads", type=int, default=8, help="waitress threads per process (8)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=16,
+        help="waitress threads per process (16; at most 4 work at once, the rest wait briefly)",
+    )
     p.add_argument("--debug", action="store_true", help="Flask's debug server with reloading")
 
 
