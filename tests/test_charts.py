@@ -8,13 +8,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from test_web_support import web_index_dir
 
 from search.engine.searcher import SearchIndex
 from search.results import SearchRequest
-from web.app import create_app
 from web.charts import (
     MIN_COUNT,
     TREND_H,
@@ -143,24 +141,14 @@ def index_path() -> Path:
 
 
 @pytest.fixture(scope="module")
-def app(index_path: Path) -> Flask:
-    return create_app({"INDEX_PATH": str(index_path), "REFRESH_INTERVAL": 0})
-
-
-@pytest.fixture()
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture(scope="module")
 def idx(index_path: Path) -> Any:
     index = SearchIndex.open(str(index_path))
     yield index
     index.close()
 
 
-def test_api_charts_counts_match_the_engine(client: FlaskClient, idx: SearchIndex) -> None:
-    data = client.get("/api/charts").get_json()
+def test_api_charts_counts_match_the_engine(web_client: FlaskClient, idx: SearchIndex) -> None:
+    data = web_client.get("/api/charts").get_json()
     everything = idx.search(SearchRequest(size=1)).facets
     over = idx.search(SearchRequest(size=1, filters={"outcome": ("Overturned",)})).facets
     assert data["overall"]["overturned"] == everything["outcome"]["Overturned"]
@@ -177,9 +165,9 @@ def test_api_charts_counts_match_the_engine(client: FlaskClient, idx: SearchInde
     assert years == sorted(everything["year"]) and len(years) >= 2
 
 
-def test_charts_page_shows_counts_intervals_and_trend(client: FlaskClient) -> None:
-    html = client.get("/charts").get_data(as_text=True)
-    data = client.get("/api/charts").get_json()
+def test_charts_page_shows_counts_intervals_and_trend(web_client: FlaskClient) -> None:
+    html = web_client.get("/charts").get_data(as_text=True)
+    data = web_client.get("/api/charts").get_json()
     assert 'id="chart-trend"' in html and '<svg class="trend"' in html
     assert '<title id="trend-t">' in html and '<desc id="trend-d">Overturn rate by year' in html
     for chart in data["charts"]:
@@ -192,28 +180,32 @@ def test_charts_page_shows_counts_intervals_and_trend(client: FlaskClient) -> No
     assert 'href="/api/charts"' in html
 
 
-def test_charts_follow_the_query_and_ignore_outcome(client: FlaskClient, idx: SearchIndex) -> None:
+def test_charts_follow_the_query_and_ignore_outcome(
+    web_client: FlaskClient, idx: SearchIndex
+) -> None:
     params = {"q": "pain", "outcome": "Upheld"}
-    data = client.get("/api/charts?" + urlencode(params)).get_json()
+    data = web_client.get("/api/charts?" + urlencode(params)).get_json()
     assert data["query"] == "pain" and data["outcome_filter_ignored"] is True
     assert data["filters"] == {}
     facets = idx.search(SearchRequest(q="pain", size=1)).facets
     assert data["overall"]["total"] == sum(facets["outcome"].values())
     assert sum(b["total"] for b in data["trend"]) == sum(facets["year"].values())
-    html = client.get("/charts?" + urlencode(params)).get_data(as_text=True)
+    html = web_client.get("/charts?" + urlencode(params)).get_data(as_text=True)
     assert 'href="/api/charts?q=pain&amp;outcome=Upheld"' in html
     drug = next(iter(idx.search(SearchRequest(q="pain", size=1)).facets["drug"]))
-    marked = client.get("/charts?" + urlencode({"q": "pain", "drug": drug})).get_data(as_text=True)
+    marked = web_client.get("/charts?" + urlencode({"q": "pain", "drug": drug})).get_data(
+        as_text=True
+    )
     assert re.search(r'<tr class="(is-small )?is-active">', marked)  # the filtered value
     assert re.search(r"Overturn rates for <q>pain</q>", html)
 
 
-def test_api_charts_errors_are_json(client: FlaskClient) -> None:
-    response = client.get("/api/charts?" + urlencode({"q": '"unclosed AND'}))
+def test_api_charts_errors_are_json(web_client: FlaskClient) -> None:
+    response = web_client.get("/api/charts?" + urlencode({"q": '"unclosed AND'}))
     assert response.status_code in (200, 400)  # the query language closes quotes itself
-    bad = client.get("/api/charts?page=0")
+    bad = web_client.get("/api/charts?page=0")
     assert bad.status_code == 400 and "page" in bad.get_json()["error"]
-    typo = client.get("/api/charts?qq=pain")
+    typo = web_client.get("/api/charts?qq=pain")
     assert typo.status_code == 400 and "qq" in typo.get_json()["error"]
-    broken = client.get("/api/charts?" + urlencode({"q": "pain AND"}))
+    broken = web_client.get("/api/charts?" + urlencode({"q": "pain AND"}))
     assert broken.status_code == 400 and "error" in broken.get_json()

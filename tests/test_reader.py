@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from test_web_support import web_index_dir
 
@@ -19,7 +18,6 @@ from search.fields import SECTION_CASE_SUMMARY, SECTION_DECISIONS, SECTION_HOW_M
 from search.model import Decision, Determination, Section
 from search.results import SearchRequest
 from web import urls
-from web.app import create_app
 from web.reader import build_reader, item_line, lead_in
 from web.urls import SearchState
 
@@ -211,16 +209,6 @@ def index_path() -> Path:
 
 
 @pytest.fixture(scope="module")
-def app(index_path: Path) -> Flask:
-    return create_app({"INDEX_PATH": str(index_path), "REFRESH_INTERVAL": 0})
-
-
-@pytest.fixture()
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture(scope="module")
 def idx(index_path: Path) -> Iterator[SearchIndex]:
     index = SearchIndex.open(str(index_path))
     yield index
@@ -246,11 +234,11 @@ def body(response: Any) -> str:
 
 
 def test_result_cards_link_into_the_reader(
-    client: FlaskClient, partial: tuple[str, str, int]
+    web_client: FlaskClient, partial: tuple[str, str, int]
 ) -> None:
     det_id, drug, ordinal = partial
     query = urlencode({"q": "", "drug": drug})
-    html = body(client.get(f"/search?{query}"))
+    html = body(web_client.get(f"/search?{query}"))
     reader = urls.reader_url(det_id, SearchState(filters={"drug": (drug,)}), f"decision-{ordinal}")
     assert f'href="{reader.replace("&", "&amp;")}"' in html
     cards = html.split('<li class="hit">')[1:]
@@ -260,7 +248,7 @@ def test_result_cards_link_into_the_reader(
 
 
 def test_reader_page_marks_and_matches(
-    client: FlaskClient, idx: SearchIndex, partial: tuple[str, str, int]
+    web_client: FlaskClient, idx: SearchIndex, partial: tuple[str, str, int]
 ) -> None:
     det_id, drug, ordinal = partial
     record = idx.get(det_id)
@@ -269,7 +257,7 @@ def test_reader_page_marks_and_matches(
         w for w in re.findall(r"[a-z]{5,}", record.decisions[ordinal - 1].rationale.lower())
     )
     state = SearchState(q=word, filters={"drug": (drug,)}, page=1)
-    response = client.get(urls.reader_url(det_id, state))
+    response = web_client.get(urls.reader_url(det_id, state))
     assert response.status_code == 200
     html = body(response)
     back = urls.state_url(state).replace("&", "&amp;")
@@ -287,10 +275,10 @@ def test_reader_page_marks_and_matches(
 
 
 def test_reader_json_twin(
-    client: FlaskClient, idx: SearchIndex, partial: tuple[str, str, int]
+    web_client: FlaskClient, idx: SearchIndex, partial: tuple[str, str, int]
 ) -> None:
     det_id, drug, ordinal = partial
-    data = client.get(f"/api/determinations/{det_id}?{urlencode({'drug': drug})}").get_json()
+    data = web_client.get(f"/api/determinations/{det_id}?{urlencode({'drug': drug})}").get_json()
     assert data["id"] == det_id
     assert data["search"]["matching_decisions"] == [ordinal]
     assert data["search"]["first_match"] == f"decision-{ordinal}"
@@ -298,7 +286,7 @@ def test_reader_json_twin(
     assert data["search"]["results_url"] == f"/search?{urlencode({'drug': drug})}"
     expected = idx.matching_ordinals(det_id, SearchRequest(filters={"drug": (drug,)}))
     assert tuple(data["search"]["matching_decisions"]) == expected
-    plain = client.get(f"/api/determinations/{det_id}").get_json()
+    plain = web_client.get(f"/api/determinations/{det_id}").get_json()
     assert "search" not in plain
 
 
@@ -315,30 +303,32 @@ def test_reader_json_twin(
     ],
 )
 def test_reader_matches_what_the_search_matched(
-    client: FlaskClient, params: dict[str, str]
+    web_client: FlaskClient, params: dict[str, str]
 ) -> None:
     """For every hit, the reader flags exactly the decisions the search listed."""
     query = urlencode(params)
-    results = client.get(f"/api/search?{query}").get_json()["results"]
+    results = web_client.get(f"/api/search?{query}").get_json()["results"]
     assert results
     for hit in results:
-        data = client.get(f"/api/determinations/{hit['id']}?{query}").get_json()
+        data = web_client.get(f"/api/determinations/{hit['id']}?{query}").get_json()
         expected = sorted(d["ordinal"] for d in hit["decisions"])
         assert data["search"]["matching_decisions"] == expected, hit["id"]
-        html = body(client.get(f"/determinations/{hit['id']}?{query}"))
+        html = body(web_client.get(f"/determinations/{hit['id']}?{query}"))
         assert html.count('class="decision-card is-match"') == len(expected)
 
 
 def test_reader_query_is_escaped_and_bad_query_still_reads(
-    client: FlaskClient, partial: tuple[str, str, int]
+    web_client: FlaskClient, partial: tuple[str, str, int]
 ) -> None:
     det_id = partial[0]
-    html = body(client.get(f"/determinations/{det_id}?{urlencode({'q': '<script>x</script>'})}"))
+    html = body(
+        web_client.get(f"/determinations/{det_id}?{urlencode({'q': '<script>x</script>'})}")
+    )
     assert "<script>x" not in html and "&lt;script&gt;x" in html
-    response = client.get(f"/determinations/{det_id}?{urlencode({'q': 'pain AND'})}")
+    response = web_client.get(f"/determinations/{det_id}?{urlencode({'q': 'pain AND'})}")
     assert response.status_code == 200
     assert 'class="back-link"' in body(response)
-    assert client.get(f"/determinations/{det_id}?page=0").status_code == 400
+    assert web_client.get(f"/determinations/{det_id}?page=0").status_code == 400
 
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real-letters" / "text"
