@@ -403,6 +403,25 @@ def test_refresh(tmp_path: Path, sample_paths: list[Path]) -> None:
         assert index.search(SearchRequest(q="rheumatology")).total_determinations == 1
 
 
+def test_pinned_view_keeps_its_snapshot_across_commits(
+    tmp_path: Path, sample_paths: list[Path]
+) -> None:
+    index_paths(tmp_path, sample_paths[:2], workers=1)
+    with SearchIndex.open(tmp_path) as index:
+        pinned = index.pinned()
+        index_paths(tmp_path, sample_paths, workers=1)
+        assert index.refresh() is True
+        assert pinned.refresh() is False
+        assert index.doc_count()[0] == len(sample_paths)
+        assert pinned.doc_count()[0] == 2
+        every = SearchRequest(q="", size=100)
+        assert index.search(every).total_determinations == len(sample_paths)
+        assert pinned.search(every).total_determinations == 2
+        assert {h.id for h in pinned.search(every).results} < {
+            h.id for h in index.search(every).results
+        }
+
+
 def test_missing_index(tmp_path: Path) -> None:
     from search.index import IndexMissing
 

@@ -214,7 +214,7 @@ def all_hits(idx: SearchIndex, first: SearchResponse, req: SearchRequest) -> Ite
 def export_csv() -> Response:
     """All matching decisions as CSV (streamed, capped at EXPORT_MAX_ROWS rows)."""
     state = parse_params(request.args)
-    idx = current_index()
+    idx = current_index().pinned()  # every page from one committed state, whatever refreshes
     req = to_request(state, page=1, size=int(current_app.config["EXPORT_PAGE_SIZE"]))
     first = idx.search(req)  # a QueryError here is still a clean 400
     max_rows = int(current_app.config["EXPORT_MAX_ROWS"])

@@ -8,6 +8,7 @@ parsed decisions.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections import OrderedDict
@@ -160,6 +161,7 @@ class SearchIndex:
         self._counter = FacetCounter(self._tables)
         self._postings = PostingCache()
         self._snap: _Snapshot | None = None
+        self._pinned = False
         self._open_reader()
 
     @classmethod
@@ -210,8 +212,18 @@ class SearchIndex:
         # (its maps unmapped) when the last of them drops the old snapshot.
         self._snap = _Snapshot(reader, leaves, self._ix.latest_generation())
 
+    def pinned(self) -> SearchIndex:
+        """A view fixed on the current snapshot, sharing this index's caches: refreshes do
+        not move it, so an export pages through one committed state. Do not close it."""
+        view = copy.copy(self)
+        view._snap = self._current()
+        view._pinned = True
+        return view
+
     def refresh(self) -> bool:
         """Reopen the reader when the index changed on disk; True when it did."""
+        if self._pinned:
+            return False
         with self._refresh_lock:
             if self._snap is not None and self._ix.latest_generation() == self._snap.generation:
                 return False
