@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 # WSGI shapes, as far as this module needs them.
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-
-STARTED_KEY = "imr_search.started"  # environ key: when the request arrived (monotonic seconds)
 
 
 class Admission:
@@ -42,7 +39,6 @@ class Admission:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Run the request in a slot, or refuse it with 503 when none frees up in time."""
-        environ.setdefault(STARTED_KEY, time.monotonic())
         if not self._slots.acquire(timeout=self.wait):
             return self._busy(environ, start_response)
         try:
