@@ -75,7 +75,9 @@ def _child_index(ix: str, letters: str, workers: int, ram_budget: int) -> dict[s
     from search.index import index_paths, storage_size
 
     t = time.perf_counter()
-    summary = index_paths(ix, [letters], workers=workers, ram_budget=ram_budget)
+    # the shards of this run only: a larger run's shards may already sit in the same folder
+    shards = letters.split(os.pathsep)
+    summary = index_paths(ix, shards, workers=workers, ram_budget=ram_budget)
     seconds = time.perf_counter() - t
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -229,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     generate(letters, args.n, args.seed)
     if results.get("index", {}).get("complete") != args.n:
-        run = _run_child(["index", str(ix), str(letters), str(args.workers), str(args.ram_budget)])
+        count = -(-args.n // SHARD)
+        shards = os.pathsep.join(str(letters / f"shard-{i:04d}") for i in range(count))
+        run = _run_child(["index", str(ix), shards, str(args.workers), str(args.ram_budget)])
         runs = [*results.get("index", {}).get("runs", []), run]
         results["index"] = {"runs": runs, "complete": args.n if not run["failed"] else None}
         save()
