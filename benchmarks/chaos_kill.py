@@ -237,6 +237,7 @@ def run(kills: int, letters: int, seed: int, root: Path, log_every: int) -> Tall
             typical[kind] = 0.8 * typical[kind] + 0.2 * (time.monotonic() - t0)
             if proc.returncode != 0:
                 tally.failures.append(f"run {attempt}: exit {proc.returncode}: {err[-300:]}")
+                print("FAILED: " + tally.failures[-1], flush=True)
         else:
             tally.kills += 1
             tally.rebuild_kills += rebuild
@@ -261,6 +262,7 @@ def run(kills: int, letters: int, seed: int, root: Path, log_every: int) -> Tall
                     problems.append("check --repair left the index not OK")
         for p in problems:
             tally.failures.append(f"run {attempt} ({kind}, killed at {delay:.2f}s): {p}")
+            print("FAILED: " + tally.failures[-1], flush=True)
         if attempt % log_every == 0:
             rate = attempt / (time.monotonic() - started)
             print(
