@@ -34,7 +34,7 @@ class RawDecision(NamedTuple):
 
 
 @dataclass(slots=True)
-class _Block:
+class Block:
     """An item being read: its request, stated outcome and labelled parts."""
 
     request: str
@@ -74,7 +74,7 @@ def _numbered_item(lines: list[Line], i: int) -> str | None:
     return None
 
 
-def _paragraph_tail(block: _Block | None, intro: list[Line]) -> list[Line]:
+def _paragraph_tail(block: Block | None, intro: list[Line]) -> list[Line]:
     """Remove and return the request written above an item's labels: the lines of the last
     paragraph read that follow its last finished sentence."""
     source = intro if block is None else block.parts.get(block.current, [])
@@ -96,7 +96,7 @@ def _paragraph_tail(block: _Block | None, intro: list[Line]) -> list[Line]:
 _LABELLED = ("ca", "mx", "rationale")
 
 
-def _wraps_into(previous: str) -> bool:
+def wraps_into(previous: str) -> bool:
     """True when a line of prose runs on into the next line."""
     return len(previous) >= 60 and previous[-1:] not in '.:!?;"'
 
@@ -119,7 +119,7 @@ def _heading_paragraph(source: list[Line], in_part: bool) -> int | None:
     return None
 
 
-def _request_above(block: _Block | None, intro: list[Line], whole: bool = True) -> str:
+def _request_above(block: Block | None, intro: list[Line], whole: bool = True) -> str:
     """Remove and return the request written just above an outcome line ("X" / "Decision:
     Upheld"): its whole paragraph (if `whole`), else up to two short lines that end no
     sentence."""
@@ -140,7 +140,7 @@ def _request_above(block: _Block | None, intro: list[Line], whole: bool = True) 
     return " ".join(taken)
 
 
-def _wrapped_request_head(block: _Block | None, intro: list[Line], line: Line) -> str:
+def _wrapped_request_head(block: Block | None, intro: list[Line], line: Line) -> str:
     """Earlier lines of a request that wrapped before its "...: Upheld" line: the rest of its
     paragraph (a partial approval runs over several sentences), else the lines after the
     last finished sentence."""
@@ -186,7 +186,7 @@ def _label_position(lines: list[Line], i: int, kind: str) -> bool:
 
 
 def _next_in_sequence(
-    blocks: list[_Block], numbers: dict[int, int], text: str, nested: list[int]
+    blocks: list[Block], numbers: dict[int, int], text: str, nested: list[int]
 ) -> bool:
     """Whether a numbered line may open an item: the first item, or the next number of a letter
     whose items are numbered. A numbered list inside a guideline or rationale restarts its
@@ -204,9 +204,9 @@ def _next_in_sequence(
 
 def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
     """Items found in a run of lines, and the lines before the first item (the intro)."""
-    blocks: list[_Block] = []
+    blocks: list[Block] = []
     intro: list[Line] = []
-    cur: _Block | None = None
+    cur: Block | None = None
     numbers: dict[int, int] = {}  # block index -> its item number, for numbered items
     nested = [0]  # the last number of a list inside the current item's text
     i = 0
@@ -219,7 +219,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
         ends_in_outcome = end[-1:] in "dDnN" and end.lower().endswith(OUTCOME_ENDINGS)
         item = ITEM_LINE.match(text) if ends_in_outcome else None
         bare = BARE_OUTCOME.match(text) if ends_in_outcome else None
-        if bare and i and text[:1].islower() and not line.para and _wraps_into(lines[i - 1].text):
+        if bare and i and text[:1].islower() and not line.para and wraps_into(lines[i - 1].text):
             bare = None  # "... The decision regarding this request is" / "overturned."
         label = LABEL.match(text) if text.find(":", 0, 95) >= 0 else None
         kind = label_kind(label.group("label"), label.group("rest")) if label else None
@@ -231,7 +231,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             if cur is not None and cur.outcome is None and not labelled:
                 cur.outcome = word
             elif above := _request_above(cur, intro, cur is None or cur.outcome is not None):
-                cur = _Block(clean_request(above), word)
+                cur = Block(clean_request(above), word)
                 blocks.append(cur)
             elif cur is not None and cur.outcome is None:
                 cur.outcome = word
@@ -241,12 +241,12 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             continue
         if item and kind not in ("ca", "mx", "rationale"):
             head = _wrapped_request_head(cur, intro, line)
-            cur = _Block(clean_request(f"{head} {item.group('req')}"), outcome_word(item.group(2)))
+            cur = Block(clean_request(f"{head} {item.group('req')}"), outcome_word(item.group(2)))
             blocks.append(cur)
             i += 1
             continue
         if kind == "request" and label is not None:
-            cur = _Block(clean_request(label.group("rest")))
+            cur = Block(clean_request(label.group("rest")))
             blocks.append(cur)
             i += 1
             continue
@@ -259,17 +259,20 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             else None
         )
         if numbered is not None:
-            # A long numbered request wraps: "3. Physical therapy ... is not" / "medically ...".
+            # A long numbered request wraps: "3. Physical therapy ... is not" / "medically ...";
+            # a short line before a capital ends a heading ("2. Tramadol 50mg #60" / "The
+            # Claims Administrator's decision ... is overturned.").
             while (
                 numbered[-1:] not in ".:"
                 and i + 1 < len(lines)
                 and not lines[i + 1].para
                 and not is_label(lines[i + 1].text)
                 and len(numbered) < 400
+                and (wraps_into(lines[i].text) or not lines[i + 1].text[:1].isupper())
             ):
                 i += 1
                 numbered = f"{numbered} {lines[i].text}"
-            cur = _Block(clean_request(numbered), stated_outcome(numbered) or None)
+            cur = Block(clean_request(numbered), stated_outcome(numbered) or None)
             numbers[len(blocks)] = item_number(text)
             nested[0] = 0
             blocks.append(cur)
@@ -283,7 +286,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
         )
         if following:
             head = _wrapped_request_head(cur, intro, line)
-            cur = _Block(clean_request(f"{head} {text}"), outcome_word(following.group(1)))
+            cur = Block(clean_request(f"{head} {text}"), outcome_word(following.group(1)))
             blocks.append(cur)
             i += 2
             continue
@@ -294,7 +297,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             if starts_new:
                 tail = _paragraph_tail(cur, intro)
                 if tail or cur is None:
-                    cur = _Block(clean_request(" ".join(ln.text for ln in tail)))
+                    cur = Block(clean_request(" ".join(ln.text for ln in tail)))
                     blocks.append(cur)
             if cur is None:
                 intro.append(line)
@@ -311,10 +314,10 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
         else:
             cur.add(line)
         i += 1
-    return [_finish(b) for b in blocks], intro
+    return [finish(b) for b in blocks], intro
 
 
-def _finish(block: _Block) -> RawDecision:
+def finish(block: Block) -> RawDecision:
     """A RawDecision from a block, inferring the outcome from its text when unstated."""
     parts = {k: join_lines(v) for k, v in block.parts.items()}
     rationale = parts.get("rationale", "")

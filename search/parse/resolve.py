@@ -7,39 +7,33 @@ import re
 from typing import TYPE_CHECKING
 
 from ..fields import (
-    LAYOUT_PROFESSIONAL,
     OUTCOME_OVERTURNED,
     SECTION_CASE_SUMMARY,
-    SECTION_DECISIONS,
-    SECTION_GUIDELINES,
     SECTION_HEADER,
     SECTION_HOW_MADE,
-    SECTION_ISSUE_AT_DISPUTE,
     SECTION_OTHER,
     SECTION_QUALIFICATIONS,
-    SECTION_RATIONALE,
 )
 from ..model import PARSER_VERSION, Decision, Determination, Reviewer, Section
 from . import normalize
 from .clean import (
-    Line,
     clean_lines,
     ifinditer_low,
     join_lines,
     lower_in_place,
 )
+from .find import find_items
 from .grammar import outcome_word
 from .header import find_case_number, header_fields, injury_date, labelled_dates, make_id
-from .items import RawDecision, scan_items
+from .items import RawDecision
 from .partial import split_partial
 from .people import credential_lines, reviewer_of, worker_of
-from .professional import professional_items
-from .sections import RawSection, detect_layout, split_sections
-from .sentences import necessity_outcome
+from .sections import detect_layout, split_sections
 
 if TYPE_CHECKING:
     from .load import LoadedText
 
+_INFERRED = "no outcome label or sentence; read from its statement of medical necessity"
 _FINAL_DETERMINATION = re.compile(r"final determination\s*:?\s*(uphold|overturn)\w*\b", re.I)
 
 
@@ -97,47 +91,6 @@ def _decision(ordinal: int, raw: RawDecision, summary_regions: tuple[str, ...]) 
     )
 
 
-def _lines_of(sections: list[RawSection], *keys: str) -> list[Line]:
-    """All lines of the sections with these keys, in order."""
-    return [ln for s in sections if s.key in keys for ln in s.lines]
-
-
-def _rationales_by_order(items: list[RawDecision], sections: list[RawSection]) -> list[RawDecision]:
-    """Items stated as sentences in the decisions section (2013) whose rationales follow
-    later, one rationale section per item, in order: each item gets its own."""
-    if not items or any(i.rationale for i in items):
-        return items
-    reasons = [s for s in sections if s.key == SECTION_RATIONALE]
-    if len(reasons) != len(items):
-        return items
-    return [
-        i._replace(
-            rationale=join_lines(r.lines),
-            outcome=i.outcome or necessity_outcome(join_lines(r.lines)),
-        )
-        for i, r in zip(items, reasons, strict=True)
-    ]
-
-
-def _find_items(layout: str, sections: list[RawSection], lines: list[Line]) -> list[RawDecision]:
-    """Items by the layout's structure, falling back to a scan of the whole letter."""
-    items: list[RawDecision] = []
-    if layout == LAYOUT_PROFESSIONAL or any(s.key == SECTION_ISSUE_AT_DISPUTE for s in sections):
-        items = professional_items(
-            _lines_of(sections, SECTION_ISSUE_AT_DISPUTE),
-            _lines_of(sections, SECTION_GUIDELINES),
-            _lines_of(sections, SECTION_RATIONALE),
-        )
-    if not items:
-        items, _ = scan_items(_lines_of(sections, SECTION_DECISIONS))
-        items = _rationales_by_order(items, sections)
-    if not items:
-        summary_at = next((i for i, s in enumerate(sections) if s.key == SECTION_CASE_SUMMARY), -1)
-        rest = [ln for s in sections[summary_at + 1 :] for ln in s.lines]
-        items, _ = scan_items(rest or lines)
-    return items
-
-
 def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) -> Determination:
     """Parse one letter's text. Never raises on any input; problems become warnings."""
     digest = sha256 or hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
@@ -154,7 +107,7 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) 
     for s in sections:
         by_key[s.key] = f"{by_key[s.key]}\n\n{s.text}" if s.key in by_key else s.text
     warnings: list[str] = []
-    items = _find_items(layout, raw_sections, lines)
+    items, by_fallback = find_items(layout, raw_sections, lines)
     plain_low = lower_in_place(plain)
     final = next(ifinditer_low(_FINAL_DETERMINATION, plain, plain_low, "final determination"), None)
     if final and items and all(i.outcome is None for i in items):
@@ -164,9 +117,13 @@ def parse_text(text: str, *, source: str = "<text>", sha256: str | None = None) 
     decisions = tuple(_decision(n, raw, summary_regions) for n, raw in enumerate(items, start=1))
     if not decisions:
         warnings.append("no decisions found: the letter is indexed by its text only")
+    elif by_fallback:
+        warnings.append(f"decisions found by the fallback: no known decisions section ({layout})")
     for d in decisions:
         if d.outcome is None:
             warnings.append(f"decision {d.ordinal}: no outcome stated")
+        elif not items[d.ordinal - 1].outcome_stated:
+            warnings.append(f"decision {d.ordinal}: outcome inferred: {_INFERRED}")
         if not d.request:
             warnings.append(f"decision {d.ordinal}: no request text")
     if not any(s.key != SECTION_HEADER for s in sections) and plain:

@@ -39,12 +39,16 @@ _INNER_LABEL = re.compile(
     re.I,
 )
 # "Upon independent review, the denial of Zantac 150mg is upheld."
+# Its subject a noun phrase of its own ("the request for X", "Denial of X"): "Retrospective
+# request for X is not medically necessary" names the request "Retrospective request for X".
 SENTENCE_REQUEST = re.compile(
-    r"\b(?:denial|request|non-?certification|decision|determination)\s+(?:of|for|regarding|on)\s+"
+    r"(?:^|\b(?:the|this|that|its|their|your)\s+|,\s+)"
+    r"(?:denial|request|non-?certification|decision|determination)\s+(?:of|for|regarding|on)\s+"
     r"(?:the\s+)?(?:request\s+for\s+)?(?P<req>.+?)\s+(?:is|was|has\s+been|are|were)\s+"
     r"(?:hereby\s+)?(?:upheld|overturned|reversed|affirmed|(?:not\s+)?medically\s+necessary)",
     re.I,
 )
+_BULLETS = "-\u2022\u25aa\u25cf\u2013*"
 _ARTICLE = re.compile(r"^(?:a|an|the)\s+(?=\S)", re.I)  # "the request for a 28 day program"
 _REQUEST_PREFIX = re.compile(r"^(?:the\s+)?request(?:ed)?\s+(?:is\s+)?for\s+", re.I)
 
@@ -86,6 +90,8 @@ def clean_request(text: str) -> str:
     m = NUMBERED_LINE.match(text)
     if m:
         text = m.group("body")
+    elif text[:1] in _BULLETS and text[1:2] == " ":  # "- Norco 10/325mg #60"
+        text = text[2:]
     if sentence := SENTENCE_REQUEST.search(text):
         text = _ARTICLE.sub("", sentence.group("req"))
     while m := _INNER_LABEL.match(text):  # "Item 1: Request: TENS unit"
