@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Final
+from typing import Any, Final
+
+from ._codec import field_terms_df
 
 MIN_DF: Final = 2  # words seen fewer times are likely typos themselves
 MIN_LENGTH: Final = 4
 MAX_DISTANCE: Final = 2
+SPELL_FIELDS: Final = ("request", "rationale", "summary")  # the words corrections come from
 
 _ALPHA = re.compile(r"[a-z]+")
 
@@ -33,6 +36,17 @@ def distance(a: str, b: str) -> int:
                 cur[j] = min(cur[j], prev2[j - 2] + 1)
         prev2, prev = prev, cur
     return prev[-1]
+
+
+def segment_words(reader: Any) -> dict[str, int]:
+    """{word: document frequency} of one segment's words a correction may use (cached per
+    segment by the searcher: a segment never changes, so a commit rereads only new ones)."""
+    out: dict[str, int] = {}
+    for field in SPELL_FIELDS:
+        for word, df in field_terms_df(reader, field):
+            if len(word) >= MIN_LENGTH and _ALPHA.fullmatch(word):
+                out[word] = out.get(word, 0) + df
+    return out
 
 
 class Speller:
