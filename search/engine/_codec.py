@@ -36,6 +36,7 @@ Array = npt.NDArray[Any]
 LENGTH_TABLE: Final = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 _EMPTY_IDS: Final = np.zeros(0, dtype=np.int64)
 _EMPTY_W: Final = np.zeros(0, dtype=np.float32)
+_EMPTY_BYTES: Final = np.zeros(0, dtype=np.uint8)
 _REF_DTYPES: Final = {"B": ">u1", "H": ">u2", "I": ">u4"}
 
 
@@ -407,6 +408,49 @@ _TERM_DF: Final = struct.Struct("!I")  # W3TermInfo: flags (B), weight (f), then
 _TERM_DF_AT: Final = 5
 
 
+_INDEX_DTYPES: Final = {"B": ">u1", "H": ">u2", "i": ">i4", "I": ">u4", "q": ">i8"}
+
+
+def _be32(raw: Array, at: IntArray) -> IntArray:
+    """Big-endian 32-bit unsigned integers at byte positions `at` of a uint8 array."""
+    out = raw[at].astype(np.int64) << 24
+    out |= raw[at + 1].astype(np.int64) << 16
+    out |= raw[at + 2].astype(np.int64) << 8
+    out |= raw[at + 3]
+    return out
+
+
+def term_table(reader: SegmentReader, fieldname: str) -> tuple[Array, IntArray, IntArray, IntArray]:
+    """Every term of one field of a segment, vectorized: (the term index's bytes as a mapped
+    uint8 array, each term's start and length in it, each term's document frequency).
+
+    The ordered term hash logs the position of every record (key length, value length, key,
+    value) in an array after the data, so the records are found without walking them; the
+    document frequency is at a fixed place of each W3TermInfo value.
+    """
+    terms = reader._terms
+    fieldmap = terms._fieldmap  # type: ignore[attr-defined]
+    tindex = terms._tindex
+    dtype = _INDEX_DTYPES.get(tindex.extras.get("indextype", ""))
+    if fieldname not in fieldmap or not isinstance(tindex.dbfile, MapFile) or dtype is None:
+        return _EMPTY_BYTES, _EMPTY_IDS, _EMPTY_IDS, _EMPTY_IDS
+    buf = tindex.dbfile._buf
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    width = np.dtype(dtype).itemsize
+    base = tindex.indexbase
+    logged = np.frombuffer(buf[base : base + tindex.indexlen * width], dtype=dtype)
+    # The field's keys are the run from its number's first key to the next number's.
+    number = fieldmap[fieldname]
+    first = tindex.closest_key_pos(struct.pack("!H", number))
+    after = tindex.closest_key_pos(struct.pack("!H", number + 1))
+    lo = len(logged) if first is None else int(np.searchsorted(logged, first))
+    hi = len(logged) if after is None else int(np.searchsorted(logged, after))
+    pos = logged[lo:hi].astype(np.int64)
+    keylen = _be32(raw, pos)
+    df = _be32(raw, pos + 8 + keylen + _TERM_DF_AT)
+    return raw, pos + 10, keylen - 2, df
+
+
 def field_terms_df(reader: SegmentReader, fieldname: str) -> Iterator[tuple[str, int]]:
     """(term, document frequency) of one field of a segment, in term order.
 
@@ -456,6 +500,7 @@ __all__ = [
     "read_postings",
     "refbytes_column",
     "term_info",
+    "term_table",
 ]
 
 

@@ -6,7 +6,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from ._codec import field_terms_df
+import numpy as np
+
+from ._codec import field_terms_df, term_table
 
 MIN_DF: Final = 2  # words seen fewer times are likely typos themselves
 MIN_LENGTH: Final = 4
@@ -43,9 +45,31 @@ def segment_words(reader: Any) -> dict[str, int]:
     segment by the searcher: a segment never changes, so a commit rereads only new ones)."""
     out: dict[str, int] = {}
     for field in SPELL_FIELDS:
-        for word, df in field_terms_df(reader, field):
-            if len(word) >= MIN_LENGTH and _ALPHA.fullmatch(word):
-                out[word] = out.get(word, 0) + df
+        raw, starts, lengths, dfs = term_table(reader, field)
+        if not len(raw):  # an unmapped segment: term by term
+            for word, df in field_terms_df(reader, field):
+                if len(word) >= MIN_LENGTH and _ALPHA.fullmatch(word):
+                    out[word] = out.get(word, 0) + df
+            continue
+        # Only words of MIN_LENGTH letters a-z, found with numpy: most terms are numbers,
+        # codes and short words, and only the rest are decoded in Python.
+        keep = lengths >= MIN_LENGTH
+        starts, lengths, dfs = starts[keep], lengths[keep], dfs[keep]
+        if not len(starts):
+            continue
+        ends = np.cumsum(lengths)
+        at = (
+            np.arange(int(ends[-1]))
+            - np.repeat(ends - lengths, lengths)
+            + np.repeat(starts, lengths)
+        )
+        byte = raw[at]
+        lower = np.logical_and.reduceat((byte >= 97) & (byte <= 122), ends - lengths)
+        for start, length, df in zip(
+            starts[lower].tolist(), lengths[lower].tolist(), dfs[lower].tolist(), strict=True
+        ):
+            word = raw[start : start + length].tobytes().decode("ascii")
+            out[word] = out.get(word, 0) + df
     return out
 
 
