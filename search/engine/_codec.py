@@ -14,10 +14,8 @@ from __future__ import annotations
 import io
 import struct
 import sys
-import zlib
 from array import array
 from collections.abc import Iterator
-from pickle import Unpickler, loads
 from typing import Any, Final, Protocol
 
 import numpy as np
@@ -29,7 +27,10 @@ from whoosh.filedb.structfile import StructFile
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+from ._blocks import pickled_blocks, plain_blocks
+
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float32]
 Array = npt.NDArray[Any]
 
@@ -360,40 +361,27 @@ def read_postings(terms: TermsReader, info: Any) -> tuple[IntArray, FloatArray]:
     if info.is_inlined():
         inline_ids, inline_weights, _ = info.inlined_postings()
         return np.asarray(inline_ids, dtype=np.int64), np.asarray(inline_weights, dtype=np.float32)
-    offset, _length = info.extent()
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # Whoosh's W3TermInfo.from_bytes leaves it a 1-tuple
+        length = length[0]
     postfile = terms._postfile
-    pos = offset + 4  # after the posting list's magic
-    deltas: list[int] = []
-    weights: list[float] = []
-    counts: list[int] = []
+    view = _view(postfile, offset, length)
+    starts: list[int] = []
+    sizes: list[int] = []
+    pos = 4  # after the posting list's magic
+    unpack = _BLOCK_LENGTH.unpack_from
     while True:
-        blen = postfile.get_int(pos)
-        nextpos = pos + 4 + abs(blen)
-        block = postfile.get(pos + 4, abs(blen))
-        head = io.BytesIO(block)
-        count, _maxid, _maxw, compression, _mn, _mx = Unpickler(head).load()
-        data = block[head.tell() :]
-        if compression:
-            data = zlib.decompress(data)
-        block_ids, block_weights, _values = loads(data)
-        deltas.extend(block_ids)
-        if block_weights is None:
-            weights.extend([1.0] * count)
-        elif isinstance(block_weights, float):
-            weights.extend([block_weights] * count)
-        else:
-            weights.extend(block_weights)
-        counts.append(count)
+        (blen,) = unpack(view, pos)
+        starts.append(pos + 4)
+        sizes.append(abs(blen))
         if blen < 0:
             break
-        pos = nextpos
-    # Each block's ids are delta-coded from zero: a running sum, restarted at every block.
-    flat = np.cumsum(np.asarray(deltas, dtype=np.int64))
-    if len(counts) > 1:
-        ends = np.cumsum(counts)
-        before = np.concatenate(([0], flat[ends[:-1] - 1]))
-        flat -= np.repeat(before, counts)
-    return flat, np.asarray(weights, dtype=np.float32)
+        pos += 4 + abs(blen)
+    raw = np.frombuffer(view, np.uint8)
+    fast = plain_blocks(raw, np.asarray(starts, dtype=np.int64), np.asarray(sizes, dtype=np.int64))
+    if fast is not None:
+        return fast
+    return pickled_blocks(postfile, [offset + s for s in starts], sizes)
 
 
 def iter_terms(terms: TermsReader) -> Iterator[tuple[bytes, str, bytes, Any]]:
@@ -403,6 +391,7 @@ def iter_terms(terms: TermsReader) -> Iterator[tuple[bytes, str, bytes, Any]]:
         yield keybytes, fieldname, tbytes, W3TermInfo.from_bytes(infobytes)
 
 
+_BLOCK_LENGTH: Final = struct.Struct("!i")  # a posting block's length, negative for the last
 _HASH_LENGTHS: Final = struct.Struct("!ii")  # an ordered hash record: key length, value length
 _TERM_DF: Final = struct.Struct("!I")  # W3TermInfo: flags (B), weight (f), then doc frequency
 _TERM_DF_AT: Final = 5
