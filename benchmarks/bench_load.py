@@ -288,8 +288,8 @@ def ensure_corpus(root: Path, letters: int, seed: int) -> Path:
 
 
 class Reindex:
-    """`imr-search index` in a loop while a scenario runs: each round edits 200 letters of a
-    folder of 1,000 more (DIR/extra, added to the index by the first round) and commits."""
+    """`imr-search index` in a loop while a scenario runs: each round edits 60 letters of a
+    folder of 300 more (DIR/extra, added to the index by the first round) and commits."""
 
     def __init__(self, root: Path) -> None:
         from search.generate import write_corpus
@@ -300,7 +300,7 @@ class Reindex:
         self.rng = random.Random(7)
         self.folder = root / "extra"
         if not self.folder.exists():
-            write_corpus(self.folder, 1000, seed=99)
+            write_corpus(self.folder, 300, seed=99)
         self.files = sorted(self.folder.glob("*.txt"))
 
     def poll(self) -> None:
@@ -309,7 +309,7 @@ class Reindex:
             return
         if self.proc is not None:
             self.rounds += 1
-        for path in self.rng.sample(self.files, min(200, len(self.files))):
+        for path in self.rng.sample(self.files, min(60, len(self.files))):
             with path.open("a", encoding="utf-8") as f:
                 f.write("\nAmended during the load test.\n")
         command = [sys.executable, "-m", "search.cli", "index", str(self.folder)]
@@ -422,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.only is None or any(o in title for o in args.only):
                 print_rows(title, run())
         if args.only is None or any("re-index" in o for o in args.only):
-            rows, rounds = with_reindex(args.dir, lambda: drive(port, sec, [rate]))
+            rows, rounds = with_reindex(args.dir, lambda: drive(port, 2 * sec, [rate]))
             print_rows(
                 f"{args.rate:g} q/s light + concurrent re-index ({rounds} runs of "
                 "`imr-search index` committed)",
