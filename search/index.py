@@ -400,7 +400,12 @@ class _Batch:
         # A searcher, not a writer, until something changes: a run that changes nothing
         # writes nothing at all. We hold the run lock, so the two see the same commit.
         # In a --rebuild, everything indexed is added by this run: no searcher at all.
-        self.registry = _Registry(None if clear else ix.searcher())
+        # An empty index has nothing to look up: no searcher (a lookup a letter is not free).
+        searcher = None if clear else ix.searcher()
+        if searcher is not None and searcher.doc_count_all() == 0:
+            searcher.close()
+            searcher = None
+        self.registry = _Registry(searcher)
         self.known: dict[str, _Entry] = {}  # sources in flight that the old index holds
         self.pending = 0
 
