@@ -216,7 +216,11 @@ def test_2013_notice_layout_sentence_decisions() -> None:
     )
     assert d.reviewer.states == ("California",)
     assert "Case Summary" in [s.heading for s in d.sections]
-    assert not d.warnings
+    # "... is not medically necessary" implies the outcome: no label or sentence states it.
+    assert [w.split(":")[:2] for w in d.warnings] == [
+        ["decision 1", " outcome inferred"],
+        ["decision 2", " outcome inferred"],
+    ]
 
 
 def test_maximus_numbered_headings_with_a_decision_sentence() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from .resolve import make_id, parse_date, parse_loaded, parse_text
+from .header import make_id, parse_date
+from .resolve import parse_loaded, parse_text
 
 __all__ = ["make_id", "parse_date", "parse_loaded", "parse_text"]

@@ -7,14 +7,9 @@ import itertools
 import re
 
 from .clean import Line, join_lines
-from .items import (
-    NUMBERED_LINE,
-    RawDecision,
-    clean_request,
-    necessity_outcome,
-    scan_items,
-    stated_outcome,
-)
+from .grammar import NUMBERED_LINE
+from .items import RawDecision, scan_items
+from .sentences import clean_request, necessity_outcome, stated_outcome
 
 _SUBHEADING_MAX = 200
 _NON_KEY = re.compile(r"[^a-z0-9]+")

@@ -1,0 +1,216 @@
+"""Stage 2, find: items of a letter whose layout is unknown, by structure alone.
+
+Where no known decisions section holds items, the items are the openers of one family
+(numbered "1." / "(2)", lettered "A." / "(b)", bulleted, or one repeated label such as
+"Treatment 2:" / "Issue 1 of 3:") standing where a paragraph opens, in sequence, each
+followed by a decision sentence; else the paragraphs that open with one ("the request for
+X is not medically necessary").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from .clean import Line
+from .grammar import BARE_OUTCOME, ITEM_LINE, LABEL, label_kind, outcome_word
+from .items import Block, RawDecision, finish, wraps_into
+from .sentences import SENTENCE_REQUEST, clean_request
+
+# A marker that opens an item: (family, number in its sequence, the text after it).
+_NUMBER = re.compile(r"^(?:\(?(\d{1,2})[.)]|#\s*(\d{1,2})[.:)]?)\s+(\S.*)$")
+_LETTER = re.compile(r"^\(?([A-Ha-h])[.)]\s+(\S.*)$")
+_BULLET = re.compile(r"^[-\u2022\u25aa\u25cf\u2013*]\s+(\S.*)$")
+# "Treatment 2: ...", "Issue 1 of 3 - ...", "Item #2: ..." (a label of one to three words).
+_NUMBERED_LABEL = re.compile(
+    r"^([A-Z][A-Za-z]+(?: [A-Za-z]+){0,2})\s*(?:#|no\.?)?\s*(\d{1,2})(?:\s+of\s+\d{1,2})?"
+    r"\s*(?::|\s[-\u2013\u2014])\s*(\S.*)?$"
+)
+# Labels that open an item's parts, never an item: the decision, its reasons, its guidelines.
+_PART_KINDS = ("outcome", "rationale", "ca", "mx")
+_FINISHED = '.:;!?)"'
+_MOST_FAMILIES = 8  # a letter has a few families; more are noise (keeps the scan linear)
+_MOST_STARTS = 4  # chains tried per family (each reads the letter once more)
+_HEAD_LINES = 3  # an item's heading wraps over a few lines at most
+
+
+class _Opener(NamedTuple):
+    """A line that may open an item."""
+
+    at: int
+    family: str
+    number: int  # its place in the family's sequence; 0 when it has none (bullets, labels)
+    head: str  # the text after the marker
+
+
+def _opens(line: Line, previous: str) -> bool:
+    """Whether a line stands where an item may open: a paragraph's first line, or the line
+    after one that ends a sentence (a page's lost blank lines)."""
+    return line.para or not previous or previous[-1:] in _FINISHED or previous.isupper()
+
+
+def _labelled(text: str) -> bool:
+    """Whether a line opens with a short label ("Finding: ..."), which a wrapped line never
+    does."""
+    m = LABEL.match(text) if text[:1].isupper() and text.find(":", 0, 32) >= 0 else None
+    return m is not None and len(m.group("label")) <= 30
+
+
+def _opener(line: Line, previous: str) -> _Opener | None:
+    """The opener a line is, where it stands as one: opening a paragraph or after a line that
+    ends a sentence."""
+    text = line.text
+    if not _opens(line, previous):
+        return None
+    first = text[:1]
+    if (first.isdigit() or first in "(#") and (m := _NUMBER.match(text)):
+        return _Opener(0, "number", int(m.group(1) or m.group(2)), m.group(3))
+    if ((first.isalpha() and text[1:2] in ".)") or first == "(") and (m := _LETTER.match(text)):
+        return _Opener(0, "letter", ord(m.group(1).lower()) - ord("a") + 1, m.group(2))
+    if first in "-\u2022\u25aa\u25cf\u2013*" and (m := _BULLET.match(text)):
+        return _Opener(0, "bullet", 0, m.group(1))
+    if first.isupper() and (m := _NUMBERED_LABEL.match(text)):
+        return _Opener(0, "label " + m.group(1).lower(), int(m.group(2)), m.group(3) or "")
+    if first.isupper() and (m := LABEL.match(text)) and m.group("rest").strip():
+        label = m.group("label")
+        if len(label) <= 30 and label_kind(label, m.group("rest")) not in _PART_KINDS:
+            return _Opener(0, "label " + " ".join(label.lower().split()), 0, m.group("rest"))
+    return None
+
+
+def _chain(openers: list[_Opener], start: int) -> list[_Opener]:
+    """The openers of one family that open items, from openers[start] on: in sequence (1, 2,
+    3 ...), a list inside an item's text (restarting at 1) left in it."""
+    chosen = [openers[start]]
+    last, nested = openers[start].number, 0
+    for op in openers[start + 1 :]:
+        if not op.number or (op.number == last + 1 and op.number != nested + 1):
+            chosen.append(op)
+            last, nested = op.number, 0
+        else:
+            nested = op.number
+    return chosen
+
+
+def _request(lines: list[Line], op: _Opener, end: int) -> tuple[str, int]:
+    """An item's request from its heading (wrapped over a few lines), and the line after it."""
+    head, i = op.head, op.at + 1
+    while (
+        i < end
+        and i - op.at < _HEAD_LINES
+        and head[-1:] not in _FINISHED
+        and not lines[i].para
+        and not _labelled(lines[i].text)
+        and (wraps_into(lines[i - 1].text) or lines[i].text[:1].islower())
+    ):
+        head = f"{head} {lines[i].text}"
+        i += 1
+    if not head and i < end:  # "Item 1:" with the request on the next line
+        head, i = lines[i].text, i + 1
+    if m := ITEM_LINE.match(head):
+        head = m.group("req")
+    return clean_request(head), i
+
+
+def _item(lines: list[Line], op: _Opener, end: int) -> RawDecision | None:
+    """The decision an opener's lines hold, or None where they state none."""
+    request, i = _request(lines, op, end)
+    whole = f"{op.head} " + " ".join(ln.text for ln in lines[op.at + 1 : end])
+    item = ITEM_LINE.match(op.head)
+    block = Block(request, outcome_word(item.group(2)) if item else None)
+    if SENTENCE_REQUEST.search(op.head):  # a heading that is a sentence opens the reasons
+        block.add(Line(op.head, True))
+        i = op.at + 1
+    for line in lines[i:end]:
+        text = line.text
+        bare = BARE_OUTCOME.match(text) if len(text) < 80 else None
+        label = LABEL.match(text) if text.find(":", 0, 95) >= 0 else None
+        kind = label_kind(label.group("label"), label.group("rest")) if label else None
+        if bare and block.outcome is None:
+            block.outcome = outcome_word(bare.group(1))
+            continue
+        if label is not None and kind == "outcome":
+            rest = label.group("rest").strip()
+            if block.outcome is None and (m := BARE_OUTCOME.match(rest)):
+                block.outcome = outcome_word(m.group(1))
+            if not rest or m:
+                continue
+        if label is not None and kind in ("ca", "mx", "rationale"):
+            block.current = kind
+            line = Line(label.group("rest").strip(), True)
+            if not line.text:
+                continue
+        block.add(line)
+    raw = finish(block)
+    if raw.outcome is None:
+        # Only the heading may state it ("(1) The request for X is overturned.").
+        raw = finish(Block(request, None, {"text": [Line(whole, True)]}))
+        if raw.outcome is None:
+            return None
+        return raw._replace(rationale=finish(block).rationale)
+    return raw
+
+
+def _decision_flags(lines: list[Line]) -> list[bool]:
+    """Per line: whether it may state a decision (an outcome word or medical necessity)."""
+    out = []
+    for line in lines:
+        low = line.text.lower()
+        out.append(
+            "medical" in low or "upheld" in low or "overturn" in low or "uphold" in low
+            or "reversed" in low or "affirmed" in low
+        )  # fmt: skip
+    return out
+
+
+def _items_of(lines: list[Line], chain: list[_Opener]) -> list[RawDecision]:
+    """The decisions of a chain of openers; an opener whose lines state none is not an item
+    (its lines stay with the item before it)."""
+    bounds = [op.at for op in chain[1:]] + [len(lines)]
+    kept = [op for op, end in zip(chain, bounds, strict=True) if _item(lines, op, end)]
+    ends = [op.at for op in kept[1:]] + [len(lines)]
+    found = (_item(lines, op, end) for op, end in zip(kept, ends, strict=True))
+    return [item for item in found if item is not None]
+
+
+def _sentence_items(lines: list[Line]) -> list[RawDecision]:
+    """Paragraphs that open with a decision sentence naming their request."""
+    starts = [i for i, ln in enumerate(lines) if _opens(ln, lines[i - 1].text if i else "")]
+    out: list[RawDecision] = []
+    for a, b in zip(starts, [*starts[1:], len(lines)], strict=False):
+        first = lines[a].text
+        text = " ".join(ln.text for ln in lines[a:b])
+        sentence = text[: text.find(". ", len(first) // 2) + 1 or len(text)]
+        if len(sentence) > 400 or not SENTENCE_REQUEST.search(sentence):
+            continue
+        raw = finish(Block(clean_request(sentence), None, {"text": list(lines[a:b])}))
+        if raw.outcome is not None and raw.request:
+            out.append(raw)
+    return out
+
+
+def fallback_items(lines: list[Line]) -> list[RawDecision]:
+    """Items of a letter of unknown layout: the family of openers with the most decisions
+    (the first one on a tie), else sentence paragraphs; [] when neither states a decision."""
+    flagged = _decision_flags(lines)
+    families: dict[str, list[_Opener]] = {}
+    previous = ""
+    for i, line in enumerate(lines):
+        op = _opener(line, previous)
+        previous = line.text
+        if op is None or (op.family not in families and len(families) >= _MOST_FAMILIES):
+            continue
+        families.setdefault(op.family, []).append(op._replace(at=i))
+    best: list[RawDecision] = []
+    for openers in families.values():
+        # Each "1." may open the items (an earlier one may open a list of diagnoses, a later
+        # one a list inside an item's reasons): the chain that gives the most items wins.
+        starts = [k for k, op in enumerate(openers) if op.number <= 1][:_MOST_STARTS]
+        for k in starts:
+            # A chain none of whose lines says anything of a decision is passed over unread.
+            if not any(flagged[openers[k].at :]):
+                break
+            items = _items_of(lines, _chain(openers, k))
+            if len(items) > len(best):
+                best = items
+    return best or _sentence_items(lines)

@@ -1,0 +1,84 @@
+"""The grammar of a decisions section: outcome words, item lines, labels and numbering."""
+
+from __future__ import annotations
+
+import re
+
+from ..fields import OUTCOME_OVERTURNED, OUTCOME_UPHELD
+
+_OUTCOME_WORDS = {
+    "upheld": OUTCOME_UPHELD,
+    "uphold": OUTCOME_UPHELD,
+    "upholds": OUTCOME_UPHELD,
+    "affirmed": OUTCOME_UPHELD,
+    "overturned": OUTCOME_OVERTURNED,
+    "overturn": OUTCOME_OVERTURNED,
+    "overturns": OUTCOME_OVERTURNED,
+    "reversed": OUTCOME_OVERTURNED,
+}
+_OUT = r"(upheld|uphold|overturned|overturn)"
+OUTCOME_ENDINGS = ("upheld", "uphold", "overturned", "overturn")
+ANY_OUTCOME = re.compile(_OUT, re.I)
+# "Norco 10/325 mg #30:  Upheld", "Tramadol 50mg #60 - Overturned", "Item: UPHELD."
+ITEM_LINE = re.compile(rf"^(?P<req>.*?\S)\s*(?::|\s[-\u2013\u2014|]|\s=)\s*{_OUT}\s*[.!]?$", re.I)
+# "Upheld", "Decision: Overturned", "The decision is upheld." on a line of its own.
+BARE_OUTCOME = re.compile(
+    r"^(?:(?:the\s+)?(?:final\s+|imr\s+|expert\s+reviewer'?s?\s+)?(?:decision|determination|"
+    rf"outcome|result)\s*(?:is|:|-|=)?\s*)?{_OUT}\s*[.!]?$",
+    re.I,
+)
+LABEL = re.compile(r"^(?P<label>[A-Za-z][A-Za-z0-9 '\u2019()/&,.-]{1,90}?)\s*:\s*(?P<rest>.*)$")
+_REQUEST_LABEL = re.compile(
+    r"^(?:(?:disputed|requested)\s+(?:item|service|treatment|request)s?(?:/services?)?"
+    r"|(?:item|issue|request)(?:\s*(?:no\.?|#)?\s*\d{1,2})?|request(?:ed)?(?:\s+(?:treatment|service))?"
+    r"|treatment(?:\s+requested)?)$",
+    re.I,
+)
+NUMBERED_LINE = re.compile(r"^(?:\(?(\d{1,2})[.)]|#\s*\d{1,2}[.:)]?)\s+(?P<body>\S.*)$")
+INTRO = re.compile(
+    r"set forth below|based on (?:the )?decisions? for|following (?:disputed )?(?:items|requests)",
+    re.I,
+)
+
+
+def outcome_word(word: str) -> str | None:
+    """Upheld / Overturned for a word such as "UPHOLD" or "overturned"."""
+    return _OUTCOME_WORDS.get(word.lower())
+
+
+_GUIDELINE_WORDS = ("guideline", "relied", "basis", "criteria", "citation")
+_REVIEWER_WORDS = ("maximus", "reviewer", "imr", "professional", "expert", "medical")
+_OUTCOME_LABEL = re.compile(r"(?:(?:final|imr|the)\s+)?(?:decision|determination|outcome|result)")
+
+
+def label_kind(label: str, rest: str) -> str | None:
+    """Which part a "Label: ..." line opens: ca, mx, rationale, outcome, request, or None."""
+    low = " ".join(label.lower().split())
+    if len(low) > 90:
+        return None
+    guideline = any(map(low.__contains__, _GUIDELINE_WORDS))
+    if "claims administrator" in low or "utilization review" in low or low.startswith("ur "):
+        return "ca" if guideline else None
+    if guideline and any(map(low.__contains__, _REVIEWER_WORDS)):
+        return "mx"
+    if low in {"guideline", "guidelines", "guidelines cited", "guideline(s)"}:
+        return "mx"
+    if "rationale" in low or low in {"reason", "reasons", "basis for the decision", "discussion"}:
+        return "rationale"
+    if _OUTCOME_LABEL.fullmatch(low):
+        return "outcome" if BARE_OUTCOME.match(rest.strip()) or not rest.strip() else None
+    if _REQUEST_LABEL.match(low) and rest.strip():
+        return "request"
+    return None
+
+
+def is_label(text: str) -> bool:
+    """True when the line opens a labelled part."""
+    m = LABEL.match(text) if text.find(":", 0, 95) >= 0 else None
+    return bool(m and label_kind(m.group("label"), m.group("rest")))
+
+
+def item_number(text: str) -> int:
+    """The number of a numbered line ("3." -> 3; "#3" -> 0, unknown)."""
+    m = NUMBERED_LINE.match(text)
+    return int(m.group(1)) if m and m.group(1) else 0
