@@ -203,7 +203,7 @@ def test_chunks_with_duplicates_and_renames_match_letter_by_letter(
 ) -> None:
     # Within one worker chunk: a duplicate text (dropped) and an id collision (renamed,
     # added after the chunk) between letters that are added from the inverted chunk.
-    import search.index
+    import search.index_pool
 
     letters = tmp_path / "letters"
     letters.mkdir()
@@ -215,7 +215,7 @@ def test_chunks_with_duplicates_and_renames_match_letter_by_letter(
         (letters / f"05_{paths[5].name}").read_text() + "\nAddendum okapi.\n"
     )  # the same case number, other text: a renamed id
     chunked = index_paths(tmp_path / "chunked", [letters], workers=1)
-    monkeypatch.setattr(search.index, "CHUNK", 1)
+    monkeypatch.setattr(search.index_pool, "CHUNK", 1)
     single = index_paths(tmp_path / "single", [letters], workers=1)
     assert (chunked.added, chunked.unchanged) == (single.added, single.unchanged) == (37, 1)
     assert _contents(tmp_path / "chunked") == _contents(tmp_path / "single")
