@@ -294,17 +294,22 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
         fieldmap = fw._fieldmap
         out: list[bytes] = []  # posting bytes not yet written; pos: their end in the file
         pos = written = postfile.tell()
+        pack_info = W3TermInfo._struct.pack
         for name, tbytes, ids, freqs in self._merged_postings():
             fieldid = fieldmap.get(name)
             if fieldid is None:
                 fieldid = fieldmap[name] = len(fieldmap)
             count = len(ids)
             key = pack_ushort(fieldid) + tbytes
+            if count == 1:  # most terms (word pairs above all): the short path below, inline
+                doc = ids[0]
+                weight = float(freqs[0])
+                head = pack_info(1, weight, 1, 0, 0, weight, doc, doc)
+                tindex.add(key, head + dumps(((doc,), (weight,), ()), 2))
+                continue
             if count <= INLINE_MAX:  # short lists live in the term index itself
                 weights = tuple(map(float, freqs))
-                head = W3TermInfo._struct.pack(
-                    1, sum(weights), count, 0, 0, max(weights), ids[0], ids[-1]
-                )
+                head = pack_info(1, sum(weights), count, 0, 0, max(weights), ids[0], ids[-1])
                 tindex.add(key, head + dumps((tuple(ids), weights, ()), 2))
                 continue
             offset = pos
