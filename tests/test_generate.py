@@ -229,6 +229,13 @@ def test_write_corpus_and_load_truth(tmp_path: Path) -> None:
         assert truth_from_dict(truth_to_dict(truth)) == truth
 
 
+def test_main_all_layouts_with_traps(tmp_path: Path) -> None:
+    out = tmp_path / "all"
+    assert main([str(out), "-n", "12", "--layout", "all", "--traps"]) == 0
+    truths = load_truth(out / "truth.jsonl")
+    assert {t.layout for t in truths.values()} == set(ALL_LAYOUTS)
+
+
 def test_main_writes_a_corpus(tmp_path: Path) -> None:
     out = tmp_path / "c"
     assert main([str(out), "-n", "4", "--seed", "2", "--layout", "imr", "--no-noise"]) == 0
