@@ -20,6 +20,7 @@ from whoosh.writing import CLEAR
 
 from .audit import Audit
 from .engine.docs import record_documents
+from .engine.mergepolicy import merge_segments
 from .engine.toc import (
     STAGING_PREFIX,
     DurableIndex,
@@ -29,7 +30,7 @@ from .engine.toc import (
     generations,
     publish_rebuild,
 )
-from .engine.writer import FastWriter, merge_tiered
+from .engine.writer import FastWriter
 from .index_pool import Failed, Parsed, Task, Unchanged, count_files, results
 from .index_registry import Entry, Registry, digest, free_id
 from .parse.limit import DEFAULT_PARSE_TIMEOUT
@@ -181,7 +182,7 @@ class _Batch:
             self.writer.commit(mergetype=CLEAR)
             self.clear = False
         elif self._writer is not None:
-            self._writer.commit(mergetype=merge_tiered)
+            self._writer.commit(mergetype=merge_segments)
         self._writer = None
         self.registry.committed()
         self.pending = 0
