@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from .clean import Line
 from .grammar import BARE_OUTCOME, ITEM_LINE, LABEL, label_kind, outcome_word
-from .items import Block, RawDecision, finish, wraps_into
+from .items import Block, RawDecision, finish, open_end, wraps_into
 from .sentences import SENTENCE_REQUEST, clean_request
 
 # A marker that opens an item: (family, number in its sequence, the text after it).
@@ -101,7 +101,11 @@ def _request(lines: list[Line], op: _Opener, end: int) -> tuple[str, int]:
         and head[-1:] not in _FINISHED
         and not lines[i].para
         and not _labelled(lines[i].text)
-        and (wraps_into(lines[i - 1].text) or lines[i].text[:1].islower())
+        and (
+            wraps_into(lines[i - 1].text)
+            or open_end(lines[i - 1].text)
+            or not lines[i].text[:1].isupper()
+        )
     ):
         head = f"{head} {lines[i].text}"
         i += 1

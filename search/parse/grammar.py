@@ -48,6 +48,9 @@ def outcome_word(word: str) -> str | None:
 
 _GUIDELINE_WORDS = ("guideline", "relied", "basis", "criteria", "citation")
 _REVIEWER_WORDS = ("maximus", "reviewer", "imr", "professional", "expert", "medical")
+_GUIDELINE_LABEL = re.compile(
+    r"guidelines?(?:\(s\))?(?: (?:cited|used|applied|referenced|relied upon|considered))?"
+)
 _OUTCOME_LABEL = re.compile(r"(?:(?:final|imr|the)\s+)?(?:decision|determination|outcome|result)")
 
 
@@ -61,7 +64,7 @@ def label_kind(label: str, rest: str) -> str | None:
         return "ca" if guideline else None
     if guideline and any(map(low.__contains__, _REVIEWER_WORDS)):
         return "mx"
-    if low in {"guideline", "guidelines", "guidelines cited", "guideline(s)"}:
+    if _GUIDELINE_LABEL.fullmatch(low):  # "Guidelines", "Guideline(s) Cited", "Guidelines used"
         return "mx"
     if "rationale" in low or low in {"reason", "reasons", "basis for the decision", "discussion"}:
         return "rationale"

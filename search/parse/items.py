@@ -65,11 +65,15 @@ def _numbered_item(lines: list[Line], i: int) -> str | None:
     if not m or not (line.para or after_sentence) or len(line.text) > 400:
         return None
     # The item's sentence may wrap: its paragraph's next few lines count with it.
-    para = " ".join([line.text, *(ln.text for ln in _rest_of_paragraph(lines, i, 3))])
+    rest = _rest_of_paragraph(lines, i, 3)
+    para = " ".join([line.text, *(ln.text for ln in rest)])
     if NECESSITY.search(para) or ANY_OUTCOME.search(para):
         return m.group("body")
-    ahead = [ln.text for ln in lines[i + 1 : i + 4]]
+    ahead = [ln.text for ln in lines[i + 1 + len(rest) : i + 4 + len(rest)]]
     if any(is_label(t) or BARE_OUTCOME.match(t) for t in ahead[:3]):
+        return m.group("body")
+    # A heading with the decision's sentence under it ("... regarding this request is upheld.")
+    if stated_outcome(" ".join(ahead[:2])):
         return m.group("body")
     return None
 
@@ -94,6 +98,38 @@ def _paragraph_tail(block: Block | None, intro: list[Line]) -> list[Line]:
 
 
 _LABELLED = ("ca", "mx", "rationale")
+
+
+_JOINING_WORDS = frozenset(
+    [
+        "and",
+        "or",
+        "with",
+        "of",
+        "for",
+        "to",
+        "the",
+        "a",
+        "an",
+        "x",
+        "per",
+        "at",
+        "in",
+        "on",
+        "by",
+        "from",
+        "plus",
+    ]
+)
+
+
+def open_end(text: str) -> bool:
+    """True when a line ends where nothing can end: on "/", ",", "&", "-", "+" or "(" or a
+    joining word ("Cyclobenzaprine 10% / Gabapentin 6% /" / "Amitriptyline 10%")."""
+    end = text.rstrip()
+    if end[-1:] in "/,&-+(":
+        return bool(end)
+    return end.rpartition(" ")[2].lower() in _JOINING_WORDS
 
 
 def wraps_into(previous: str) -> bool:
@@ -186,17 +222,18 @@ def _label_position(lines: list[Line], i: int, kind: str) -> bool:
 
 
 def _next_in_sequence(
-    blocks: list[Block], numbers: dict[int, int], text: str, nested: list[int]
+    blocks: list[Block], numbers: dict[int, int], text: str, nested: list[int], listed: bool
 ) -> bool:
     """Whether a numbered line may open an item: the first item, or the next number of a letter
     whose items are numbered. A numbered list inside a guideline or rationale restarts its
-    numbering (nested[0] is its last number): its lines are neither."""
+    numbering (nested[0] is its last number), or follows its lead line's colon (`listed`):
+    its lines are neither."""
     if not blocks:
         return True
     if 0 not in numbers:  # the letter's first item was not numbered
         return False
     last, number = numbers[max(numbers)], item_number(text)
-    if number and (number <= last or number == nested[0] + 1):
+    if number and (number <= last or number == nested[0] + 1 or listed):
         nested[0] = number  # a list of the item's own text
         return False
     return not last or not number or number == last + 1
@@ -250,12 +287,16 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             blocks.append(cur)
             i += 1
             continue
-        first = text[:1]  # a numbered item opens with "(", "#" or a digit
+        # A numbered item opens with "(", "#" or a digit; inside an item, a numbered line
+        # after one ending in a colon is a list of its text ("Section(s):" / "3. Opioids").
+        first = text[:1]
         numbered = (
             _numbered_item(lines, i)
             if not kind
             and (first == "(" or first == "#" or first.isdigit())
-            and _next_in_sequence(blocks, numbers, text, nested)
+            and _next_in_sequence(
+                blocks, numbers, text, nested, i > 0 and lines[i - 1].text.endswith(":")
+            )
             else None
         )
         if numbered is not None:
@@ -268,7 +309,11 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
                 and not lines[i + 1].para
                 and not is_label(lines[i + 1].text)
                 and len(numbered) < 400
-                and (wraps_into(lines[i].text) or not lines[i + 1].text[:1].isupper())
+                and (
+                    wraps_into(lines[i].text)
+                    or open_end(lines[i].text)
+                    or not lines[i + 1].text[:1].isupper()
+                )
             ):
                 i += 1
                 numbered = f"{numbered} {lines[i].text}"
@@ -311,8 +356,11 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             continue
         if cur is None:
             intro.append(line)
-        else:
-            cur.add(line)
+            i += 1
+            continue
+        if cur.outcome is None and not cur.parts and (said := stated_outcome(text)):
+            cur.outcome = said  # the sentence under an item's heading: "... is upheld."
+        cur.add(line)
         i += 1
     return [finish(b) for b in blocks], intro
 
