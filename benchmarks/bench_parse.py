@@ -1,11 +1,12 @@
 """Benchmark ``search.parse.parse_text`` on generated letters: speed and accuracy against truth.
 
     python -m benchmarks.bench_parse [-n 5000] [--seed 1] [--layout imr] [--no-noise]
-                                     [--show 10] [--dump DIR] [--strict]
+                                     [--traps | --no-traps] [--show 10] [--dump DIR] [--strict]
 
 Letters are generated in memory first (not timed); then the parser runs over all of them on
 one core, in this process. Accuracy is measured field by field against the generator's truth;
-decisions are matched by order.
+decisions are matched by order. --strict holds every layout (not only all letters together)
+to each target.
 """
 
 from __future__ import annotations
@@ -22,13 +23,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from search.generate.letters import GEN_LAYOUTS, Truth, generate_corpus, truth_to_dict
+from search.generate.letters import (
+    ALL_LAYOUTS,
+    PARSER_LAYOUT,
+    Truth,
+    generate_corpus,
+    truth_to_dict,
+)
 from search.generate.vocab import GENERICS, SPECIALTY_CANON
 from search.model import Determination
 
-# Targets: (metric key, minimum %). Speed target in letters/s.
+# Targets: (metric key, minimum %), held by every layout. Speed target in letters/s.
 TARGET_SPEED = 2000.0
-TARGETS = {"decision count": 99.5, "outcome": 99.5, "drug": 97.0, "states": 99.0}
+TARGETS = {
+    "decision count": 99.5,
+    "outcome": 99.5,
+    "request": 98.0,
+    "drug": 97.0,
+    "specialties": 99.0,
+    "category": 95.0,
+    "states": 99.0,
+}
 # Metrics, in report order: key -> what the denominator counts. The first five are the
 # headline numbers; the rest help locate parser weaknesses.
 METRICS = {
@@ -40,6 +55,7 @@ METRICS = {
     "layout": "letters",
     "no spurious drug": "non-medication decisions",
     "request": "decisions",
+    "ur modified": "decisions",
     "category": "decisions",
     "guideline sources": "decisions",
     "date assigned": "letters",
@@ -85,7 +101,7 @@ class Report:
             self.by_layout[layout][metric] += 1
         else:
             self.mismatches.append(Mismatch(stem, metric, expected, got))
-            if metric in TARGETS or metric == "case number":
+            if metric in TARGETS or metric in ("case number", "ur modified"):
                 self.failed_stems.add(stem.split("#")[0])
 
     def pct(self, metric: str, layout: str | None = None) -> float | None:
@@ -97,6 +113,13 @@ class Report:
 
 def _norm(text: str | None) -> str:
     return " ".join((text or "").split()).casefold()
+
+
+def _partial(request: str, original: str, authorized: str) -> tuple[str, ...]:
+    """A request as compared: the decided request, and a partial approval's other parts."""
+    if not original and not authorized:
+        return (_norm(request),)
+    return _norm(request), _norm(original), _norm(authorized)
 
 
 def _specialties(values: Sequence[str]) -> set[str]:
@@ -123,7 +146,8 @@ def compare(report: Report, stem: str, truth: Truth, det: Determination | None) 
     det_decisions = det.decisions
     n_exp, n_got = len(truth.decisions), len(det_decisions)
     chk(stem, lay, "decision count", n_exp, n_got, n_exp == n_got)
-    chk(stem, lay, "layout", lay, det.layout, lay == det.layout)
+    want = PARSER_LAYOUT[lay]
+    chk(stem, lay, "layout", want, det.layout, want == det.layout)
     chk(stem, lay, "case number", truth.case_number, det.case_number,
         truth.case_number == det.case_number)  # fmt: skip
     exp_states, got_states = sorted(truth.states), sorted(det.reviewer.states)
@@ -145,6 +169,7 @@ def compare(report: Report, stem: str, truth: Truth, det: Determination | None) 
             expected: dict[str, Any] = {
                 "outcome": td.outcome,
                 "request": td.request,
+                "ur modified": td.ur_modified,
                 "category": td.category,
                 "guideline sources": td.guideline_sources,
                 "drug" if td.drug else "no spurious drug": td.drug,
@@ -154,7 +179,11 @@ def compare(report: Report, stem: str, truth: Truth, det: Determination | None) 
             continue
         d = det_decisions[i]
         chk(where, lay, "outcome", td.outcome, d.outcome, d.outcome == td.outcome)
-        chk(where, lay, "request", td.request, d.request, _norm(d.request) == _norm(td.request))
+        parts = _partial(td.request, td.original_request, td.authorized)
+        got_parts = _partial(d.request, d.original_request, d.authorized)
+        chk(where, lay, "request", parts, got_parts, parts == got_parts)
+        chk(where, lay, "ur modified", td.ur_modified, d.ur_modified,
+            td.ur_modified == d.ur_modified)  # fmt: skip
         chk(where, lay, "category", td.category, d.category, d.category == td.category)
         chk(where, lay, "guideline sources", td.guideline_sources, d.guideline_sources,
             set(d.guideline_sources) == set(td.guideline_sources))  # fmt: skip
@@ -185,19 +214,25 @@ def print_report(
     if report.errors:
         p(f"  parser raised on {len(report.errors)} letters; first: {report.errors[0][0]}")
         p("    " + report.errors[0][1].strip().replace("\n", "\n    "))
-    layouts = [lay for lay in GEN_LAYOUTS if report.layout_total[lay]]
+    layouts = [lay for lay in ALL_LAYOUTS if report.layout_total[lay]]
     p("")
-    p(f"{'accuracy (% right)':<22}{'all':>8}" + "".join(f"{lay:>14}" for lay in layouts)
-      + "   of / target")  # fmt: skip
+    p(f"{'accuracy (% right)':<22}{'all':>8}" + "".join(f"{lay:>15}" for lay in layouts)
+      + "   of / target (* a layout below it)")  # fmt: skip
     for metric, unit in METRICS.items():
         pct = report.pct(metric)
         target = TARGETS.get(metric)
         flag = ""
+        cells = ""
+        missed = 0
+        for lay in layouts:
+            lp = report.pct(metric, lay)
+            below = target is not None and lp is not None and lp < target
+            missed += below
+            cells += f"{_fmt_pct(lp):>14}{'*' if below else ' '}"
         if target is not None:
-            met = pct is not None and pct >= target
+            met = pct is not None and pct >= target and not missed
             ok = ok and met
             flag = f" / {target}% {'ok' if met else 'MISSED'}"
-        cells = "".join(f"{_fmt_pct(report.pct(metric, lay)):>14}" for lay in layouts)
         p(f"{metric:<22}{_fmt_pct(pct):>8}{cells}   {report.total[metric]} {unit}{flag}")
     kinds = Counter(m.field for m in report.mismatches)
     if kinds:
@@ -297,7 +332,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     ap.add_argument("-n", type=int, default=5000, help="number of letters (default 5000)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--layout", action="append", choices=GEN_LAYOUTS, help="repeatable")
+    ap.add_argument("--layout", action="append", choices=ALL_LAYOUTS,
+                    help="repeatable (default: the generator's default cycle)")  # fmt: skip
+    ap.add_argument("--traps", action=argparse.BooleanOptionalAction, default=None,
+                    help="partial approvals, wrapped headings, numbered lines in guidelines and "
+                    "rationales (default: the generator's default)")  # fmt: skip
     ap.add_argument("--no-noise", action="store_true", help="clean letters, no pdftotext noise")
     ap.add_argument("--show", type=int, default=10, help="sample mismatches to print")
     ap.add_argument("--dump", type=Path, metavar="DIR", help="write failing letters here")
@@ -312,7 +351,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from search.parse import parse_text  # imported late: the parser may be mid-rewrite
 
     t0 = time.perf_counter()
-    corpus = list(generate_corpus(args.n, args.seed, layouts=args.layout, noise=not args.no_noise))
+    corpus = list(
+        generate_corpus(
+            args.n, args.seed, layouts=args.layout, noise=not args.no_noise, traps=args.traps
+        )
+    )
     gen = time.perf_counter() - t0
     n_bytes = sum(len(text.encode("utf-8")) for _, text, _ in corpus)
     print(f"generated {len(corpus)} letters in {gen:.2f}s (seed {args.seed})", flush=True)

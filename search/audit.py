@@ -40,6 +40,15 @@ class Audit:
                 m = _FIRST_WORD.search(d.request)
                 self.unknown_drugs[m.group(0).lower() if m else d.request[:30]] += 1
 
+    def merge(self, other: Audit) -> None:
+        """Add another report's counts (a parse worker's chunk) to this one."""
+        self.letters += other.letters
+        self.decisions += other.decisions
+        self.layouts.update(other.layouts)
+        self.warnings.update(other.warnings)
+        self.unknown_drugs.update(other.unknown_drugs)
+        self.older_parser += other.older_parser
+
     def to_dict(self, top: int = 50) -> dict[str, Any]:
         """JSON-ready counts (the `top` most frequent unknown drug names)."""
         return {

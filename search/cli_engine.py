@@ -44,6 +44,11 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="also remove the letters whose files are gone (each one reported)",
     )
     p.add_argument("--workers", type=int, default=None, help="parsing processes (default 2)")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the run's counts and the parse-quality report of its letters as JSON",
+    )
     p.add_argument("--batch", type=int, default=None, help="letters per commit (default 10000)")
     p.add_argument(
         "--ram-budget",
@@ -210,8 +215,29 @@ def run_index(args: argparse.Namespace) -> int:
         _error(f"cannot write the index at {args.index}: {exc}")
         return EXIT_FAILED
     progress.finish()
-    print(f"imr-search: {summary}")
+    if args.json:
+        print(json.dumps(index_json(summary), ensure_ascii=False, indent=2))
+    else:
+        print(f"imr-search: {summary}")
+        quality = summary.audit
+        if quality.letters:  # the same report as `imr-search audit`, for this run's letters
+            print(f"parse quality of the {quality.letters} letters parsed in this run:")
+            print("\n".join(f"  {line}" for line in quality.lines()))
     return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def index_json(summary: Any) -> dict[str, Any]:
+    """An IndexSummary as JSON: the run's counts, errors and parse-quality report."""
+    return {
+        "added": summary.added,
+        "updated": summary.updated,
+        "unchanged": summary.unchanged,
+        "removed": summary.removed,
+        "failed": summary.failed,
+        "errors": list(summary.errors),
+        "seconds": round(summary.seconds, 3),
+        "parse_quality": summary.audit.to_dict(),
+    }
 
 
 # --- search, show, similar --------------------------------------------------------------

@@ -21,6 +21,7 @@ import numpy as np
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import CLEAR
 
+from .audit import Audit
 from .engine.chunk import Inverted, invert
 from .engine.docs import record_documents
 from .engine.toc import (
@@ -69,6 +70,7 @@ class IndexSummary:
     failed: int = 0
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    audit: Audit = field(default_factory=Audit)  # parse quality of the letters parsed in it
 
     @property
     def processed(self) -> int:
@@ -195,10 +197,12 @@ _Result = _Prepared | _Unchanged | _Failed
 class _Chunk:
     items: list[_Parsed | _Unchanged | _Failed]  # in task order
     inverted: Inverted  # the documents of every _Parsed item, in order
+    audit: Audit  # parse quality of the letters parsed in the chunk
 
 
-def _prepare(task: _Task) -> _Result:
-    """Load, check, parse and analyze one file (runs in a worker process)."""
+def _prepare(task: _Task, audit: Audit) -> _Result:
+    """Load, check, parse and analyze one file (runs in a worker process); count its parse
+    quality in `audit`."""
     from .parse.limit import parse_limited
     from .parse.load import LoadError, load_file
 
@@ -207,6 +211,7 @@ def _prepare(task: _Task) -> _Result:
         if loaded.sha256 == task.known_sha:
             return _Unchanged(task.key)
         record = parse_limited(loaded, task.parse_timeout)
+        audit.add(record)
         if task.strict and not record.decisions:
             return _Failed(f"{task.path}: no decisions found (--strict)")
         docs = record_documents(record, task.key)
@@ -221,8 +226,9 @@ def _prepare_chunk(tasks: list[_Task]) -> _Chunk:
     """Prepare a chunk of files and invert their documents (runs in a worker process)."""
     items: list[_Parsed | _Unchanged | _Failed] = []
     docs: list[dict[str, Any]] = []
+    audit = Audit()
     for task in tasks:
-        result = _prepare(task)
+        result = _prepare(task, audit)
         if isinstance(result, _Prepared):
             start = len(docs)
             docs += result.docs
@@ -231,7 +237,7 @@ def _prepare_chunk(tasks: list[_Task]) -> _Chunk:
             )
         else:
             items.append(result)
-    return _Chunk(items, invert(docs))
+    return _Chunk(items, invert(docs), audit)
 
 
 # --- the registry of what is indexed ----------------------------------------------------
@@ -515,6 +521,7 @@ def index_paths(
 
             done = 0
             for chunk in _results(tasks(), total, workers):
+                summary.audit.merge(chunk.audit)
                 keep: list[bool] = []  # per document of the chunk: added as inverted
                 renamed: list[tuple[_Parsed, str]] = []
                 for got in chunk.items:

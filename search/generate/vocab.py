@@ -583,6 +583,9 @@ Psychology|Psychology|2|licensed|
 Physical Therapy|Physical Therapy|1|licensed|
 Acupuncture|Acupuncture|1|licensed|
 Podiatric Surgery|Podiatry|1|board|
+Public Health & General Preventive Medicine|Public Health & General Preventive Medicine|2|board|
+  Occupational Medicine
+Public Health and General Preventive Medicine|Public Health & General Preventive Medicine|1|board|
 """
 SPECIALTIES: tuple[tuple[str, ...], ...] = tuple(tuple(r) for r in _rows(_SPECIALTIES))
 SPECIALTY_WEIGHTS = tuple(int(r[2]) for r in SPECIALTIES)
@@ -655,6 +658,11 @@ class Item:
     key: str  # TOPICS / SENTENCES key: drug class or service category
     part: str  # ACOEM_CHAPTERS key
     sources: set[str] = field(default_factory=set)
+    # A partial approval (traps.make_partial): the original request, what UR authorized, and
+    # the heading's sentences before the decided request ("" when UR did not modify it).
+    original: str = ""
+    authorized: str = ""
+    lead: str = ""
 
 
 def _cum(weights: Sequence[int]) -> tuple[int, ...]:
