@@ -276,11 +276,68 @@ def _dehyphenate(lines: list[Line], vocab: Vocabulary) -> list[Line]:
     return out
 
 
+_CASE_NUMBER = re.compile(r"[A-Z]{2}\d{2}-\d{7}")
+# A line that is only the case number, perhaps labelled: "CM18-4017317", "IMR Case Number CM..".
+_CASE_LINE = re.compile(
+    r"(?:[A-Za-z ]{0,30}?case\s*(?:number|no\.?|#)\s*:?\s*)?[A-Z]{2}\d{2}-\d{7}", re.I
+)
+
+
+def _without_page_headers(lines: list[str], case: str) -> list[str]:
+    """The lines without the case number that a page header repeats: each line that is only
+    the case number, after the first line that holds it (the letter's own header)."""
+    out: list[str] = []
+    seen = False
+    for ln in lines:
+        if seen and ln.endswith(case) and len(ln) <= 60 and _CASE_LINE.fullmatch(ln):
+            continue
+        seen = seen or case in ln
+        out.append(ln)
+    return out
+
+
+_JOINING_WORDS = frozenset(
+    [
+        "and",
+        "or",
+        "with",
+        "of",
+        "for",
+        "to",
+        "the",
+        "a",
+        "an",
+        "x",
+        "per",
+        "at",
+        "in",
+        "on",
+        "by",
+        "from",
+        "plus",
+    ]
+)
+
+
+def open_end(text: str) -> bool:
+    """True when a line ends where nothing can end: on "/", ",", "&", "-", "+" or "(" or a
+    joining word ("Cyclobenzaprine 10% / Gabapentin 6% /" / "Amitriptyline 10%")."""
+    end = text.rstrip()
+    if end[-1:] in "/,&-+(":
+        return bool(end)
+    return end.rpartition(" ")[2].lower() in _JOINING_WORDS
+
+
 def _continues(previous: str, line: str) -> bool:
     """True when `line` plainly continues the sentence that `previous` left open."""
     if previous.endswith("-") and previous[-2:-1].isalnum():
         return line[:1].isalnum()
-    return previous[-1:] in "," or (previous[-1:].islower() and line[:1].islower())
+    # (A lowercase word after a word or number: a page break inside a sentence or heading.)
+    return (
+        previous[-1:] in ","
+        or (previous[-1:].isalnum() and line[:1].islower())
+        or open_end(previous)
+    )
 
 
 def clean_lines(raw: str) -> list[Line]:
@@ -297,6 +354,8 @@ def clean_lines(raw: str) -> list[Line]:
         or not (ln[0].isdigit() or ln[0] == "-" or "age" in ln or "AGE" in ln)
         or _PAGE_FOOTER.match(ln) is None
     ]
+    if (case := _CASE_NUMBER.search(text)) and text.count(case.group(0), case.end()):
+        physical = _without_page_headers(physical, case.group(0))
     gap = 2 if _is_double_spaced(physical) else 1
     lines: list[Line] = []
     blanks = gap  # the first line opens a paragraph

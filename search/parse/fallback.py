@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from .clean import Line
+from .clean import Line, open_end
 from .grammar import BARE_OUTCOME, ITEM_LINE, LABEL, label_kind, outcome_word
-from .items import Block, RawDecision, finish, open_end, wraps_into
+from .items import Block, RawDecision, finish, wraps_into
 from .sentences import SENTENCE_REQUEST, clean_request
 
 # A marker that opens an item: (family, number in its sequence, the text after it).
@@ -28,8 +28,10 @@ _NUMBERED_LABEL = re.compile(
 )
 # Labels that open an item's parts, never an item: the decision, its reasons, its guidelines.
 _PART_KINDS = ("outcome", "rationale", "ca", "mx")
+_TITLE = re.compile(r"[A-Z][A-Z&',/ -]{7,}")  # "REVIEWER CREDENTIALS": letters, no numbers
 _FINISHED = '.:;!?)"'
 _MOST_FAMILIES = 8  # a letter has a few families; more are noise (keeps the scan linear)
+_PRIORITY = {"request label": 3, "outcome line": 3, "numbered label": 2, "number": 1, "letter": 1}
 _MOST_STARTS = 4  # chains tried per family (each reads the letter once more)
 _HEAD_LINES = 3  # an item's heading wraps over a few lines at most
 
@@ -41,6 +43,7 @@ class _Opener(NamedTuple):
     family: str
     number: int  # its place in the family's sequence; 0 when it has none (bullets, labels)
     head: str  # the text after the marker
+    listed: bool = False  # after a line ending in a colon: a list's first line, if anything
 
 
 def _opens(line: Line, previous: str) -> bool:
@@ -63,18 +66,28 @@ def _opener(line: Line, previous: str) -> _Opener | None:
     if not _opens(line, previous):
         return None
     first = text[:1]
+    listed = previous.endswith(":")
+    if ITEM_LINE.match(text) and not _labelled(text):  # "Norco 10/325mg #60: Upheld"
+        return _Opener(0, "outcome line", 0, text)
     if (first.isdigit() or first in "(#") and (m := _NUMBER.match(text)):
-        return _Opener(0, "number", int(m.group(1) or m.group(2)), m.group(3))
+        return _Opener(0, "number", int(m.group(1) or m.group(2)), m.group(3), listed)
     if ((first.isalpha() and text[1:2] in ".)") or first == "(") and (m := _LETTER.match(text)):
-        return _Opener(0, "letter", ord(m.group(1).lower()) - ord("a") + 1, m.group(2))
+        number = ord(m.group(1).lower()) - ord("a") + 1
+        return _Opener(0, "letter", number, m.group(2), listed)
     if first in "-\u2022\u25aa\u25cf\u2013*" and (m := _BULLET.match(text)):
-        return _Opener(0, "bullet", 0, m.group(1))
-    if first.isupper() and (m := _NUMBERED_LABEL.match(text)):
-        return _Opener(0, "label " + m.group(1).lower(), int(m.group(2)), m.group(3) or "")
+        return _Opener(0, "bullet", 0, m.group(1), listed)
+    # Numbered labels are one family whatever their word ("Request 1:" then "Service 2:").
+    numbered_label = _NUMBERED_LABEL.match(text) if first.isupper() else None
+    if numbered_label and label_kind(numbered_label.group(1), "") not in _PART_KINDS:
+        m = numbered_label
+        return _Opener(0, "numbered label", int(m.group(2)), m.group(3) or "", listed)
     if first.isupper() and (m := LABEL.match(text)) and m.group("rest").strip():
-        label = m.group("label")
-        if len(label) <= 30 and label_kind(label, m.group("rest")) not in _PART_KINDS:
-            return _Opener(0, "label " + " ".join(label.lower().split()), 0, m.group("rest"))
+        label, rest = m.group("label"), m.group("rest")
+        if len(label) > 30 or label_kind(label, "") in _PART_KINDS:  # "Outcome: The ..."
+            return None
+        if label_kind(label, rest) == "request":  # "Requested service:", "Item:"
+            return _Opener(0, "request label", 0, rest)
+        return _Opener(0, "label " + " ".join(label.lower().split()), 0, rest)
     return None
 
 
@@ -84,6 +97,9 @@ def _chain(openers: list[_Opener], start: int) -> list[_Opener]:
     chosen = [openers[start]]
     last, nested = openers[start].number, 0
     for op in openers[start + 1 :]:
+        if op.listed:  # "... the following criteria:" / "1. ..."
+            nested = op.number
+            continue
         if not op.number or (op.number == last + 1 and op.number != nested + 1):
             chosen.append(op)
             last, nested = op.number, 0
@@ -104,8 +120,9 @@ def _request(lines: list[Line], op: _Opener, end: int) -> tuple[str, int]:
         and (
             wraps_into(lines[i - 1].text)
             or open_end(lines[i - 1].text)
-            or not lines[i].text[:1].isupper()
+            or lines[i].text[:1].islower()
         )
+        and _opener(lines[i], "") is None
     ):
         head = f"{head} {lines[i].text}"
         i += 1
@@ -167,14 +184,32 @@ def _decision_flags(lines: list[Line]) -> list[bool]:
     return out
 
 
-def _items_of(lines: list[Line], chain: list[_Opener]) -> list[RawDecision]:
-    """The decisions of a chain of openers; an opener whose lines state none is not an item
-    (its lines stay with the item before it)."""
+def _items_of(lines: list[Line], chain: list[_Opener], stops: list[int]) -> list[RawDecision]:
+    """The decisions of a chain of openers, each up to the next opener or the next stop (a
+    heading in capitals); an opener whose lines state none is not an item (its lines stay
+    with the item before it)."""
     bounds = [op.at for op in chain[1:]] + [len(lines)]
-    kept = [op for op, end in zip(chain, bounds, strict=True) if _item(lines, op, end)]
-    ends = [op.at for op in kept[1:]] + [len(lines)]
+    ends = [min(end, stops[op.at]) for op, end in zip(chain, bounds, strict=True)]
+    kept = [op for op, end in zip(chain, ends, strict=True) if _item(lines, op, end)]
+    if not kept:
+        return []
+    bounds = [op.at for op in kept[1:]] + [len(lines)]
+    ends = [min(end, stops[op.at]) for op, end in zip(kept, bounds, strict=True)]
     found = (_item(lines, op, end) for op, end in zip(kept, ends, strict=True))
     return [item for item in found if item is not None]
+
+
+def _stops(lines: list[Line]) -> list[int]:
+    """For each line, the next line after it that is a heading in capitals ("REVIEWER
+    CREDENTIALS"), where an item ends; len(lines) when none is."""
+    out = [len(lines)] * len(lines)
+    nxt = len(lines)
+    for i in range(len(lines) - 1, -1, -1):
+        out[i] = nxt
+        text = lines[i].text
+        if lines[i].para and len(text) <= 60 and text.isupper() and _TITLE.fullmatch(text):
+            nxt = i
+    return out
 
 
 def _sentence_items(lines: list[Line]) -> list[RawDecision]:
@@ -197,6 +232,7 @@ def fallback_items(lines: list[Line]) -> list[RawDecision]:
     """Items of a letter of unknown layout: the family of openers with the most decisions
     (the first one on a tie), else sentence paragraphs; [] when neither states a decision."""
     flagged = _decision_flags(lines)
+    stops = _stops(lines)
     families: dict[str, list[_Opener]] = {}
     previous = ""
     for i, line in enumerate(lines):
@@ -206,15 +242,21 @@ def fallback_items(lines: list[Line]) -> list[RawDecision]:
             continue
         families.setdefault(op.family, []).append(op._replace(at=i))
     best: list[RawDecision] = []
-    for openers in families.values():
+    rank = (0, 0)
+    for family, openers in families.items():
         # Each "1." may open the items (an earlier one may open a list of diagnoses, a later
         # one a list inside an item's reasons): the chain that gives the most items wins.
-        starts = [k for k, op in enumerate(openers) if op.number <= 1][:_MOST_STARTS]
+        # (A list after a colon opens the items only where nothing else does.)
+        firsts = [k for k, op in enumerate(openers) if op.number <= 1]
+        starts = sorted(firsts, key=lambda k: openers[k].listed)[:_MOST_STARTS]
         for k in starts:
             # A chain none of whose lines says anything of a decision is passed over unread.
             if not any(flagged[openers[k].at :]):
                 break
-            items = _items_of(lines, _chain(openers, k))
-            if len(items) > len(best):
-                best = items
+            if openers[k].listed and best:
+                break
+            items = _items_of(lines, _chain(openers, k), stops)
+            # More items first; on a tie, labels that name a request, then numbering.
+            if (len(items), _PRIORITY.get(family, 0)) > rank:
+                best, rank = items, (len(items), _PRIORITY.get(family, 0))
     return best or _sentence_items(lines)

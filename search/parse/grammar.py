@@ -49,7 +49,12 @@ def outcome_word(word: str) -> str | None:
 _GUIDELINE_WORDS = ("guideline", "relied", "basis", "criteria", "citation")
 _REVIEWER_WORDS = ("maximus", "reviewer", "imr", "professional", "expert", "medical")
 _GUIDELINE_LABEL = re.compile(
-    r"guidelines?(?:\(s\))?(?: (?:cited|used|applied|referenced|relied upon|considered))?"
+    r"(?:guidelines?(?:\(s\))?|standards?)"
+    r"(?: (?:cited|used|applied|referenced|relied upon|considered))?"
+)
+_REASONS_LABEL = re.compile(
+    r"reasons?(?: for (?:the|this) (?:decision|determination))?|reasoning|explanation|discussion"
+    r"|basis (?:for|of) (?:the|this) (?:decision|determination)"
 )
 _OUTCOME_LABEL = re.compile(r"(?:(?:final|imr|the)\s+)?(?:decision|determination|outcome|result)")
 
@@ -66,7 +71,7 @@ def label_kind(label: str, rest: str) -> str | None:
         return "mx"
     if _GUIDELINE_LABEL.fullmatch(low):  # "Guidelines", "Guideline(s) Cited", "Guidelines used"
         return "mx"
-    if "rationale" in low or low in {"reason", "reasons", "basis for the decision", "discussion"}:
+    if "rationale" in low or _REASONS_LABEL.fullmatch(low):
         return "rationale"
     if _OUTCOME_LABEL.fullmatch(low):
         return "outcome" if BARE_OUTCOME.match(rest.strip()) or not rest.strip() else None

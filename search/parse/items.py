@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .clean import Line, join_lines
+from .clean import Line, join_lines, open_end
 from .grammar import (
     ANY_OUTCOME,
     BARE_OUTCOME,
@@ -98,38 +98,6 @@ def _paragraph_tail(block: Block | None, intro: list[Line]) -> list[Line]:
 
 
 _LABELLED = ("ca", "mx", "rationale")
-
-
-_JOINING_WORDS = frozenset(
-    [
-        "and",
-        "or",
-        "with",
-        "of",
-        "for",
-        "to",
-        "the",
-        "a",
-        "an",
-        "x",
-        "per",
-        "at",
-        "in",
-        "on",
-        "by",
-        "from",
-        "plus",
-    ]
-)
-
-
-def open_end(text: str) -> bool:
-    """True when a line ends where nothing can end: on "/", ",", "&", "-", "+" or "(" or a
-    joining word ("Cyclobenzaprine 10% / Gabapentin 6% /" / "Amitriptyline 10%")."""
-    end = text.rstrip()
-    if end[-1:] in "/,&-+(":
-        return bool(end)
-    return end.rpartition(" ")[2].lower() in _JOINING_WORDS
 
 
 def wraps_into(previous: str) -> bool:
