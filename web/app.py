@@ -78,15 +78,19 @@ class IndexHolder:
                 self._index = self._open()
                 self._pid = os.getpid()
                 self._checked = time.monotonic()
-            elif time.monotonic() - self._checked >= self.refresh_interval:
+                return self._index
+            index = self._index
+            due = time.monotonic() - self._checked >= self.refresh_interval
+            if due:
                 self._checked = time.monotonic()
-                try:
-                    self._index.refresh()
-                except Exception:  # a re-index in progress: keep serving the old generation
-                    log.warning(
-                        "index refresh failed; serving the previous generation", exc_info=True
-                    )
-            return self._index
+        # The refresh runs outside the lock: this request reopens the changed segments while
+        # the process's other requests go on with the current snapshot instead of waiting.
+        if due:
+            try:
+                index.refresh()
+            except Exception:  # a re-index in progress: keep serving the old generation
+                log.warning("index refresh failed; serving the previous generation", exc_info=True)
+        return index
 
     def _open(self) -> SearchIndex:
         """Open the index or raise IndexUnavailable."""

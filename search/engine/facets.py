@@ -31,15 +31,6 @@ class SegmentMatch:
     filters: Mapping[str, BoolArray]  # facet -> documents having any of its wanted values
 
 
-def bincount(codes: IntArray, size: int) -> IntArray:
-    """Occurrences of each code 0..size-1 (negative codes: no value, ignored)."""
-    codes = codes[codes >= 0]
-    if not len(codes):
-        return np.zeros(size, dtype=np.int64)
-    counts: IntArray = np.bincount(codes, minlength=size)[:size]
-    return counts
-
-
 def final_mask(match: SegmentMatch) -> BoolArray:
     """Documents that match the text query and every filter."""
     mask = match.text.copy()
@@ -69,7 +60,8 @@ class FacetCounter:
         key = (m.segid, int(m.live.size - np.count_nonzero(m.live)), facet)
         found = self._full.get(key)
         if found is None or len(found) < size:
-            found = self._full[key] = bincount(m.data.facets[facet][m.live], size)
+            deleted = m.live.size - np.count_nonzero(m.live)
+            found = self._full[key] = m.data.facets[facet].counts(m.live if deleted else None, size)
         return found[:size]
 
     def count(self, matches: Sequence[SegmentMatch]) -> FacetCounts:
@@ -92,7 +84,7 @@ class FacetCounter:
             for facet in FACETS:
                 bit = bits.get(facet)
                 sel = passing if bit is None else docs[(fails & ~bit) == 0]
-                totals[facet] += bincount(m.data.facets[facet][sel], sizes[facet])
+                totals[facet] += m.data.facets[facet].counts(sel, sizes[facet])
         return {f: self._named(f, totals[f]) for f in FACETS}
 
     def _count_plain(
@@ -105,7 +97,7 @@ class FacetCounter:
         complement = matched * 2 > live
         docs = np.flatnonzero(m.live & ~m.text) if complement else np.flatnonzero(m.text)
         for facet in FACETS:
-            part = bincount(m.data.facets[facet][docs], sizes[facet])
+            part = m.data.facets[facet].counts(docs, sizes[facet])
             if complement:
                 totals[facet] += self._live_counts(m, facet, sizes[facet]) - part
             else:

@@ -98,6 +98,20 @@ def _treatments() -> frozenset[str]:
         return frozenset()
 
 
+def warm_vocabularies() -> None:
+    """Build the query's vocabularies now (drug synonyms, normalizers, treatment names: about
+    0.1 s of regular expressions and tables), e.g. in a server's parent before it forks
+    workers, so no worker's first query pays for them and the workers share the pages."""
+    _synonyms()
+    _normalizers()
+    _treatments()
+    try:
+        from ..understand import vocabulary
+    except ImportError:
+        return
+    vocabulary()
+
+
 def parse_request(
     text: str, filters: Mapping[str, Sequence[str]], scope: str = SCOPE_AUTO
 ) -> ParsedQuery:

@@ -68,7 +68,7 @@ from .segments import (
     live_mask,
     load_segment,
 )
-from .suggest import Speller, suggest
+from .suggest import Speller, segment_words, suggest
 
 __all__ = ["IndexMissing", "SearchIndex", "SearchTimeout"]
 
@@ -78,6 +78,7 @@ SUGGEST_BELOW: Final = 3  # offer "did you mean" when fewer letters match
 SUGGEST_RARE: Final = 20  # or for words in fewer documents than this
 RECORD_CACHE: Final = 4096
 MASK_CACHE: Final = 256
+MASK_CACHE_BYTES: Final = 64 * 1024 * 1024  # filter masks are a byte per document of a segment
 
 
 def read_terms(understood: Understood) -> frozenset[tuple[str, str]]:
@@ -124,11 +125,14 @@ class _Snapshot:
 
 
 class _LRU(OrderedDict[Any, Any]):
-    """A least-recently-used cache whose operations are atomic across threads."""
+    """A least-recently-used cache whose operations are atomic across threads, bounded in
+    entries and, for arrays, in bytes."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, max_bytes: int | None = None) -> None:
         super().__init__()
         self.size = size
+        self.max_bytes = max_bytes
+        self.used = 0  # bytes of the arrays held (when bounded in bytes)
         self.guard = threading.Lock()
 
     def fetch(self, key: Any) -> Any:
@@ -140,9 +144,24 @@ class _LRU(OrderedDict[Any, Any]):
 
     def store(self, key: Any, value: Any) -> None:
         with self.guard:
+            if key in self:
+                return
             self[key] = value
-            while len(self) > self.size:
-                self.popitem(last=False)
+            self.used += self._weight(value)
+            while len(self) > self.size or (
+                self.max_bytes is not None and self.used > self.max_bytes and len(self) > 1
+            ):
+                _, old = self.popitem(last=False)
+                self.used -= self._weight(old)
+
+    def drop_all(self) -> None:
+        """Forget every entry."""
+        with self.guard:
+            self.clear()
+            self.used = 0
+
+    def _weight(self, value: Any) -> int:
+        return int(getattr(value, "nbytes", 0)) if self.max_bytes is not None else 0
 
 
 class SearchIndex:
@@ -155,8 +174,9 @@ class SearchIndex:
         self._refresh_lock = threading.Lock()  # one refresh at a time; searches never wait
         self._tables = {f: FacetTable() for f in FACETS}
         self._segments: dict[str, SegmentData] = {}
+        self._words: dict[str, dict[str, int]] = {}  # segment -> the speller's words (lazy)
         self._lives: dict[tuple[str, int], BoolArray] = {}
-        self._masks = _LRU(MASK_CACHE)  # (segment, facet, values) -> mask
+        self._masks = _LRU(MASK_CACHE, MASK_CACHE_BYTES)  # (segment, facet, values) -> mask
         self._records = _LRU(RECORD_CACHE)  # (segment, docnum) -> Determination
         self._counter = FacetCounter(self._tables)
         self._postings = PostingCache()
@@ -204,10 +224,10 @@ class SearchIndex:
             if segid not in seen:
                 del self._segments[segid]
         self._lives = {k: v for k, v in self._lives.items() if k[0] in seen}
+        self._words = {k: v for k, v in self._words.items() if k in seen}
         self._counter.retain(seen)
         self._postings.retain(seen)
-        with self._masks.guard:
-            self._masks.clear()
+        self._masks.drop_all()
         # The old reader is not closed: searches still running use it, and it is released
         # (its maps unmapped) when the last of them drops the old snapshot.
         self._snap = _Snapshot(reader, leaves, self._ix.latest_generation())
@@ -573,9 +593,10 @@ class SearchIndex:
         if snap.speller is None:
             vocab: dict[str, int] = {}
             for leaf in snap.leaves:
-                for field in ("request", "rationale", "summary"):
-                    for text, info in leaf.reader.iter_field(field):
-                        word = text.decode("utf-8") if isinstance(text, bytes) else text
-                        vocab[word] = vocab.get(word, 0) + info.doc_frequency()
+                words = self._words.get(leaf.segid)
+                if words is None:
+                    words = self._words[leaf.segid] = segment_words(leaf.reader)
+                for word, df in words.items():
+                    vocab[word] = vocab.get(word, 0) + df
             snap.speller = Speller(vocab)
         return snap.speller

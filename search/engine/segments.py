@@ -74,6 +74,7 @@ class FacetTable:
     codes: dict[str, int] = field(default_factory=dict)
     combos: list[tuple[int, ...]] = field(default_factory=list)  # combo code -> value codes
     combo_codes: dict[tuple[int, ...], int] = field(default_factory=dict)
+    raw_combos: dict[bytes, int] = field(default_factory=dict)  # column value -> combo code
 
     def code(self, value: str) -> int:
         """The code of a value, assigned on first sight."""
@@ -85,11 +86,15 @@ class FacetTable:
 
     def combo(self, raw: bytes) -> int:
         """The code of a column value: a single value's code, or a combination's."""
+        known = self.raw_combos.get(raw)
+        if known is not None:  # segments share most combinations: decode each once
+            return known
         parts = tuple(sorted(self.code(v) for v in raw.decode("utf-8").split(MULTI_SEP) if v))
         found = self.combo_codes.get(parts)
         if found is None:
             found = self.combo_codes[parts] = len(self.combos)
             self.combos.append(parts)
+        self.raw_combos[raw] = found
         return found
 
 
@@ -110,6 +115,19 @@ class FacetColumn:
 
     def __len__(self) -> int:
         return len(self.refs)
+
+    def counts(self, docs: Any, size: int) -> IntArray:
+        """Occurrences of each engine code 0..size-1 among docs (None: every document).
+
+        Counted per segment-local ref first (a bincount over the mapped refs, no per-document
+        copy through the lookup), then folded into engine codes: one pass over the documents.
+        """
+        refs = self.refs if docs is None else self.refs[docs]
+        local = np.bincount(refs, minlength=len(self.lookup))[: len(self.lookup)]
+        valued = self.lookup >= 0
+        folded = np.bincount(self.lookup[valued], weights=local[valued], minlength=size)
+        result: IntArray = folded[:size].astype(np.int64)
+        return result
 
     def mask(self, codes: IntArray) -> BoolArray:
         """True for documents whose code is one of codes."""

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Final
+from typing import Any, Final
+
+import numpy as np
+
+from ._codec import field_terms_df, term_table
 
 MIN_DF: Final = 2  # words seen fewer times are likely typos themselves
 MIN_LENGTH: Final = 4
 MAX_DISTANCE: Final = 2
+SPELL_FIELDS: Final = ("request", "rationale", "summary")  # the words corrections come from
 
 _ALPHA = re.compile(r"[a-z]+")
 
@@ -33,6 +38,39 @@ def distance(a: str, b: str) -> int:
                 cur[j] = min(cur[j], prev2[j - 2] + 1)
         prev2, prev = prev, cur
     return prev[-1]
+
+
+def segment_words(reader: Any) -> dict[str, int]:
+    """{word: document frequency} of one segment's words a correction may use (cached per
+    segment by the searcher: a segment never changes, so a commit rereads only new ones)."""
+    out: dict[str, int] = {}
+    for field in SPELL_FIELDS:
+        raw, starts, lengths, dfs = term_table(reader, field)
+        if not len(raw):  # an unmapped segment: term by term
+            for word, df in field_terms_df(reader, field):
+                if len(word) >= MIN_LENGTH and _ALPHA.fullmatch(word):
+                    out[word] = out.get(word, 0) + df
+            continue
+        # Only words of MIN_LENGTH letters a-z, found with numpy: most terms are numbers,
+        # codes and short words, and only the rest are decoded in Python.
+        keep = lengths >= MIN_LENGTH
+        starts, lengths, dfs = starts[keep], lengths[keep], dfs[keep]
+        if not len(starts):
+            continue
+        ends = np.cumsum(lengths)
+        at = (
+            np.arange(int(ends[-1]))
+            - np.repeat(ends - lengths, lengths)
+            + np.repeat(starts, lengths)
+        )
+        byte = raw[at]
+        lower = np.logical_and.reduceat((byte >= 97) & (byte <= 122), ends - lengths)
+        for start, length, df in zip(
+            starts[lower].tolist(), lengths[lower].tolist(), dfs[lower].tolist(), strict=True
+        ):
+            word = raw[start : start + length].tobytes().decode("ascii")
+            out[word] = out.get(word, 0) + df
+    return out
 
 
 class Speller:
