@@ -31,7 +31,7 @@ _PART_KINDS = ("outcome", "rationale", "ca", "mx")
 _TITLE = re.compile(r"[A-Z][A-Z&',/ -]{7,}")  # "REVIEWER CREDENTIALS": letters, no numbers
 _FINISHED = '.:;!?)"'
 _MOST_FAMILIES = 8  # a letter has a few families; more are noise (keeps the scan linear)
-_PRIORITY = {"request label": 3, "outcome line": 3, "numbered label": 2, "number": 1, "letter": 1}
+_PRIORITY = {"request label": 3, "outcome line": 3, "number": 2, "letter": 1}
 _MOST_STARTS = 4  # chains tried per family (each reads the letter once more)
 _HEAD_LINES = 3  # an item's heading wraps over a few lines at most
 
@@ -76,11 +76,12 @@ def _opener(line: Line, previous: str) -> _Opener | None:
         return _Opener(0, "letter", number, m.group(2), listed)
     if first in "-\u2022\u25aa\u25cf\u2013*" and (m := _BULLET.match(text)):
         return _Opener(0, "bullet", 0, m.group(1), listed)
-    # Numbered labels are one family whatever their word ("Request 1:" then "Service 2:").
+    # Numbered labels are numbers whatever their word ("Request 1:" then "Service 2:", or
+    # "Item 1:" then "2) The request for X:").
     numbered_label = _NUMBERED_LABEL.match(text) if first.isupper() else None
     if numbered_label and label_kind(numbered_label.group(1), "") not in _PART_KINDS:
         m = numbered_label
-        return _Opener(0, "numbered label", int(m.group(2)), m.group(3) or "", listed)
+        return _Opener(0, "number", int(m.group(2)), m.group(3) or "", listed)
     if first.isupper() and (m := LABEL.match(text)) and m.group("rest").strip():
         label, rest = m.group("label"), m.group("rest")
         if len(label) > 30 or label_kind(label, "") in _PART_KINDS:  # "Outcome: The ..."

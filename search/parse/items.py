@@ -41,10 +41,21 @@ class Block:
     outcome: str | None = None
     parts: dict[str, list[Line]] = field(default_factory=dict)
     current: str = "text"
+    implied: str | None = None  # what its heading's sentence implies: "X is not medically ..."
 
     def add(self, line: Line) -> None:
         """Append a line to the part being read."""
         self.parts.setdefault(self.current, []).append(line)
+
+
+def _partial_goes_on(heading: str, following: str) -> bool:
+    """Whether a partial approval's heading ("X was the original request. Y was authorized
+    ...") goes on into the next line: no decision stated in it or that line yet."""
+    return (
+        "original request" in heading.lower()
+        and NECESSITY.search(heading) is None
+        and ANY_OUTCOME.search(following) is None
+    )
 
 
 def _rest_of_paragraph(lines: list[Line], i: int, most: int) -> list[Line]:
@@ -272,20 +283,29 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             # a short line before a capital ends a heading ("2. Tramadol 50mg #60" / "The
             # Claims Administrator's decision ... is overturned.").
             while (
-                numbered[-1:] not in ".:"
-                and i + 1 < len(lines)
+                i + 1 < len(lines)
                 and not lines[i + 1].para
                 and not is_label(lines[i + 1].text)
                 and len(numbered) < 400
                 and (
-                    wraps_into(lines[i].text)
-                    or open_end(lines[i].text)
-                    or not lines[i + 1].text[:1].isupper()
+                    _partial_goes_on(numbered, lines[i + 1].text)
+                    or (
+                        numbered[-1:] not in ".:"
+                        and (
+                            wraps_into(lines[i].text)
+                            or open_end(lines[i].text)
+                            or not lines[i + 1].text[:1].isupper()
+                        )
+                    )
                 )
             ):
                 i += 1
                 numbered = f"{numbered} {lines[i].text}"
-            cur = Block(clean_request(numbered), stated_outcome(numbered) or None)
+            said = stated_outcome(numbered)
+            if ended := ITEM_LINE.match(numbered):  # "... the original request, X - Upheld"
+                numbered, said = ended.group("req"), outcome_word(ended.group(2))
+            cur = Block(clean_request(numbered), said)
+            cur.implied = necessity_outcome(numbered)
             numbers[len(blocks)] = item_number(text)
             nested[0] = 0
             blocks.append(cur)
@@ -343,6 +363,8 @@ def finish(block: Block) -> RawDecision:
     if outcome is None:
         outcome = stated_outcome(rationale)
         stated = outcome is not None
+    if outcome is None:  # the heading's own sentence, before the reasons' last word on it
+        outcome = block.implied
     if outcome is None:
         outcome = necessity_outcome(rationale) or necessity_outcome(block.request)
     return RawDecision(
