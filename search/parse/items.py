@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -46,6 +47,50 @@ class Block:
     def add(self, line: Line) -> None:
         """Append a line to the part being read."""
         self.parts.setdefault(self.current, []).append(line)
+
+
+_OWN_SUBJECT = re.compile(r"(?:the|this|these|that|it|its|such)\b", re.I)
+
+
+def _labelled_request(lines: list[Line], i: int, head: str) -> tuple[str, int]:
+    """A request label's request (line i), with the lines that continue it: those that end
+    its decision sentence (up to its full stop), else its wrapped lines; and the line after."""
+    j, ahead = i + 1, []
+    while j < len(lines) and j - i <= 3 and not _ends_heading(lines[j].text, lines[j].para):
+        ahead.append(lines[j].text)
+        j += 1
+        if ahead[-1].endswith("."):
+            break
+    sentence = " ".join(ahead)
+    # (Not a sentence of its own: "The request is not medically necessary." has its subject.)
+    ends_it = (
+        ahead
+        and ahead[-1].endswith(".")
+        and _OWN_SUBJECT.match(sentence) is None
+        and (NECESSITY.search(sentence) or ANY_OUTCOME.search(sentence))
+    )
+    if ends_it and not (NECESSITY.search(head) or ANY_OUTCOME.search(head)):
+        return f"{head} {sentence}", j
+    j = i + 1
+    while (
+        j < len(lines)
+        and j - i <= 3
+        and head[-1:] not in ".:"
+        and not _ends_heading(lines[j].text, lines[j].para)
+        and (
+            wraps_into(lines[j - 1].text)
+            or open_end(lines[j - 1].text)
+            or not lines[j].text[:1].isupper()
+        )
+    ):
+        head = f"{head} {lines[j].text}"
+        j += 1
+    return head, j
+
+
+def _ends_heading(text: str, para: bool) -> bool:
+    """Whether a line ends the heading above it: a new paragraph, a label or an outcome."""
+    return para or is_label(text) or BARE_OUTCOME.match(text) is not None
 
 
 def _partial_goes_on(heading: str, following: str) -> bool:
@@ -262,9 +307,15 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             i += 1
             continue
         if kind == "request" and label is not None:
-            cur = Block(clean_request(label.group("rest")))
+            # "Item 2: Retrospective Percocet 7.5/325MG #20" / "DOS 3/21/15 is not medically
+            # necessary and" / "appropriate.", or a request that wraps ("... 4%/Capsaicin").
+            head, i = _labelled_request(lines, i, label.group("rest"))
+            said = stated_outcome(head)
+            if ended := ITEM_LINE.match(head):
+                head, said = ended.group("req"), outcome_word(ended.group(2))
+            cur = Block(clean_request(head), said)
+            cur.implied = necessity_outcome(head)
             blocks.append(cur)
-            i += 1
             continue
         # A numbered item opens with "(", "#" or a digit; inside an item, a numbered line
         # after one ending in a colon is a list of its text ("Section(s):" / "3. Opioids").
