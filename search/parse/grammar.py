@@ -86,6 +86,15 @@ def is_label(text: str) -> bool:
     return bool(m and label_kind(m.group("label"), m.group("rest")))
 
 
+def marker_style(text: str) -> str:
+    """How a numbered line is numbered, its digits as 9: "12. X" -> "9.", "(3) X" -> "(9)"."""
+    m = NUMBERED_LINE.match(text)
+    if m is None:
+        return ""
+    marker = text[: m.start("body")].replace(" ", "").replace("\t", "")
+    return "".join("9" if c.isdigit() else c for c in marker).replace("99", "9")
+
+
 def item_number(text: str) -> int:
     """The number of a numbered line ("3." -> 3; "#3" -> 0, unknown)."""
     m = NUMBERED_LINE.match(text)

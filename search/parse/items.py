@@ -18,6 +18,7 @@ from .grammar import (
     is_label,
     item_number,
     label_kind,
+    marker_style,
     outcome_word,
 )
 from .sentences import NECESSITY, clean_request, necessity_outcome, stated_outcome
@@ -246,7 +247,12 @@ def _label_position(lines: list[Line], i: int, kind: str) -> bool:
 
 
 def _next_in_sequence(
-    blocks: list[Block], numbers: dict[int, int], text: str, nested: list[int], listed: bool
+    blocks: list[Block],
+    numbers: dict[int, int],
+    text: str,
+    nested: list[int],
+    listed: bool,
+    style: str,
 ) -> bool:
     """Whether a numbered line may open an item: the first item, or the next number of a letter
     whose items are numbered. A numbered list inside a guideline or rationale restarts its
@@ -255,6 +261,8 @@ def _next_in_sequence(
     if not blocks:
         return True
     if 0 not in numbers:  # the letter's first item was not numbered
+        return False
+    if marker_style(text) != style:  # "(1)" under items numbered "1.": a list of its text
         return False
     last, number = numbers[max(numbers)], item_number(text)
     if number and (number <= last or number == nested[0] + 1 or listed):
@@ -269,6 +277,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
     intro: list[Line] = []
     cur: Block | None = None
     numbers: dict[int, int] = {}  # block index -> its item number, for numbered items
+    style = ""  # how the items are numbered: "9.", "9)", "(9)", "#9"
     nested = [0]  # the last number of a list inside the current item's text
     i = 0
     while i < len(lines):
@@ -325,7 +334,12 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             if not kind
             and (first == "(" or first == "#" or first.isdigit())
             and _next_in_sequence(
-                blocks, numbers, text, nested, i > 0 and lines[i - 1].text.endswith(":")
+                blocks,
+                numbers,
+                text,
+                nested,
+                i > 0 and lines[i - 1].text.endswith(":"),
+                style,
             )
             else None
         )
@@ -358,6 +372,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             cur = Block(clean_request(numbered), said)
             cur.implied = necessity_outcome(numbered)
             numbers[len(blocks)] = item_number(text)
+            style = style or marker_style(text)
             nested[0] = 0
             blocks.append(cur)
             i += 1
