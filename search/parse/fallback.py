@@ -15,7 +15,7 @@ from typing import NamedTuple
 from .clean import Line, open_end
 from .grammar import BARE_OUTCOME, ITEM_LINE, LABEL, label_kind, outcome_word
 from .items import Block, RawDecision, finish, wraps_into
-from .sentences import SENTENCE_REQUEST, clean_request
+from .sentences import NECESSITY, SENTENCE_REQUEST, clean_request, stated_outcome
 
 # A marker that opens an item: (family, number in its sequence, the text after it).
 _NUMBER = re.compile(r"^(?:\(?(\d{1,2})[.)]|#\s*(\d{1,2})[.:)]?)\s+(\S.*)$")
@@ -44,6 +44,7 @@ class _Opener(NamedTuple):
     number: int  # its place in the family's sequence; 0 when it has none (bullets, labels)
     head: str  # the text after the marker
     listed: bool = False  # after a line ending in a colon: a list's first line, if anything
+    decided: bool = False  # a decision stated in its heading or the two lines under it
 
 
 def _opens(line: Line, previous: str) -> bool:
@@ -92,16 +93,29 @@ def _opener(line: Line, previous: str) -> _Opener | None:
     return None
 
 
+def _decided(head: str, under: list[str]) -> bool:
+    """Whether an opener's top states a decision: an outcome sentence in it or the two lines
+    under it, an outcome line, or medical necessity in its heading or a labelled line under
+    it ("Finding: The requested treatment is not medically necessary.")."""
+    if stated_outcome(" ".join([head, *under])) or NECESSITY.search(head):
+        return True
+    return any(
+        BARE_OUTCOME.match(t) or (_labelled(t) and NECESSITY.search(t) is not None) for t in under
+    )
+
+
 def _chain(openers: list[_Opener], start: int) -> list[_Opener]:
     """The openers of one family that open items, from openers[start] on: in sequence (1, 2,
-    3 ...), a list inside an item's text (restarting at 1) left in it."""
+    3 ...), a list inside an item's text (restarting at 1, or after a colon) left in it."""
     chosen = [openers[start]]
     last, nested = openers[start].number, 0
     for op in openers[start + 1 :]:
-        if op.listed:  # "... the following criteria:" / "1. ..."
+        if op.listed and not op.decided:  # "... the following criteria:" / "1. ..."
             nested = op.number
             continue
-        if not op.number or (op.number == last + 1 and op.number != nested + 1):
+        # The next number opens the next item, unless it goes on with a list inside this one
+        # and states no decision at its top ("2. Extracorporeal ..." / "The denial ... upheld.").
+        if not op.number or (op.number == last + 1 and (op.number != nested + 1 or op.decided)):
             chosen.append(op)
             last, nested = op.number, 0
         else:
@@ -241,7 +255,8 @@ def fallback_items(lines: list[Line]) -> list[RawDecision]:
         previous = line.text
         if op is None or (op.family not in families and len(families) >= _MOST_FAMILIES):
             continue
-        families.setdefault(op.family, []).append(op._replace(at=i))
+        decided = _decided(op.head, [ln.text for ln in lines[i + 1 : i + 3]])
+        families.setdefault(op.family, []).append(op._replace(at=i, decided=decided))
     best: list[RawDecision] = []
     rank = (0, 0)
     for family, openers in families.items():
