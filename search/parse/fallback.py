@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from .clean import Line, open_end
+from .clean import Line
 from .grammar import BARE_OUTCOME, ITEM_LINE, LABEL, label_kind, outcome_word
-from .items import Block, RawDecision, finish, wraps_into
+from .items import Block, RawDecision, finish, heading_lines
 from .sentences import NECESSITY, SENTENCE_REQUEST, clean_request, stated_outcome
 
 # A marker that opens an item: (family, number in its sequence, the text after it).
@@ -125,27 +125,17 @@ def _chain(openers: list[_Opener], start: int) -> list[_Opener]:
 
 def _request(lines: list[Line], op: _Opener, end: int) -> tuple[str, int]:
     """An item's request from its heading (wrapped over a few lines), and the line after it."""
-    head, i = op.head, op.at + 1
-    while (
-        i < end
-        and i - op.at < _HEAD_LINES
-        and head[-1:] not in _FINISHED
-        and not lines[i].para
-        and not _labelled(lines[i].text)
-        and (
-            wraps_into(lines[i - 1].text)
-            or open_end(lines[i - 1].text)
-            or lines[i].text[:1].islower()
-        )
-        and _opener(lines[i], "") is None
-    ):
-        head = f"{head} {lines[i].text}"
-        i += 1
+    head, i = heading_lines(lines, op.at, op.head, end, _ends_request)
     if not head and i < end:  # "Item 1:" with the request on the next line
-        head, i = lines[i].text, i + 1
+        head, i = heading_lines(lines, i, lines[i].text, end, _ends_request)
     if m := ITEM_LINE.match(head):
         head = m.group("req")
     return clean_request(head), i
+
+
+def _ends_request(line: Line) -> bool:
+    """Whether a line ends the heading above it: a labelled line or an opener."""
+    return _labelled(line.text) or _opener(line, "") is not None
 
 
 def _item(lines: list[Line], op: _Opener, end: int) -> RawDecision | None:

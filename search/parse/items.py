@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -53,11 +54,19 @@ class Block:
 _OWN_SUBJECT = re.compile(r"(?:the|this|these|that|it|its|such)\b", re.I)
 
 
-def _labelled_request(lines: list[Line], i: int, head: str) -> tuple[str, int]:
-    """A request label's request (line i), with the lines that continue it: those that end
-    its decision sentence (up to its full stop), else its wrapped lines; and the line after."""
+def heading_lines(
+    lines: list[Line], i: int, head: str, end: int, stop: Callable[[Line], bool] | None = None
+) -> tuple[str, int]:
+    """An item heading's text (`head`, read from line i), with the lines before `end` that
+    continue it: those that end its decision sentence (up to its full stop: "Item 2: Percocet
+    #20" / "DOS 3/21/15 is not medically necessary."), else its wrapped lines and a partial
+    approval's further sentences; and the line after it. `stop` marks more lines that end it."""
+
+    def ends(line: Line) -> bool:
+        return _ends_heading(line.text, line.para) or (stop is not None and stop(line))
+
     j, ahead = i + 1, []
-    while j < len(lines) and j - i <= 3 and not _ends_heading(lines[j].text, lines[j].para):
+    while j < end and j - i <= 3 and not ends(lines[j]):
         ahead.append(lines[j].text)
         j += 1
         if ahead[-1].endswith("."):
@@ -74,14 +83,19 @@ def _labelled_request(lines: list[Line], i: int, head: str) -> tuple[str, int]:
         return f"{head} {sentence}", j
     j = i + 1
     while (
-        j < len(lines)
-        and j - i <= 3
-        and head[-1:] not in ".:"
-        and not _ends_heading(lines[j].text, lines[j].para)
+        j < end
+        and j - i <= 4
+        and not ends(lines[j])
         and (
-            wraps_into(lines[j - 1].text)
-            or open_end(lines[j - 1].text)
-            or not lines[j].text[:1].isupper()
+            _partial_goes_on(head, lines[j].text)
+            or (
+                head[-1:] not in ".:"
+                and (
+                    wraps_into(lines[j - 1].text)
+                    or open_end(lines[j - 1].text)
+                    or not lines[j].text[:1].isupper()
+                )
+            )
         )
     ):
         head = f"{head} {lines[j].text}"
@@ -318,7 +332,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
         if kind == "request" and label is not None:
             # "Item 2: Retrospective Percocet 7.5/325MG #20" / "DOS 3/21/15 is not medically
             # necessary and" / "appropriate.", or a request that wraps ("... 4%/Capsaicin").
-            head, i = _labelled_request(lines, i, label.group("rest"))
+            head, i = heading_lines(lines, i, label.group("rest"), len(lines))
             said = stated_outcome(head)
             if ended := ITEM_LINE.match(head):
                 head, said = ended.group("req"), outcome_word(ended.group(2))
