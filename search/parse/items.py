@@ -63,7 +63,11 @@ def heading_lines(
     approval's further sentences; and the line after it. `stop` marks more lines that end it."""
 
     def ends(line: Line) -> bool:
-        return _ends_heading(line.text, line.para) or (stop is not None and stop(line))
+        return (
+            _ends_heading(line.text, line.para)
+            or _decision_of_its_own(line.text)
+            or (stop is not None and stop(line))
+        )
 
     j, ahead = i + 1, []
     while j < end and j - i <= 3 and not ends(lines[j]):
@@ -101,6 +105,15 @@ def heading_lines(
         head = f"{head} {lines[j].text}"
         j += 1
     return head, j
+
+
+def _decision_of_its_own(text: str) -> bool:
+    """Whether a line opens a decision sentence with its own subject ("This request is not
+    medically necessary ...", "The previous non-certification is upheld.")."""
+    return (
+        _OWN_SUBJECT.match(text) is not None
+        and (ANY_OUTCOME.search(text) or NECESSITY.search(text)) is not None
+    )
 
 
 def _ends_heading(text: str, para: bool) -> bool:
