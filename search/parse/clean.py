@@ -333,11 +333,10 @@ def _continues(previous: str, line: str) -> bool:
     if previous.endswith("-") and previous[-2:-1].isalnum():
         return line[:1].isalnum()
     # (A lowercase word after a word or number: a page break inside a sentence or heading.)
-    return (
-        previous[-1:] in ","
-        or (previous[-1:].isalnum() and line[:1].islower())
-        or open_end(previous)
-    )
+    last = previous[-1:]
+    if last == "," or (last.isalnum() and line[:1].islower()):
+        return True
+    return (last.isalpha() or last in "/&-+(") and open_end(previous)  # (most end in ".")
 
 
 def clean_lines(raw: str) -> list[Line]:
