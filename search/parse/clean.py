@@ -336,6 +336,8 @@ def _continues(previous: str, line: str) -> bool:
     last = previous[-1:]
     if last == "," or (last.isalnum() and line[:1].islower()):
         return True
+    if last.islower() and line[:1] == "#" and line[1:2].isdigit():  # "... patch" / "#15 is"
+        return True
     return (last.isalpha() or last in "/&-+(") and open_end(previous)  # (most end in ".")
 
 
