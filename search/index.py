@@ -24,6 +24,7 @@ from whoosh.writing import CLEAR
 from .audit import Audit
 from .engine.chunk import Inverted, invert
 from .engine.docs import record_documents
+from .engine.mergepolicy import merge_segments
 from .engine.toc import (
     STAGING_PREFIX,
     DurableIndex,
@@ -33,7 +34,7 @@ from .engine.toc import (
     generations,
     publish_rebuild,
 )
-from .engine.writer import FastWriter, merge_tiered
+from .engine.writer import FastWriter
 from .model import PARSER_VERSION
 from .parse.limit import DEFAULT_PARSE_TIMEOUT
 from .schema import C_REC, F_LID, F_RID, F_SHA, F_SRC, unpack_record
@@ -426,7 +427,7 @@ class _Batch:
             self.writer.commit(mergetype=CLEAR)
             self.clear = False
         elif self._writer is not None:
-            self._writer.commit(mergetype=merge_tiered)
+            self._writer.commit(mergetype=merge_segments)
         self._writer = None
         self.registry.committed()
         self.pending = 0

@@ -15,6 +15,7 @@ from flask import Flask, Response, current_app, jsonify, make_response, render_t
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
+from search.engine.evaluate import SearchTimeout
 from search.fields import (
     DEFAULT_PAGE_SIZE,
     FACET_LABELS,
@@ -31,7 +32,7 @@ from search.fields import (
 from search.results import QueryError
 
 from . import urls
-from .admission import Admission
+from .admission import BUSY_MESSAGE, WAITED_KEY, Admission
 from .urls import ParamError
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ SECURITY_HEADERS: Final = {
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+BUSY_WAIT: Final = 0.05  # a request that waited this long for its turn found the server busy
 _MARK_RE: Final = re.compile(r"(</?mark>)")
 _PARA_RE: Final = re.compile(r"\n[ \t]*\n")
 
@@ -176,6 +178,23 @@ def _handle_query_error(exc: QueryError) -> Response:
     return error_response(400, "This search could not be run", str(exc))
 
 
+def server_busy(exc: Exception) -> bool:
+    """True for a search out of time after its request waited for its turn: the server was
+    busy (503, try again), not the search too heavy (400)."""
+    waited = float(request.environ.get(WAITED_KEY, 0.0))
+    return isinstance(exc, SearchTimeout) and waited >= BUSY_WAIT
+
+
+def _handle_timeout(exc: SearchTimeout) -> Response:
+    """Out of time: 503 with Retry-After when the server was busy, else 400."""
+    if server_busy(exc):
+        response = error_response(503, "The server is busy", BUSY_MESSAGE)
+        response.headers["Retry-After"] = "1"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return _handle_query_error(exc)
+
+
 def _handle_param_error(exc: ParamError) -> Response:
     """A parameter out of range: 400 naming it."""
     return error_response(400, "Bad request", f"Parameter {exc}.")
@@ -196,7 +215,7 @@ def _security_headers(response: Response) -> Response:
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The app; config: INDEX_PATH, REFRESH_INTERVAL, EXPORT_MAX_ROWS, EXPORT_PAGE_SIZE,
-    MAX_ACTIVE, ADMISSION_WAIT."""
+    MAX_ACTIVE, ADMISSION_WAIT, REQUEST_DEADLINE."""
     app = Flask(__name__)
     app.config.update(
         INDEX_PATH=DEFAULT_INDEX_PATH,
@@ -208,6 +227,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         # for a slot before a fast 503 (searches are CPU-bound: more at once only queue).
         MAX_ACTIVE=4,
         ADMISSION_WAIT=2.0,
+        # Seconds from a request's arrival to its answer: the wait for a slot and its
+        # searches share it (a search gets what is left, at most the engine's TIME_LIMIT).
+        REQUEST_DEADLINE=5.0,
     )
     if config:
         app.config.update(dict(config))
@@ -253,6 +275,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(InternalServerError, _handle_500)
     app.register_error_handler(QueryError, _handle_query_error)
+    app.register_error_handler(SearchTimeout, _handle_timeout)
     app.register_error_handler(ParamError, _handle_param_error)
     app.register_error_handler(IndexUnavailable, _handle_unavailable)
     app.after_request(_security_headers)
@@ -261,5 +284,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         int(app.config["MAX_ACTIVE"]),
         float(app.config["ADMISSION_WAIT"]),
         SECURITY_HEADERS,
+        budget=float(app.config["REQUEST_DEADLINE"]),
     )
     return app

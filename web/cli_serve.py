@@ -137,9 +137,9 @@ def serve(path: str | Path, args: argparse.Namespace) -> int:
         if args.debug:
             app.run(host=args.host, port=args.port, debug=True, use_reloader=False)
             return 0
-        import waitress
+        from .server import serve as serve_waitress
 
-        waitress.serve(
+        serve_waitress(
             app, host=args.host, port=args.port, threads=args.threads, ident="imr-search"
         )
         return 0

@@ -10,7 +10,7 @@ from search.fields import FACETS
 from search.results import QueryError
 
 from . import urls
-from .app import current_index
+from .app import current_index, server_busy
 from .urls import MAX_VALUE_LENGTH, ParamError, clean_text, parse_params
 
 bp = Blueprint("facetpage", __name__)
@@ -38,6 +38,8 @@ def facet_page(name: str) -> Any:
     try:
         resp = run_search(current_index(), state)
     except QueryError as exc:
+        if server_busy(exc):
+            raise  # 503 with Retry-After (the app's handler)
         return render_template(
             "error.html", status=400, title="This search could not be run", message=str(exc)
         ), 400

@@ -36,9 +36,9 @@ def _worker(make_app: Callable[[], Any], sock: socket.socket, threads: int, iden
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        import waitress
+        from .server import serve
 
-        waitress.serve(make_app(), sockets=[sock], threads=threads, ident=ident)
+        serve(make_app(), sockets=[sock], threads=threads, ident=ident)
     except BaseException:  # report, then leave without running the parent's cleanup
         import traceback
 

@@ -36,7 +36,7 @@ from search.results import Hit, QueryError, SearchRequest, SearchResponse
 from search.understand import merge_filters, understand, without_facet
 
 from . import urls
-from .app import current_index
+from .app import current_index, server_busy
 from .charts import ChartsView, build_view
 from .export import csv_lines, export_filename
 from .reader import Reader, build_reader
@@ -116,6 +116,8 @@ def search_page() -> Any:
     try:
         resp = run_search(idx, state)
     except QueryError as exc:
+        if server_busy(exc):
+            raise  # 503 with Retry-After (the app's handler)
         return render_template("search.html", state=state, resp=None, error=str(exc)), 400
     # The engine counts each facet under the other facets' filters (values of one facet OR).
     # Values read from the words show as ticked; unticking one removes its words from q.
@@ -247,6 +249,8 @@ def charts_page() -> Any:
     try:
         base, view = charts_for(current_index(), state)
     except QueryError as exc:
+        if server_busy(exc):
+            raise  # 503 with Retry-After (the app's handler)
         return render_template("charts.html", state=state, error=str(exc), view=None), 400
     return render_template(
         "charts.html",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import replace
@@ -47,6 +46,7 @@ from ..schema import (
 )
 from ..understand import Understood, merge_filters, understand
 from ._codec import VarBytesView
+from .deadline import search_deadline
 from .docs import letter_texts
 from .evaluate import Evaluator, Leaf, PostingCache, SearchTimeout
 from .facets import FacetCounter, SegmentMatch, final_mask
@@ -72,7 +72,7 @@ from .suggest import Speller, segment_words, suggest
 
 __all__ = ["IndexMissing", "SearchIndex", "SearchTimeout"]
 
-TIME_LIMIT: Final = 5.0  # seconds any one search may take
+TIME_LIMIT: Final = 5.0  # seconds a search may take (less when its request must end sooner)
 HIGHLIGHT_HITS: Final = 100  # hits of a page that get highlights (a 5000-hit page would not)
 SUGGEST_BELOW: Final = 3  # offer "did you mean" when fewer letters match
 SUGGEST_RARE: Final = 20  # or for words in fewer documents than this
@@ -315,7 +315,7 @@ class SearchIndex:
             raise QueryError(f"Page size must be between 1 and {ENGINE_MAX_PAGE_SIZE}.")
         parsed, understood = understood_request(request)
         text, filters = parsed.text, dict(parsed.filters)
-        deadline = time.monotonic() + TIME_LIMIT
+        deadline = search_deadline(TIME_LIMIT)
         snap = self._current()
         found, matches, ev = self._matches(snap, parsed, deadline)
         browse = parsed.empty and not parsed.filters
@@ -391,7 +391,7 @@ class SearchIndex:
         """True when query `q` (with the request's filters) matches exactly `letters`."""
         try:
             parsed = parse_request(q, request.filters, request.scope)
-            _found, matches, _ev = self._matches(snap, parsed, time.monotonic() + TIME_LIMIT)
+            _found, matches, _ev = self._matches(snap, parsed, search_deadline(TIME_LIMIT))
         except QueryError:
             return False
         other, _ = self._letters(snap, matches)
@@ -509,7 +509,7 @@ class SearchIndex:
         if found is None:
             return None
         leaf, start = found
-        _, matches, _ = self._matches(snap, parsed, time.monotonic() + TIME_LIMIT)
+        _, matches, _ = self._matches(snap, parsed, search_deadline(TIME_LIMIT))
         s = next(i for i, other in enumerate(snap.leaves) if other is leaf)
         data = leaf.data
         letter = int(data.letter[start])
@@ -547,7 +547,7 @@ class SearchIndex:
                 return []
             filters["outcome"] = outcomes
         parsed = parse_request(q, filters)
-        _, matches, _ = self._matches(snap, parsed, time.monotonic() + TIME_LIMIT)
+        _, matches, _ = self._matches(snap, parsed, search_deadline(TIME_LIMIT))
         letters, _ = self._letters(snap, matches)
         own = found[0].data.lkey[found[1]]
         keep = letters[4] != own

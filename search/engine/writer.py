@@ -49,25 +49,10 @@ def _fsync_path(path: str, *, directory: bool = False) -> None:
         os.close(fd)
 
 
-MAX_SEGMENTS: Final = 12  # above this, a commit merges the smallest segments
-
-
-def merge_tiered(writer: Any, segments: list[Any]) -> list[Any]:
-    """Merge policy: leave segments alone until there are too many, then merge the smallest.
-
-    Whoosh's MERGE_SMALL re-merges small segments on almost every commit; with batch commits
-    that rewrites every posting many times over.
-    """
-    if len(segments) <= MAX_SEGMENTS:
-        return list(segments)
-    from whoosh.reading import SegmentReader
-
-    ordered = sorted(segments, key=lambda seg: seg.doc_count_all())
-    cut = len(ordered) - MAX_SEGMENTS // 2
-    for seg in ordered[:cut]:
-        # The writer streams the reader's postings at flush and closes it then.
-        writer.add_reader(SegmentReader(writer.storage, writer.schema, seg))
-    return ordered[cut:]
+def _tagged(items: Any, k: int) -> Any:
+    """(term bytes, k, info) for each (term bytes, info) of merged source k."""
+    for tbytes, info in items:
+        yield tbytes, k, info
 
 
 _LENGTHS: Final = struct.Struct("!ii")  # a hash file record's key and value lengths
@@ -321,10 +306,9 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
             own = self._post.get(name, {})
             streams: list[Any] = [
                 ((t.encode("utf-8"), -1, own[t]) for t in sorted(own)),
-                *(
-                    ((tb, k, info) for tb, info in field_items(terms, name))
-                    for k, (terms, _) in enumerate(sources)
-                ),
+                # _tagged binds each source's k now: a generator expression here would read
+                # k when it runs, the last source's for every stream (wrong file, wrong ids).
+                *(_tagged(field_items(terms, name), k) for k, (terms, _) in enumerate(sources)),
             ]
             group: list[tuple[int, Any]] = []
             current: bytes | None = None
