@@ -28,6 +28,7 @@ from search.generate.letters import (
     PARSER_LAYOUT,
     Truth,
     generate_corpus,
+    layout_choice,
     truth_to_dict,
 )
 from search.generate.vocab import GENERICS, SPECIALTY_CANON
@@ -332,8 +333,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     ap.add_argument("-n", type=int, default=5000, help="number of letters (default 5000)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--layout", action="append", choices=ALL_LAYOUTS,
-                    help="repeatable (default: the generator's default cycle)")  # fmt: skip
+    ap.add_argument("--layout", action="append", choices=(*ALL_LAYOUTS, "all"),
+                    help="repeatable; all: every layout (default: the generator's default "
+                    "cycle)")  # fmt: skip
     ap.add_argument("--traps", action=argparse.BooleanOptionalAction, default=None,
                     help="partial approvals, wrapped headings, numbered lines in guidelines and "
                     "rationales (default: the generator's default)")  # fmt: skip
@@ -353,7 +355,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
     corpus = list(
         generate_corpus(
-            args.n, args.seed, layouts=args.layout, noise=not args.no_noise, traps=args.traps
+            args.n,
+            args.seed,
+            layouts=layout_choice(args.layout),
+            noise=not args.no_noise,
+            traps=args.traps,
         )
     )
     gen = time.perf_counter() - t0

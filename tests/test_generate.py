@@ -229,6 +229,13 @@ def test_write_corpus_and_load_truth(tmp_path: Path) -> None:
         assert truth_from_dict(truth_to_dict(truth)) == truth
 
 
+def test_main_all_layouts_with_traps(tmp_path: Path) -> None:
+    out = tmp_path / "all"
+    assert main([str(out), "-n", "12", "--layout", "all", "--traps"]) == 0
+    truths = load_truth(out / "truth.jsonl")
+    assert {t.layout for t in truths.values()} == set(ALL_LAYOUTS)
+
+
 def test_main_writes_a_corpus(tmp_path: Path) -> None:
     out = tmp_path / "c"
     assert main([str(out), "-n", "4", "--seed", "2", "--layout", "imr", "--no-noise"]) == 0
@@ -378,6 +385,9 @@ def test_traps_occur(hard: list[tuple[str, str, Truth]]) -> None:
 
     partial = sum(any(d.ur_modified for d in t.decisions) for _, _, t in hard) / len(hard)
     assert 0.12 < partial < 0.3  # about one letter in five
+    decisions = [d for _, _, t in hard for d in t.decisions]
+    dated = sum(bool(re.search(r" DOS: \d+/\d+/20\d\d$", d.request)) for d in decisions)
+    assert 0.03 < dated / len(decisions) < 0.1  # "... DOS: 11/11/2016: Upheld"
     assert share(lambda t: re.search(r"Section\(s\):\s*\n(?:\s*\n)*\d\. [A-Z]", t)) > 0.2
     assert share(lambda t: re.search(r"(?m)^(?:\(?\d[.)]) [A-Z].*\.\s*$", t)) > 0.3
     assert share(lambda t: re.search(r"(?m)^(?:The|Per|Before|Regarding)\b.*:\s*$", t)) > 0.2

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from . import vocab as V
-from .traps import make_partial, wrap_credentials
+from .traps import date_of_service, make_partial, wrap_credentials
 from .vocab import (
     Block,
     Item,
@@ -27,6 +27,7 @@ UPHELD, OVERTURNED = "Upheld", "Overturned"
 _N_DECISIONS_CUM = (62, 84, 93, 97, 100)  # P(1..5 decisions): mean ~1.6
 _P_OVERTURNED = 0.1
 _P_PARTIAL = 0.25  # letters (with traps) where UR authorized part of one request
+_P_DOS = 0.06  # requests (with traps) ending in "DOS: <date>"
 
 
 @dataclass(slots=True)
@@ -69,6 +70,10 @@ def facts(rng: random.Random, traps: bool = False, years: tuple[int, int] = (13,
         for k in sorted(range(n), key=lambda _: rng.random()):
             if make_partial(rng, items[k]):
                 break
+    if traps:
+        for it in items:
+            if not it.lead and "DOS" not in it.request and rng.random() < _P_DOS:
+                date_of_service(rng, it, ur_date.year)
     return Facts(
         case_number=f"CM{yy:02d}-{int(rng.random() * 10_000_000):07d}",
         assigned=assigned,

@@ -491,13 +491,25 @@ def write_corpus(directory: Path, n: int, seed: int = 0, **kw: Any) -> list[Path
     return paths
 
 
+def layout_choice(chosen: Sequence[str] | None) -> tuple[str, ...] | None:
+    """The layouts named by repeated --layout options ("all": every layout); None: default."""
+    if not chosen:
+        return None
+    return ALL_LAYOUTS if "all" in chosen else tuple(chosen)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: write a corpus of generated letters and its truth.jsonl."""
     p = argparse.ArgumentParser(prog="python -m search.generate", description=__doc__)
     p.add_argument("out_dir", type=Path, help="directory to write <stem>.txt and truth.jsonl")
     p.add_argument("-n", type=int, default=1000, help="number of letters (default 1000)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--layout", action="append", choices=ALL_LAYOUTS, help="repeatable")
+    p.add_argument(
+        "--layout",
+        action="append",
+        choices=(*ALL_LAYOUTS, "all"),
+        help="repeatable; all: every layout",
+    )
     p.add_argument("--no-noise", action="store_true", help="clean text: no pdftotext noise")
     p.add_argument(
         "--traps",
@@ -509,8 +521,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     t0 = time.perf_counter()
     noise = not args.no_noise
+    layouts = layout_choice(args.layout)
     paths = write_corpus(
-        args.out_dir, args.n, args.seed, layouts=args.layout, noise=noise, traps=args.traps
+        args.out_dir, args.n, args.seed, layouts=layouts, noise=noise, traps=args.traps
     )
     dt = time.perf_counter() - t0
     print(f"wrote {len(paths)} letters to {args.out_dir} in {dt:.2f}s", file=sys.stderr)

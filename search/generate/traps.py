@@ -55,6 +55,12 @@ def make_partial(rng: random.Random, item: Item) -> bool:
     return True
 
 
+def date_of_service(rng: random.Random, item: Item, year: int) -> None:
+    """End a request with its date of service after a colon ("... DOS: 11/11/2016"), so its
+    heading holds two colons ("... DOS: 11/11/2016: Upheld")."""
+    item.request += f" DOS: {rint(rng, 1, 12)}/{rint(rng, 1, 28)}/{year}"
+
+
 def heading(item: Item) -> str:
     """An item's heading text: its request, or a partial approval's three sentences."""
     return f"{item.lead}{item.request}"
