@@ -8,8 +8,17 @@ from typing import Final
 LAYOUT_IMR: Final = "imr"  # HOW THE IMR FINAL DETERMINATION WAS MADE / CLINICAL CASE SUMMARY / ...
 LAYOUT_MAXIMUS: Final = "maximus"  # MAXIMUS FEDERAL SERVICES, INC. / DOCUMENTS REVIEWED / ...
 LAYOUT_PROFESSIONAL: Final = "professional"  # MEDICAL PROFESSIONAL REVIEW / ISSUE AT DISPUTE: ...
+# Notice of Independent Medical Review Determination (2013) / INDEPENDENT MEDICAL REVIEW
+# DECISION AND RATIONALE / decisions written as sentences
+LAYOUT_NOTICE_2013: Final = "notice2013"
 LAYOUT_UNKNOWN: Final = "unknown"
-LAYOUTS: Final = (LAYOUT_IMR, LAYOUT_MAXIMUS, LAYOUT_PROFESSIONAL, LAYOUT_UNKNOWN)
+LAYOUTS: Final = (
+    LAYOUT_IMR,
+    LAYOUT_MAXIMUS,
+    LAYOUT_PROFESSIONAL,
+    LAYOUT_NOTICE_2013,
+    LAYOUT_UNKNOWN,
+)
 
 # Stable section keys, in reading order. Text that fits none lands in SECTION_OTHER.
 SECTION_HEADER: Final = "header"  # lines before the first heading (case number, dates, ...)

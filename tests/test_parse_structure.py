@@ -202,6 +202,7 @@ LETTERS = Path(__file__).resolve().parent / "letters"
 
 def test_2013_notice_layout_sentence_decisions() -> None:
     d = parse_text((LETTERS / "notice_2013.txt").read_text(encoding="utf-8"))
+    assert d.layout == "notice2013"
     assert [(x.request, x.outcome, x.drug) for x in d.decisions] == [
         ("28 day functional restoration program", "Upheld", None),
         ("Norco 10/325mg #90", "Upheld", "hydrocodone/acetaminophen"),
@@ -322,3 +323,111 @@ def test_index_strict_fails_a_letter_without_decisions(tmp_path: Path) -> None:
     assert run.returncode == 1
     assert "b.txt: no decisions found (--strict)" in run.stderr
     assert "1 added" in run.stdout
+
+
+MAXIMUS_HEAD = """\
+MAXIMUS FEDERAL SERVICES, INC.
+Case Number: CM15-0202020
+
+IMR DECISION(S) AND RATIONALE(S)
+
+"""
+
+
+def test_numbered_headings_with_the_decision_sentence_on_the_next_line() -> None:
+    d = parse_text(
+        MAXIMUS_HEAD
+        + textwrap.dedent(
+            """\
+            1. Cyclobenzaprine 10% / Gabapentin 6% /
+            Amitriptyline 10% 180gm
+            The utilization review decision regarding this request is overturned.
+            Guideline(s) Cited: MTUS Chronic Pain, Topical Analgesics Section(s):
+            2. Physical Medicine.
+            Decision rationale: The criteria include:
+            (1) Failure of first-line treatment.
+            (2) A written treatment plan.
+            The request is medically necessary.
+            2. OxyContin 30mg x30 was the original request.
+            OxyContin 30mg x10 was certified by the Claims
+            Administrator. The remaining IMR eligible portion of
+            the original request, OxyContin 30mg x20
+            The Claims Administrator's decision on this request is upheld.
+            Decision rationale: No functional improvement is documented.
+            """
+        )
+    )
+    got = [(x.request, x.outcome, x.original_request, x.authorized) for x in d.decisions]
+    assert got == [
+        ("Cyclobenzaprine 10% / Gabapentin 6% / Amitriptyline 10% 180gm", "Overturned", "", ""),
+        ("OxyContin 30mg x20", "Upheld", "OxyContin 30mg x30", "OxyContin 30mg x10"),
+    ]
+    assert "MTUS" in d.decisions[0].maximus_guideline
+    assert "(2) A written treatment plan." in d.decisions[0].rationale
+    assert not any("inferred" in w for w in d.warnings)
+
+
+def test_a_page_header_inside_a_wrapped_heading_is_dropped() -> None:
+    d = parse_text(
+        MAXIMUS_HEAD
+        + "1. Bilateral knee arthroscopy with partial medial meniscectomy and\n\f"
+        + "Page 2\nCase Number: CM15-0202020\n\n"
+        + "chondroplasty of the left knee\n\n"
+        + "The Claims Administrator's decision on this request is upheld.\n\n"
+        + "Decision rationale: There is no mechanical symptom. The request is not medically "
+        + "necessary.\n"
+    )
+    assert [(x.request, x.outcome) for x in d.decisions] == [
+        (
+            "Bilateral knee arthroscopy with partial medial meniscectomy and chondroplasty of "
+            "the left knee",
+            "Upheld",
+        )
+    ]
+    assert d.case_number == "CM15-0202020"
+
+
+def test_2013_sentences_take_the_reasons_of_their_repetition() -> None:
+    d = parse_text(
+        textwrap.dedent(
+            """\
+            Notice of Independent Medical Review Determination
+            MAXIMUS Case Number: CM13-0034567
+
+            INDEPENDENT MEDICAL REVIEW DECISION AND RATIONALE
+            1. MAXIMUS Federal Services, Inc. has determined that the request for Duloxetine 30mg
+            #15 is medically necessary and appropriate.
+            2. MAXIMUS Federal Services, Inc. has determined the request for a follow-up visit is
+            not medically necessary and appropriate.
+
+            Documents Reviewed:
+            Utilization Review Denial dated 3/14/2014
+
+            Item 1: Duloxetine 30mg #15
+            Guidelines used by the Expert Reviewer: MTUS Chronic Pain, Antidepressants.
+            Expert Reviewer's rationale: Neuropathic pain is documented. The request is
+            medically necessary.
+
+            2) The request for a follow-up visit:
+            Basis of the decision: ODG, Office visits.
+            Reasons for the decision: The frequency is not supported. The request is not
+            medically necessary.
+            """
+        )
+    )
+    got = [(x.request, x.outcome) for x in d.decisions]
+    assert got == [("Duloxetine 30mg #15", "Overturned"), ("follow-up visit", "Upheld")]
+    assert "Neuropathic pain is documented" in d.decisions[0].rationale
+    assert "frequency is not supported" in d.decisions[1].rationale
+    assert "ODG" in d.decisions[1].guideline_sources
+
+
+def test_a_professional_decision_sentence_broken_by_a_page() -> None:
+    d = parse_text(
+        "MEDICAL PROFESSIONAL REVIEW\nIMR Case Number: CM19-8816647\n\n"
+        "ISSUE AT DISPUTE:\n\nUpon independent review, the denial of Orphenadrine Citrate\n\n"
+        "ER 100 mg #90 is upheld.\n\nCASE SUMMARY:\nThe patient is a 67-year-old man.\n"
+    )
+    assert [(x.request, x.outcome) for x in d.decisions] == [
+        ("Orphenadrine Citrate ER 100 mg #90", "Upheld")
+    ]

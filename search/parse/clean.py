@@ -156,14 +156,14 @@ def _collapse_spaces(text: str) -> str:
     return _SPACE_RUN.sub(" ", text)  # opens with a plain "  ": the search skips fast
 
 
+_SINGLE_BLANK = re.compile(b"(?=\x01\x00\x01)")  # a text line, one blank line, a text line
+
+
 def _is_double_spaced(lines: list[str]) -> bool:
     """True when most text lines are followed by exactly one blank line (pdftotext noise)."""
-    text_lines = singles = 0
-    for i, line in enumerate(lines[:-2]):
-        if line:
-            text_lines += 1
-            if not lines[i + 1] and lines[i + 2]:
-                singles += 1
+    flags = bytes(map(bool, lines))  # one byte a line, 1 for text: counted in C
+    text_lines = flags.count(1, 0, max(len(flags) - 2, 0))
+    singles = len(_SINGLE_BLANK.findall(flags))
     return text_lines >= 4 and singles >= 0.6 * text_lines
 
 
@@ -175,24 +175,50 @@ _RUN = re.compile(r"[a-z'-]+")
 _RUN_DIGITS = re.compile(r"[a-z0-9'-]+")
 
 
+_RUN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz'-")
+_RUN_CHARS_DIGITS = _RUN_CHARS | frozenset("0123456789")
+_FIND_COUNTS = 24  # words counted by str.find before the letter is tokenized once
+
+
 class Vocabulary:
     """Word counts of a letter in lowercase, to decide how a line-end hyphen joins."""
 
     def __init__(self, lines: list[str]) -> None:
-        self.text = " ".join(lines).lower()
+        self.text = f" {' '.join(lines).lower()} "  # a space stands for each edge
         self._words: Counter[str] | None = None
         self._alnum: Counter[str] | None = None
+        self._finds = _FIND_COUNTS
 
     def count(self, word: str) -> int:
         """How often a word stands alone in the letter (between characters that are not
         letters, apostrophes or hyphens; a word with digits: between non-alphanumerics)."""
-        if not any(c.isdigit() for c in word):
+        digits = any(c.isdigit() for c in word)
+        # The first few words by str.find (a few scans in C cost less than tokenizing the
+        # letter); after that, tokenized once: never a scan per line (quadratic).
+        if self._finds > 0:
+            self._finds -= 1
+            return self._find_count(word, _RUN_CHARS_DIGITS if digits else _RUN_CHARS)
+        if not digits:
             if self._words is None:
                 self._words = Counter(_RUN.findall(self.text))
             return self._words.get(word, 0)
         if self._alnum is None:
             self._alnum = Counter(_RUN_DIGITS.findall(self.text))
         return self._alnum.get(word, 0)
+
+    def _find_count(self, word: str, inside: frozenset[str]) -> int:
+        """The occurrences of `word` with no character of `inside` on either side."""
+        text, n, size = self.text, 0, len(word)
+        if not size:
+            return 0
+        at = text.find(word)
+        while at >= 0:
+            if text[at - 1] not in inside and text[at + size] not in inside:
+                n += 1
+                at = text.find(word, at + size)
+            else:
+                at = text.find(word, at + 1)
+        return n
 
 
 def _join_hyphen(head: str, tail: str, vocab: Vocabulary) -> str:
@@ -250,11 +276,68 @@ def _dehyphenate(lines: list[Line], vocab: Vocabulary) -> list[Line]:
     return out
 
 
+_CASE_NUMBER = re.compile(r"[A-Z]{2}\d{2}-\d{7}")
+# A line that is only the case number, perhaps labelled: "CM18-4017317", "IMR Case Number CM..".
+_CASE_LINE = re.compile(
+    r"(?:[A-Za-z ]{0,30}?case\s*(?:number|no\.?|#)\s*:?\s*)?[A-Z]{2}\d{2}-\d{7}", re.I
+)
+
+
+def _without_page_headers(lines: list[str], case: str) -> list[str]:
+    """The lines without the case number that a page header repeats: each line that is only
+    the case number, after the first line that holds it (the letter's own header)."""
+    out: list[str] = []
+    seen = False
+    for ln in lines:
+        if seen and ln.endswith(case) and len(ln) <= 60 and _CASE_LINE.fullmatch(ln):
+            continue
+        seen = seen or case in ln
+        out.append(ln)
+    return out
+
+
+_JOINING_WORDS = frozenset(
+    [
+        "and",
+        "or",
+        "with",
+        "of",
+        "for",
+        "to",
+        "the",
+        "a",
+        "an",
+        "x",
+        "per",
+        "at",
+        "in",
+        "on",
+        "by",
+        "from",
+        "plus",
+    ]
+)
+
+
+def open_end(text: str) -> bool:
+    """True when a line ends where nothing can end: on "/", ",", "&", "-", "+" or "(" or a
+    joining word ("Cyclobenzaprine 10% / Gabapentin 6% /" / "Amitriptyline 10%")."""
+    end = text.rstrip()
+    if end[-1:] in "/,&-+(":
+        return bool(end)
+    return end.rpartition(" ")[2].lower() in _JOINING_WORDS
+
+
 def _continues(previous: str, line: str) -> bool:
     """True when `line` plainly continues the sentence that `previous` left open."""
     if previous.endswith("-") and previous[-2:-1].isalnum():
         return line[:1].isalnum()
-    return previous[-1:] in "," or (previous[-1:].islower() and line[:1].islower())
+    # (A lowercase word after a word or number: a page break inside a sentence or heading.)
+    return (
+        previous[-1:] in ","
+        or (previous[-1:].isalnum() and line[:1].islower())
+        or open_end(previous)
+    )
 
 
 def clean_lines(raw: str) -> list[Line]:
@@ -267,9 +350,12 @@ def clean_lines(raw: str) -> list[Line]:
         for ln in map(str.strip, text.split("\n"))
         if not ln
         or len(ln) > 80
+        or not (ln[-1].isdigit() or ln[-1] == "-")  # every footer ends so
         or not (ln[0].isdigit() or ln[0] == "-" or "age" in ln or "AGE" in ln)
         or _PAGE_FOOTER.match(ln) is None
     ]
+    if (case := _CASE_NUMBER.search(text)) and text.count(case.group(0), case.end()):
+        physical = _without_page_headers(physical, case.group(0))
     gap = 2 if _is_double_spaced(physical) else 1
     lines: list[Line] = []
     blanks = gap  # the first line opens a paragraph

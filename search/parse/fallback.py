@@ -14,8 +14,8 @@ from typing import NamedTuple
 
 from .clean import Line
 from .grammar import BARE_OUTCOME, ITEM_LINE, LABEL, label_kind, outcome_word
-from .items import Block, RawDecision, finish, wraps_into
-from .sentences import SENTENCE_REQUEST, clean_request
+from .items import Block, RawDecision, finish, heading_lines
+from .sentences import NECESSITY, SENTENCE_REQUEST, clean_request, stated_outcome
 
 # A marker that opens an item: (family, number in its sequence, the text after it).
 _NUMBER = re.compile(r"^(?:\(?(\d{1,2})[.)]|#\s*(\d{1,2})[.:)]?)\s+(\S.*)$")
@@ -28,8 +28,10 @@ _NUMBERED_LABEL = re.compile(
 )
 # Labels that open an item's parts, never an item: the decision, its reasons, its guidelines.
 _PART_KINDS = ("outcome", "rationale", "ca", "mx")
+_TITLE = re.compile(r"[A-Z][A-Z&',/ -]{7,}")  # "REVIEWER CREDENTIALS": letters, no numbers
 _FINISHED = '.:;!?)"'
 _MOST_FAMILIES = 8  # a letter has a few families; more are noise (keeps the scan linear)
+_PRIORITY = {"request label": 3, "outcome line": 3, "number": 2, "letter": 1}
 _MOST_STARTS = 4  # chains tried per family (each reads the letter once more)
 _HEAD_LINES = 3  # an item's heading wraps over a few lines at most
 
@@ -41,6 +43,8 @@ class _Opener(NamedTuple):
     family: str
     number: int  # its place in the family's sequence; 0 when it has none (bullets, labels)
     head: str  # the text after the marker
+    listed: bool = False  # after a line ending in a colon: a list's first line, if anything
+    decided: bool = False  # a decision stated in its heading or the two lines under it
 
 
 def _opens(line: Line, previous: str) -> bool:
@@ -63,28 +67,55 @@ def _opener(line: Line, previous: str) -> _Opener | None:
     if not _opens(line, previous):
         return None
     first = text[:1]
+    listed = previous.endswith(":")
+    if ITEM_LINE.match(text) and not _labelled(text):  # "Norco 10/325mg #60: Upheld"
+        return _Opener(0, "outcome line", 0, text)
     if (first.isdigit() or first in "(#") and (m := _NUMBER.match(text)):
-        return _Opener(0, "number", int(m.group(1) or m.group(2)), m.group(3))
+        return _Opener(0, "number", int(m.group(1) or m.group(2)), m.group(3), listed)
     if ((first.isalpha() and text[1:2] in ".)") or first == "(") and (m := _LETTER.match(text)):
-        return _Opener(0, "letter", ord(m.group(1).lower()) - ord("a") + 1, m.group(2))
+        number = ord(m.group(1).lower()) - ord("a") + 1
+        return _Opener(0, "letter", number, m.group(2), listed)
     if first in "-\u2022\u25aa\u25cf\u2013*" and (m := _BULLET.match(text)):
-        return _Opener(0, "bullet", 0, m.group(1))
-    if first.isupper() and (m := _NUMBERED_LABEL.match(text)):
-        return _Opener(0, "label " + m.group(1).lower(), int(m.group(2)), m.group(3) or "")
+        return _Opener(0, "bullet", 0, m.group(1), listed)
+    # Numbered labels are numbers whatever their word ("Request 1:" then "Service 2:", or
+    # "Item 1:" then "2) The request for X:").
+    numbered_label = _NUMBERED_LABEL.match(text) if first.isupper() else None
+    if numbered_label and label_kind(numbered_label.group(1), "") not in _PART_KINDS:
+        m = numbered_label
+        return _Opener(0, "number", int(m.group(2)), m.group(3) or "", listed)
     if first.isupper() and (m := LABEL.match(text)) and m.group("rest").strip():
-        label = m.group("label")
-        if len(label) <= 30 and label_kind(label, m.group("rest")) not in _PART_KINDS:
-            return _Opener(0, "label " + " ".join(label.lower().split()), 0, m.group("rest"))
+        label, rest = m.group("label"), m.group("rest")
+        if len(label) > 30 or label_kind(label, "") in _PART_KINDS:  # "Outcome: The ..."
+            return None
+        if label_kind(label, rest) == "request":  # "Requested service:", "Item:"
+            return _Opener(0, "request label", 0, rest)
+        return _Opener(0, "label " + " ".join(label.lower().split()), 0, rest)
     return None
+
+
+def _decided(head: str, under: list[str]) -> bool:
+    """Whether an opener's top states a decision: an outcome sentence in it or the two lines
+    under it, an outcome line, or medical necessity in its heading or a labelled line under
+    it ("Finding: The requested treatment is not medically necessary.")."""
+    if stated_outcome(" ".join([head, *under])) or NECESSITY.search(head):
+        return True
+    return any(
+        BARE_OUTCOME.match(t) or (_labelled(t) and NECESSITY.search(t) is not None) for t in under
+    )
 
 
 def _chain(openers: list[_Opener], start: int) -> list[_Opener]:
     """The openers of one family that open items, from openers[start] on: in sequence (1, 2,
-    3 ...), a list inside an item's text (restarting at 1) left in it."""
+    3 ...), a list inside an item's text (restarting at 1, or after a colon) left in it."""
     chosen = [openers[start]]
     last, nested = openers[start].number, 0
     for op in openers[start + 1 :]:
-        if not op.number or (op.number == last + 1 and op.number != nested + 1):
+        if op.listed and not op.decided:  # "... the following criteria:" / "1. ..."
+            nested = op.number
+            continue
+        # The next number opens the next item, unless it goes on with a list inside this one
+        # and states no decision at its top ("2. Extracorporeal ..." / "The denial ... upheld.").
+        if not op.number or (op.number == last + 1 and (op.number != nested + 1 or op.decided)):
             chosen.append(op)
             last, nested = op.number, 0
         else:
@@ -94,22 +125,17 @@ def _chain(openers: list[_Opener], start: int) -> list[_Opener]:
 
 def _request(lines: list[Line], op: _Opener, end: int) -> tuple[str, int]:
     """An item's request from its heading (wrapped over a few lines), and the line after it."""
-    head, i = op.head, op.at + 1
-    while (
-        i < end
-        and i - op.at < _HEAD_LINES
-        and head[-1:] not in _FINISHED
-        and not lines[i].para
-        and not _labelled(lines[i].text)
-        and (wraps_into(lines[i - 1].text) or lines[i].text[:1].islower())
-    ):
-        head = f"{head} {lines[i].text}"
-        i += 1
+    head, i = heading_lines(lines, op.at, op.head, end, _ends_request)
     if not head and i < end:  # "Item 1:" with the request on the next line
-        head, i = lines[i].text, i + 1
+        head, i = heading_lines(lines, i, lines[i].text, end, _ends_request)
     if m := ITEM_LINE.match(head):
         head = m.group("req")
     return clean_request(head), i
+
+
+def _ends_request(line: Line) -> bool:
+    """Whether a line ends the heading above it: a labelled line or an opener."""
+    return _labelled(line.text) or _opener(line, "") is not None
 
 
 def _item(lines: list[Line], op: _Opener, end: int) -> RawDecision | None:
@@ -163,14 +189,32 @@ def _decision_flags(lines: list[Line]) -> list[bool]:
     return out
 
 
-def _items_of(lines: list[Line], chain: list[_Opener]) -> list[RawDecision]:
-    """The decisions of a chain of openers; an opener whose lines state none is not an item
-    (its lines stay with the item before it)."""
+def _items_of(lines: list[Line], chain: list[_Opener], stops: list[int]) -> list[RawDecision]:
+    """The decisions of a chain of openers, each up to the next opener or the next stop (a
+    heading in capitals); an opener whose lines state none is not an item (its lines stay
+    with the item before it)."""
     bounds = [op.at for op in chain[1:]] + [len(lines)]
-    kept = [op for op, end in zip(chain, bounds, strict=True) if _item(lines, op, end)]
-    ends = [op.at for op in kept[1:]] + [len(lines)]
+    ends = [min(end, stops[op.at]) for op, end in zip(chain, bounds, strict=True)]
+    kept = [op for op, end in zip(chain, ends, strict=True) if _item(lines, op, end)]
+    if not kept:
+        return []
+    bounds = [op.at for op in kept[1:]] + [len(lines)]
+    ends = [min(end, stops[op.at]) for op, end in zip(kept, bounds, strict=True)]
     found = (_item(lines, op, end) for op, end in zip(kept, ends, strict=True))
     return [item for item in found if item is not None]
+
+
+def _stops(lines: list[Line]) -> list[int]:
+    """For each line, the next line after it that is a heading in capitals ("REVIEWER
+    CREDENTIALS"), where an item ends; len(lines) when none is."""
+    out = [len(lines)] * len(lines)
+    nxt = len(lines)
+    for i in range(len(lines) - 1, -1, -1):
+        out[i] = nxt
+        text = lines[i].text
+        if lines[i].para and len(text) <= 60 and text.isupper() and _TITLE.fullmatch(text):
+            nxt = i
+    return out
 
 
 def _sentence_items(lines: list[Line]) -> list[RawDecision]:
@@ -193,6 +237,7 @@ def fallback_items(lines: list[Line]) -> list[RawDecision]:
     """Items of a letter of unknown layout: the family of openers with the most decisions
     (the first one on a tie), else sentence paragraphs; [] when neither states a decision."""
     flagged = _decision_flags(lines)
+    stops = _stops(lines)
     families: dict[str, list[_Opener]] = {}
     previous = ""
     for i, line in enumerate(lines):
@@ -200,17 +245,24 @@ def fallback_items(lines: list[Line]) -> list[RawDecision]:
         previous = line.text
         if op is None or (op.family not in families and len(families) >= _MOST_FAMILIES):
             continue
-        families.setdefault(op.family, []).append(op._replace(at=i))
+        decided = _decided(op.head, [ln.text for ln in lines[i + 1 : i + 3]])
+        families.setdefault(op.family, []).append(op._replace(at=i, decided=decided))
     best: list[RawDecision] = []
-    for openers in families.values():
+    rank = (0, 0)
+    for family, openers in families.items():
         # Each "1." may open the items (an earlier one may open a list of diagnoses, a later
         # one a list inside an item's reasons): the chain that gives the most items wins.
-        starts = [k for k, op in enumerate(openers) if op.number <= 1][:_MOST_STARTS]
+        # (A list after a colon opens the items only where nothing else does.)
+        firsts = [k for k, op in enumerate(openers) if op.number <= 1]
+        starts = sorted(firsts, key=lambda k: openers[k].listed)[:_MOST_STARTS]
         for k in starts:
             # A chain none of whose lines says anything of a decision is passed over unread.
             if not any(flagged[openers[k].at :]):
                 break
-            items = _items_of(lines, _chain(openers, k))
-            if len(items) > len(best):
-                best = items
+            if openers[k].listed and best:
+                break
+            items = _items_of(lines, _chain(openers, k), stops)
+            # More items first; on a tie, labels that name a request, then numbering.
+            if (len(items), _PRIORITY.get(family, 0)) > rank:
+                best, rank = items, (len(items), _PRIORITY.get(family, 0))
     return best or _sentence_items(lines)

@@ -8,6 +8,7 @@ from ..fields import (
     SECTION_DECISIONS,
     SECTION_DOCUMENTS,
     SECTION_GUIDELINES,
+    SECTION_HOW_MADE,
     SECTION_ISSUE_AT_DISPUTE,
     SECTION_OTHER,
     SECTION_QUALIFICATIONS,
@@ -20,6 +21,8 @@ from .professional import professional_items
 from .sections import RawSection
 from .sentences import necessity_outcome
 
+# Sections where an item's repetition never stands.
+_NOT_REPEATED = (SECTION_QUALIFICATIONS, SECTION_CASE_SUMMARY, SECTION_HOW_MADE, SECTION_OTHER)
 # Sections that never hold an item: the fallback does not read them.
 _NO_ITEMS = (SECTION_DOCUMENTS, SECTION_QUALIFICATIONS, SECTION_OTHER)
 
@@ -46,6 +49,29 @@ def _rationales_by_order(items: list[RawDecision], sections: list[RawSection]) -
     ]
 
 
+def _repeated_items(items: list[RawDecision], sections: list[RawSection]) -> list[RawDecision]:
+    """Items stated as sentences in the decisions section (2013) and repeated after it, one
+    by one in the same order, with their labelled guidelines and reasons: each decision
+    gets the parts of its repetition (the count must agree)."""
+    if not items or any(i.rationale or i.maximus_guideline for i in items):
+        return items
+    at = next((k for k, s in enumerate(sections) if s.key == SECTION_DECISIONS), len(sections))
+    after = [ln for s in sections[at + 1 :] if s.key not in _NOT_REPEATED for ln in s.lines]
+    again = fallback_items(after) if after else []
+    if len(again) != len(items):
+        return items
+    return [
+        i._replace(
+            outcome=i.outcome or r.outcome,
+            outcome_stated=i.outcome_stated or (i.outcome is None and r.outcome_stated),
+            claims_administrator_guideline=r.claims_administrator_guideline,
+            maximus_guideline=r.maximus_guideline,
+            rationale=r.rationale,
+        )
+        for i, r in zip(items, again, strict=True)
+    ]
+
+
 def find_items(
     layout: str, sections: list[RawSection], lines: list[Line]
 ) -> tuple[list[RawDecision], bool]:
@@ -61,6 +87,7 @@ def find_items(
     if not items:
         items, _ = scan_items(_lines_of(sections, SECTION_DECISIONS))
         items = _rationales_by_order(items, sections)
+        items = _repeated_items(items, sections)
     if items:
         return items, False
     summary_at = next((i for i, s in enumerate(sections) if s.key == SECTION_CASE_SUMMARY), -1)

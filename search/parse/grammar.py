@@ -48,6 +48,14 @@ def outcome_word(word: str) -> str | None:
 
 _GUIDELINE_WORDS = ("guideline", "relied", "basis", "criteria", "citation")
 _REVIEWER_WORDS = ("maximus", "reviewer", "imr", "professional", "expert", "medical")
+_GUIDELINE_LABEL = re.compile(
+    r"(?:guidelines?(?:\(s\))?|standards?)"
+    r"(?: (?:cited|used|applied|referenced|relied upon|considered))?"
+)
+_REASONS_LABEL = re.compile(
+    r"reasons?(?: for (?:the|this) (?:decision|determination))?|reasoning|explanation|discussion"
+    r"|basis (?:for|of) (?:the|this) (?:decision|determination)"
+)
 _OUTCOME_LABEL = re.compile(r"(?:(?:final|imr|the)\s+)?(?:decision|determination|outcome|result)")
 
 
@@ -61,9 +69,9 @@ def label_kind(label: str, rest: str) -> str | None:
         return "ca" if guideline else None
     if guideline and any(map(low.__contains__, _REVIEWER_WORDS)):
         return "mx"
-    if low in {"guideline", "guidelines", "guidelines cited", "guideline(s)"}:
+    if _GUIDELINE_LABEL.fullmatch(low):  # "Guidelines", "Guideline(s) Cited", "Guidelines used"
         return "mx"
-    if "rationale" in low or low in {"reason", "reasons", "basis for the decision", "discussion"}:
+    if "rationale" in low or _REASONS_LABEL.fullmatch(low):
         return "rationale"
     if _OUTCOME_LABEL.fullmatch(low):
         return "outcome" if BARE_OUTCOME.match(rest.strip()) or not rest.strip() else None
@@ -76,6 +84,15 @@ def is_label(text: str) -> bool:
     """True when the line opens a labelled part."""
     m = LABEL.match(text) if text.find(":", 0, 95) >= 0 else None
     return bool(m and label_kind(m.group("label"), m.group("rest")))
+
+
+def marker_style(text: str) -> str:
+    """How a numbered line is numbered, its digits as 9: "12. X" -> "9.", "(3) X" -> "(9)"."""
+    m = NUMBERED_LINE.match(text)
+    if m is None:
+        return ""
+    marker = text[: m.start("body")].replace(" ", "").replace("\t", "")
+    return "".join("9" if c.isdigit() else c for c in marker).replace("99", "9")
 
 
 def item_number(text: str) -> int:

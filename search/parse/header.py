@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
-from .clean import ifinditer, ifinditer_low, matches_at, places
+from .clean import ifinditer, ifinditer_low, lower_in_place, matches_at, places
 
 CASE_NUMBER = re.compile(r"\b([A-Z]{2}\d{2}-\d{7})\b")
 _CASE_NUMBER_TAIL = re.compile(r"-\d{7}")  # found fast (it opens with a plain character)
@@ -133,13 +133,16 @@ def header_fields(head: str) -> tuple[str | None, str | None, str | None]:
     flat = " ".join(head.split())
     low = flat.lower()
     decision = received = priority = None
-    if "decision" in low and (m := _DECISION_DATE.search(flat)):
+    at = lower_in_place(flat, low)
+    # (Each label found by str.find, its regex tried there: a re.I search tries every place.)
+    if m := next(ifinditer_low(_DECISION_DATE, flat, at, "decision"), None):
         decision = parse_date(m.group(1))
-    if "received" in low and (m := _APPLICATION_RECEIVED.search(flat)):
+    if m := next(ifinditer_low(_APPLICATION_RECEIVED, flat, at, "application"), None):
         received = parse_date(m.group(1))
-    if "priority" in low and (m := _PRIORITY.search(flat)):
+    if m := next(ifinditer_low(_PRIORITY, flat, at, "priority"), None):
         priority = "expedited" if m.group(1).lower() in _EXPEDITED else "regular"
     if decision is None:  # a line that is only a date ("Dated:" at most): the letter's own
-        lines = [_DATED.sub("", ln) for ln in head.splitlines()[:40]]
+        # (A date line is short: the longest date, "September 30, 2013", with "Dated: ".)
+        lines = [_DATED.sub("", ln) for ln in head.splitlines()[:40] if len(ln) <= 48]
         decision = next(filter(None, map(parse_date, lines)), None)
     return decision, priority, received

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .clean import Line, join_lines
+from .clean import Line, join_lines, open_end
 from .grammar import (
     ANY_OUTCOME,
     BARE_OUTCOME,
@@ -17,6 +19,7 @@ from .grammar import (
     is_label,
     item_number,
     label_kind,
+    marker_style,
     outcome_word,
 )
 from .sentences import NECESSITY, clean_request, necessity_outcome, stated_outcome
@@ -41,10 +44,91 @@ class Block:
     outcome: str | None = None
     parts: dict[str, list[Line]] = field(default_factory=dict)
     current: str = "text"
+    implied: str | None = None  # what its heading's sentence implies: "X is not medically ..."
 
     def add(self, line: Line) -> None:
         """Append a line to the part being read."""
         self.parts.setdefault(self.current, []).append(line)
+
+
+_OWN_SUBJECT = re.compile(r"(?:the|this|these|that|it|its|such)\b", re.I)
+
+
+def heading_lines(
+    lines: list[Line], i: int, head: str, end: int, stop: Callable[[Line], bool] | None = None
+) -> tuple[str, int]:
+    """An item heading's text (`head`, read from line i), with the lines before `end` that
+    continue it: those that end its decision sentence (up to its full stop: "Item 2: Percocet
+    #20" / "DOS 3/21/15 is not medically necessary."), else its wrapped lines and a partial
+    approval's further sentences; and the line after it. `stop` marks more lines that end it."""
+
+    def ends(line: Line) -> bool:
+        return (
+            _ends_heading(line.text, line.para)
+            or _decision_of_its_own(line.text)
+            or (stop is not None and stop(line))
+        )
+
+    j, ahead = i + 1, []
+    while j < end and j - i <= 3 and not ends(lines[j]):
+        ahead.append(lines[j].text)
+        j += 1
+        if ahead[-1].endswith("."):
+            break
+    sentence = " ".join(ahead)
+    # (Not a sentence of its own: "The request is not medically necessary." has its subject.)
+    ends_it = (
+        ahead
+        and ahead[-1].endswith(".")
+        and _OWN_SUBJECT.match(sentence) is None
+        and (NECESSITY.search(sentence) or ANY_OUTCOME.search(sentence))
+    )
+    if ends_it and not (NECESSITY.search(head) or ANY_OUTCOME.search(head)):
+        return f"{head} {sentence}", j
+    j = i + 1
+    while (
+        j < end
+        and j - i <= 4
+        and not ends(lines[j])
+        and (
+            _partial_goes_on(head, lines[j].text)
+            or (
+                head[-1:] not in ".:"
+                and (
+                    wraps_into(lines[j - 1].text)
+                    or open_end(lines[j - 1].text)
+                    or not lines[j].text[:1].isupper()
+                )
+            )
+        )
+    ):
+        head = f"{head} {lines[j].text}"
+        j += 1
+    return head, j
+
+
+def _decision_of_its_own(text: str) -> bool:
+    """Whether a line opens a decision sentence with its own subject ("This request is not
+    medically necessary ...", "The previous non-certification is upheld.")."""
+    return (
+        _OWN_SUBJECT.match(text) is not None
+        and (ANY_OUTCOME.search(text) or NECESSITY.search(text)) is not None
+    )
+
+
+def _ends_heading(text: str, para: bool) -> bool:
+    """Whether a line ends the heading above it: a new paragraph, a label or an outcome."""
+    return para or is_label(text) or BARE_OUTCOME.match(text) is not None
+
+
+def _partial_goes_on(heading: str, following: str) -> bool:
+    """Whether a partial approval's heading ("X was the original request. Y was authorized
+    ...") goes on into the next line: no decision stated in it or that line yet."""
+    return (
+        "original request" in heading.lower()
+        and NECESSITY.search(heading) is None
+        and ANY_OUTCOME.search(following) is None
+    )
 
 
 def _rest_of_paragraph(lines: list[Line], i: int, most: int) -> list[Line]:
@@ -65,11 +149,15 @@ def _numbered_item(lines: list[Line], i: int) -> str | None:
     if not m or not (line.para or after_sentence) or len(line.text) > 400:
         return None
     # The item's sentence may wrap: its paragraph's next few lines count with it.
-    para = " ".join([line.text, *(ln.text for ln in _rest_of_paragraph(lines, i, 3))])
+    rest = _rest_of_paragraph(lines, i, 3)
+    para = " ".join([line.text, *(ln.text for ln in rest)])
     if NECESSITY.search(para) or ANY_OUTCOME.search(para):
         return m.group("body")
-    ahead = [ln.text for ln in lines[i + 1 : i + 4]]
+    ahead = [ln.text for ln in lines[i + 1 + len(rest) : i + 4 + len(rest)]]
     if any(is_label(t) or BARE_OUTCOME.match(t) for t in ahead[:3]):
+        return m.group("body")
+    # A heading with the decision's sentence under it ("... regarding this request is upheld.")
+    if stated_outcome(" ".join(ahead[:2])):
         return m.group("body")
     return None
 
@@ -186,17 +274,25 @@ def _label_position(lines: list[Line], i: int, kind: str) -> bool:
 
 
 def _next_in_sequence(
-    blocks: list[Block], numbers: dict[int, int], text: str, nested: list[int]
+    blocks: list[Block],
+    numbers: dict[int, int],
+    text: str,
+    nested: list[int],
+    listed: bool,
+    style: str,
 ) -> bool:
     """Whether a numbered line may open an item: the first item, or the next number of a letter
     whose items are numbered. A numbered list inside a guideline or rationale restarts its
-    numbering (nested[0] is its last number): its lines are neither."""
+    numbering (nested[0] is its last number), or follows its lead line's colon (`listed`):
+    its lines are neither."""
     if not blocks:
         return True
     if 0 not in numbers:  # the letter's first item was not numbered
         return False
+    if marker_style(text) != style:  # "(1)" under items numbered "1.": a list of its text
+        return False
     last, number = numbers[max(numbers)], item_number(text)
-    if number and (number <= last or number == nested[0] + 1):
+    if number and (number <= last or number == nested[0] + 1 or listed):
         nested[0] = number  # a list of the item's own text
         return False
     return not last or not number or number == last + 1
@@ -208,6 +304,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
     intro: list[Line] = []
     cur: Block | None = None
     numbers: dict[int, int] = {}  # block index -> its item number, for numbered items
+    style = ""  # how the items are numbered: "9.", "9)", "(9)", "#9"
     nested = [0]  # the last number of a list inside the current item's text
     i = 0
     while i < len(lines):
@@ -246,16 +343,31 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             i += 1
             continue
         if kind == "request" and label is not None:
-            cur = Block(clean_request(label.group("rest")))
+            # "Item 2: Retrospective Percocet 7.5/325MG #20" / "DOS 3/21/15 is not medically
+            # necessary and" / "appropriate.", or a request that wraps ("... 4%/Capsaicin").
+            head, i = heading_lines(lines, i, label.group("rest"), len(lines))
+            said = stated_outcome(head)
+            if ended := ITEM_LINE.match(head):
+                head, said = ended.group("req"), outcome_word(ended.group(2))
+            cur = Block(clean_request(head), said)
+            cur.implied = necessity_outcome(head)
             blocks.append(cur)
-            i += 1
             continue
-        first = text[:1]  # a numbered item opens with "(", "#" or a digit
+        # A numbered item opens with "(", "#" or a digit; inside an item, a numbered line
+        # after one ending in a colon is a list of its text ("Section(s):" / "3. Opioids").
+        first = text[:1]
         numbered = (
             _numbered_item(lines, i)
             if not kind
             and (first == "(" or first == "#" or first.isdigit())
-            and _next_in_sequence(blocks, numbers, text, nested)
+            and _next_in_sequence(
+                blocks,
+                numbers,
+                text,
+                nested,
+                i > 0 and lines[i - 1].text.endswith(":"),
+                style,
+            )
             else None
         )
         if numbered is not None:
@@ -263,17 +375,31 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             # a short line before a capital ends a heading ("2. Tramadol 50mg #60" / "The
             # Claims Administrator's decision ... is overturned.").
             while (
-                numbered[-1:] not in ".:"
-                and i + 1 < len(lines)
+                i + 1 < len(lines)
                 and not lines[i + 1].para
                 and not is_label(lines[i + 1].text)
                 and len(numbered) < 400
-                and (wraps_into(lines[i].text) or not lines[i + 1].text[:1].isupper())
+                and (
+                    _partial_goes_on(numbered, lines[i + 1].text)
+                    or (
+                        numbered[-1:] not in ".:"
+                        and (
+                            wraps_into(lines[i].text)
+                            or open_end(lines[i].text)
+                            or not lines[i + 1].text[:1].isupper()
+                        )
+                    )
+                )
             ):
                 i += 1
                 numbered = f"{numbered} {lines[i].text}"
-            cur = Block(clean_request(numbered), stated_outcome(numbered) or None)
+            said = stated_outcome(numbered)
+            if ended := ITEM_LINE.match(numbered):  # "... the original request, X - Upheld"
+                numbered, said = ended.group("req"), outcome_word(ended.group(2))
+            cur = Block(clean_request(numbered), said)
+            cur.implied = necessity_outcome(numbered)
             numbers[len(blocks)] = item_number(text)
+            style = style or marker_style(text)
             nested[0] = 0
             blocks.append(cur)
             i += 1
@@ -311,8 +437,11 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             continue
         if cur is None:
             intro.append(line)
-        else:
-            cur.add(line)
+            i += 1
+            continue
+        if cur.outcome is None and not cur.parts and (said := stated_outcome(text)):
+            cur.outcome = said  # the sentence under an item's heading: "... is upheld."
+        cur.add(line)
         i += 1
     return [finish(b) for b in blocks], intro
 
@@ -327,6 +456,8 @@ def finish(block: Block) -> RawDecision:
     if outcome is None:
         outcome = stated_outcome(rationale)
         stated = outcome is not None
+    if outcome is None:  # the heading's own sentence, before the reasons' last word on it
+        outcome = block.implied
     if outcome is None:
         outcome = necessity_outcome(rationale) or necessity_outcome(block.request)
     return RawDecision(

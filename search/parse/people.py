@@ -14,6 +14,7 @@ _AGE = re.compile(
     re.I,
 )
 _SEX = re.compile(r"\b(male|female|man|woman|gentleman|lady)\b", re.I)
+_OPENING = 1200  # characters of a summary searched first for the worker's age and sex
 _SEX_WORDS = {"male": "male", "man": "male", "gentleman": "male"}
 _LICENSURE = re.compile(
     r"state\(?s?\)?\s+of\s+licensure\s*:\s*([^\n]+?)\s*(?=certification|specialt|$)", re.I | re.M
@@ -113,16 +114,33 @@ def reviewer_of(credentials: str) -> Reviewer:
 
 def worker_of(summary: str) -> Worker:
     """Age and sex of the injured worker, from the first such mention."""
-    flat = " ".join(summary.split())
+    # Most summaries name both in their first lines: the opening words are searched first
+    # (cut at a space, so a word is never split; a first match there is the first of all).
+    cut = summary.rfind(" ", 0, _OPENING) if len(summary) > _OPENING else -1
+    if cut > 0:
+        found = _worker(" ".join(summary[:cut].split()), complete=False)
+        if found is not None:
+            return found
+    return _worker(" ".join(summary.split()), complete=True) or Worker(None, None)
+
+
+def _worker(flat: str, complete: bool) -> Worker | None:
+    """Age and sex in flat text; None when the text may end before they do (not `complete`)."""
     age = sex = None
     m = _AGE.search(flat)
     if m:
+        if not complete and m.end() + 60 > len(flat):
+            return None  # the sex may be in the window after the age
         value = int(next(g for g in m.groups() if g))
         age = value if 14 <= value <= 99 else None
         window = flat[m.start() : m.end() + 60]
         s = _SEX.search(window)
         if s:
             sex = _SEX_WORDS.get(s.group(1).lower(), "female")
+    elif not complete:
+        return None
     if sex is None and (s := _SEX.search(flat)):
         sex = _SEX_WORDS.get(s.group(1).lower(), "female")
+    if sex is None and not complete:
+        return None
     return Worker(age, sex)

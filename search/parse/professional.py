@@ -12,6 +12,7 @@ from .items import RawDecision, scan_items
 from .sentences import clean_request, necessity_outcome, stated_outcome
 
 _SUBHEADING_MAX = 200
+_SUBJECT = re.compile(r"\b(?:denial|request|non-?certification)\s+(?:of|for)\s", re.I)
 _NON_KEY = re.compile(r"[^a-z0-9]+")
 
 
@@ -34,6 +35,19 @@ def _unnumbered(text: str) -> str:
     return m.group("body") + text[m.end() :] if m else text
 
 
+def _open_sentence(unit: list[Line]) -> bool:
+    """Whether a unit opens a decision sentence ("Upon review, the denial of X") that has not
+    yet reached its end."""
+    text = " ".join(ln.text for ln in unit)
+    return (
+        len(text) < 300
+        and text[-1:] not in ".;:!?"
+        and _SUBJECT.search(text) is not None
+        and stated_outcome(text) is None
+        and necessity_outcome(text) is None
+    )
+
+
 def _issue_items(lines: list[Line]) -> list[RawDecision]:
     """Requests under ISSUE AT DISPUTE: structured items, else one per sentence or line."""
     items, _ = scan_items(lines)
@@ -42,8 +56,10 @@ def _issue_items(lines: list[Line]) -> list[RawDecision]:
     units: list[list[Line]] = []
     for line in lines:
         previous = units[-1][-1].text if units else ""
-        # One request a line, unless a long line of prose runs on into this one.
-        if not units or line.para or not (len(previous) >= 60 and previous[-1:] not in ".;:"):
+        # One request a line, unless a long line of prose runs on into this one, or a decision
+        # sentence not yet at its verb ("the denial of X" / "ER 100 mg #90 is upheld.").
+        runs_on = len(previous) >= 60 and previous[-1:] not in ".;:"
+        if not units or ((line.para or not runs_on) and not _open_sentence(units[-1])):
             units.append([])
         units[-1].append(line)
     out = []

@@ -18,6 +18,7 @@ from ..model import PARSER_VERSION, Decision, Determination, Reviewer, Section
 from . import normalize
 from .clean import (
     clean_lines,
+    ifinditer,
     ifinditer_low,
     join_lines,
     lower_in_place,
@@ -50,7 +51,7 @@ def _diagnosis(summary: str) -> str:
     # The word first, then its sentence's bounds: a `[^.]*diagnos[^.]*` search retries
     # from every start of a long sentence (quadratic, and 15% of all parse time).
     text = summary[:4000]
-    m = _DIAGNOSIS.search(text)
+    m = next(ifinditer(_DIAGNOSIS, text, "diagnos"), None)
     if m is None:
         return ""
     end = text.find(".", m.end())

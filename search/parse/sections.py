@@ -8,6 +8,7 @@ from typing import NamedTuple
 from ..fields import (
     LAYOUT_IMR,
     LAYOUT_MAXIMUS,
+    LAYOUT_NOTICE_2013,
     LAYOUT_PROFESSIONAL,
     LAYOUT_UNKNOWN,
     SECTION_CASE_SUMMARY,
@@ -91,6 +92,13 @@ _CLOSABLE = (SECTION_DECISIONS, SECTION_RATIONALE, SECTION_QUALIFICATIONS, SECTI
 # (layout, words every match contains, pattern): the regexes are tried only where the words
 # occur.
 _LAYOUT_MARKERS = (
+    (
+        LAYOUT_NOTICE_2013,
+        "independent medical review decision",
+        re.compile(
+            r"^\s*independent medical review decision(?:\(s\)|s)? and rationale", re.I | re.M
+        ),
+    ),
     (
         LAYOUT_PROFESSIONAL,
         "medical professional review",
