@@ -3,14 +3,17 @@
     python -m benchmarks.bench_pdf [FOLDER] [--rounds 3]
 
 For every PDF of FOLDER (default ../shared/real-letters/pdf), extracts the text with each
-library (in this process, one core, best of --rounds), parses both texts, and compares what
-the parser finds: the number of decisions and each decision's outcome, drug, category and
-request, and the letter's id, date, states and specialties.
+library (in this process, one core, best of --rounds; wall and CPU time), parses both texts,
+and compares what the parser finds: the number of decisions and each decision's outcome, drug,
+category and request, and the letter's id, date, states and specialties; then every field of
+the parsed record (all but the text's sha256 and the source). --cores N also runs extraction
+plus parse of the PDFs on N processes (--repeat times over) and prints PDF letters/s.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -115,18 +118,50 @@ def facts(text: str) -> dict[str, Any]:
     }
 
 
+def record_fields(text: str) -> dict[str, Any]:
+    """Every field of the parsed record but the text's sha256 and the source (which differ)."""
+    from search.parse import parse_text
+
+    data = parse_text(text).to_dict()
+    data.pop("sha256")
+    data.pop("source")
+    return data
+
+
 def measure(
     files: list[Path], extract: Callable[[bytes], str], rounds: int
-) -> tuple[float, list[str]]:
-    """Best-of-rounds seconds for all files, and the texts."""
+) -> tuple[float, float, list[str]]:
+    """Best-of-rounds wall and CPU seconds for all files, and the texts."""
     datas = [f.read_bytes() for f in files]
-    best = float("inf")
+    best = cpu = float("inf")
     texts: list[str] = []
     for _ in range(rounds):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         texts = [extract(d) for d in datas]
         best = min(best, time.perf_counter() - t)
-    return best, texts
+        cpu = min(cpu, time.process_time() - c)
+    return best, cpu, texts
+
+
+EXTRACTORS: dict[str, Callable[[bytes], str]] = {}
+
+
+def _extract_and_parse(job: tuple[str, str]) -> int:
+    """One PDF letter as the index reads it: text extracted, then parsed (in a pool process)."""
+    from search.parse import parse_text
+
+    name, path = job
+    return len(parse_text(EXTRACTORS[name](Path(path).read_bytes())).decisions)
+
+
+def throughput(files: list[Path], name: str, cores: int, repeat: int) -> float:
+    """PDF letters/s (wall) of extraction plus parse on `cores` processes."""
+    jobs = [(name, str(f)) for f in files] * repeat
+    with multiprocessing.get_context("spawn").Pool(cores) as pool:
+        pool.map(_extract_and_parse, jobs[: 2 * cores])  # imports and first use
+        t = time.perf_counter()
+        pool.map(_extract_and_parse, jobs, chunksize=4)
+        return len(jobs) / (time.perf_counter() - t)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,17 +169,30 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.bench_pdf", description=__doc__)
     p.add_argument("folder", type=Path, nargs="?", default=DEFAULT_FOLDER)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--cores", type=int, default=0, help="also extract+parse on N processes")
+    p.add_argument("--repeat", type=int, default=3, help="passes over the PDFs with --cores")
     args = p.parse_args(argv)
     files = sorted(args.folder.glob("*.pdf"))
     if not files:
         raise SystemExit(f"no PDFs in {args.folder}")
-    slow, pypdf_texts = measure(files, with_pypdf, args.rounds)
-    fast, plain_texts = measure(files, with_pdfium, args.rounds)
-    gaps, pdfium_texts = measure(files, with_pdfium_gaps, args.rounds)
-    print(f"{len(files)} PDFs, one core, best of {args.rounds}:")
-    print(f"  pypdf                    {len(files) / slow:7.1f} PDFs/s")
-    print(f"  pypdfium2                {len(files) / fast:7.1f} PDFs/s  ({slow / fast:.1f}x)")
-    print(f"  pypdfium2 + blank lines  {len(files) / gaps:7.1f} PDFs/s  ({slow / gaps:.1f}x)")
+    slow, slow_cpu, pypdf_texts = measure(files, with_pypdf, args.rounds)
+    fast, fast_cpu, plain_texts = measure(files, with_pdfium, args.rounds)
+    gaps, gaps_cpu, pdfium_texts = measure(files, with_pdfium_gaps, args.rounds)
+    n = len(files)
+    print(f"{n} PDFs, one core, best of {args.rounds} (wall; CPU):")
+    print(f"  pypdf                    {n / slow:7.1f} PDFs/s; {n / slow_cpu:7.1f} PDFs/s CPU")
+    print(
+        f"  pypdfium2                {n / fast:7.1f} PDFs/s; {n / fast_cpu:7.1f} PDFs/s CPU"
+        f"  ({slow_cpu / fast_cpu:.1f}x)"
+    )
+    print(
+        f"  pypdfium2 + blank lines  {n / gaps:7.1f} PDFs/s; {n / gaps_cpu:7.1f} PDFs/s CPU"
+        f"  ({slow_cpu / gaps_cpu:.1f}x)"
+    )
+    if args.cores:
+        for name in ("pypdf", "pypdfium2 + blank lines"):
+            rate = throughput(files, name, args.cores, args.repeat)
+            print(f"  {name}, extract + parse on {args.cores} processes: {rate:.1f} letters/s")
     plain_same = sum(facts(a) == facts(b) for a, b in zip(pypdf_texts, plain_texts, strict=True))
     print(f"plain pypdfium2 text parses the same as pypdf's on {plain_same}/{len(files)} letters")
     same = decisions = 0
@@ -162,7 +210,21 @@ def main(argv: list[str] | None = None) -> int:
         f"pypdfium2 + blank lines parses as pypdf on {same}/{len(files)} letters "
         f"({decisions} decisions)"
     )
+    records = [
+        (f, record_fields(a), record_fields(b))
+        for f, a, b in zip(files, pypdf_texts, pdfium_texts, strict=True)
+    ]
+    whole = sum(a == b for _, a, b in records)
+    print(f"every parsed field identical (section text too) on {whole}/{len(files)} letters")
+    for f, a, b in records:
+        if a != b:
+            print(f"  {f.name}: {', '.join(k for k in a if a[k] != b.get(k))}")
     return 0
+
+
+EXTRACTORS.update(
+    {"pypdf": with_pypdf, "pypdfium2": with_pdfium, "pypdfium2 + blank lines": with_pdfium_gaps}
+)
 
 
 if __name__ == "__main__":

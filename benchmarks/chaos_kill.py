@@ -5,7 +5,8 @@
 A folder of generated letters changes before every run (letters added, edited, removed),
 then the real `imr-search index` runs on it in its own process group, with small batches so
 that it commits several times, and the whole group is killed with SIGKILL after a random
-delay (uniform up to the typical length of a run; some runs finish first). After each run:
+delay (uniform within the length of a whole run of its kind, timed by letting every
+20th run finish; a killed run may also have finished first). After each run:
 
 - the index opens and `check` finds no damage (leftovers of the kill are counted, and
   removed by `check --repair` on every other kill, by the next run on the others);
@@ -44,6 +45,8 @@ from search.results import SearchRequest
 
 POOL_FACTOR: Final = 2  # generated letters per letter in the folder (room to add)
 BATCH: Final = 40  # letters per commit, so a run commits several times
+CALIBRATE: Final = 20  # every 20th run of a kind is let finish, to time a whole run
+REQUEST_END: Final = 600.0  # how long a run that is let finish may take
 
 
 @dataclass
@@ -161,10 +164,12 @@ def verify(
     rebuild: bool,
     prune: bool,
     finished: bool,
+    leftovers: list[str],
 ) -> tuple[dict[str, str], list[str]]:
     """The index's state and the broken invariants (empty when all hold)."""
     problems = []
     report = check_index(index)
+    leftovers.extend(report.leftovers)
     if report.damage:
         problems.append(f"check: {report.damage[:3]}")
     try:
@@ -178,7 +183,8 @@ def verify(
             problems.append(f"finished run: {len(diff)} letters differ, e.g. {sorted(diff)[:3]}")
         return now, problems
     if rebuild:
-        if now != before:
+        # Exactly the old index, or exactly the new one (the kill came after the switch).
+        if now != before and now != files:
             problems.append(f"killed --rebuild changed the index ({len(now)} vs {len(before)})")
         return now, problems
     missing = set(before) - set(now) - (set(before) - set(files) if prune else set())
@@ -203,6 +209,7 @@ def run(kills: int, letters: int, seed: int, root: Path, log_every: int) -> Tall
     state = indexed(index)
     tally = Tally()
     typical = {"rebuild": 2.0, "prune": 1.0, "incremental": 1.0}  # seconds a run takes
+    runs = {"rebuild": 0, "prune": 0, "incremental": 0}
     started = time.monotonic()
     attempt = 0
     while tally.kills < kills:
@@ -212,21 +219,28 @@ def run(kills: int, letters: int, seed: int, root: Path, log_every: int) -> Tall
         rebuild = rng.random() < 0.3
         prune = not rebuild and rng.random() < 0.3
         args = [sys.executable, "-m", "search.cli", "index", str(corpus.folder)]
-        args += ["--index", str(index), "--batch", str(BATCH), "--workers", rng.choice("112")]
+        # Mostly in-process parsing (a pool's start-up would be most of a small run).
+        workers = "2" if rng.random() < 0.15 else "1"
+        args += ["--index", str(index), "--batch", str(BATCH), "--workers", workers]
         args += ["--rebuild"] if rebuild else (["--prune"] if prune else [])
         kind = "rebuild" if rebuild else ("prune" if prune else "incremental")
-        # Up to a little past the typical run: most runs are killed, some finish first.
-        delay = rng.uniform(0.05, typical[kind] * 1.15)
+        # Every CALIBRATE-th run of a kind runs to its end (its length sets `typical`); the
+        # others are killed at a uniform moment within a typical run.
+        runs[kind] += 1
+        calibrate = runs[kind] % CALIBRATE == 1
+        delay = REQUEST_END if calibrate else rng.uniform(0.05, typical[kind])
         t0 = time.monotonic()
         proc = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
         )
         try:
             proc.wait(timeout=delay)
             finished = True
         except subprocess.TimeoutExpired:
             finished = False
-            typical[kind] *= 1.1  # so the kills keep reaching the end of a run
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
@@ -234,7 +248,8 @@ def run(kills: int, letters: int, seed: int, root: Path, log_every: int) -> Tall
             proc.stderr.close()
         if finished:
             tally.finished += 1
-            typical[kind] = 0.8 * typical[kind] + 0.2 * (time.monotonic() - t0)
+            if calibrate:
+                typical[kind] = time.monotonic() - t0
             if proc.returncode != 0:
                 tally.failures.append(f"run {attempt}: exit {proc.returncode}: {err[-300:]}")
                 print("FAILED: " + tally.failures[-1], flush=True)
@@ -245,15 +260,21 @@ def run(kills: int, letters: int, seed: int, root: Path, log_every: int) -> Tall
         problems = []
         if not lock_is_free(index, proc.pid):
             problems.append("the writers' lock is still held")
+        left: list[str] = []
         new_state, found = verify(
-            index, state, files, rebuild=rebuild, prune=prune, finished=finished
+            index,
+            state,
+            files,
+            rebuild=rebuild,
+            prune=prune,
+            finished=finished,
+            leftovers=left,
         )
         problems += found
         if not finished and new_state != state:
             tally.partial += 1
         state = new_state
-        report = check_index(index)
-        if report.leftovers:
+        if left:
             tally.leftovers += 1
             if tally.kills % 2:
                 with _run_lock(index):
@@ -279,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the loop and print the tally; exit 1 when any invariant broke."""
     p = argparse.ArgumentParser(prog="python -m benchmarks.chaos_kill", description=__doc__)
     p.add_argument("--kills", type=int, default=1000)
-    p.add_argument("--letters", type=int, default=200, help="letters in the folder at start")
+    p.add_argument("--letters", type=int, default=120, help="letters in the folder at start")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--dir", type=Path, default=None, help="work folder (default: a temp one)")
     p.add_argument("--log-every", type=int, default=25)

@@ -1,28 +1,24 @@
-"""Writing the index: parallel parsing, one Whoosh document per decision, durable batches."""
+"""Writing the index: an index run (parse workers in index_pool, what is indexed in
+index_registry), one Whoosh document per decision, durable batches."""
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import dataclasses
 import fcntl
-import hashlib
 import logging
-import multiprocessing
 import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Final
 
-import numpy as np
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import CLEAR
 
 from .audit import Audit
-from .engine.chunk import Inverted, invert
 from .engine.docs import record_documents
 from .engine.mergepolicy import merge_segments
 from .engine.toc import (
@@ -35,21 +31,19 @@ from .engine.toc import (
     publish_rebuild,
 )
 from .engine.writer import FastWriter
-from .model import PARSER_VERSION
+from .index_pool import Failed, Parsed, Task, Unchanged, count_files, results
+from .index_registry import Entry, Registry, digest, free_id
 from .parse.limit import DEFAULT_PARSE_TIMEOUT
-from .schema import C_REC, F_LID, F_RID, F_SHA, F_SRC, unpack_record
+from .schema import F_LID
 
 log = logging.getLogger(__name__)
 
 LOCK_FILE: Final = "imr-search.lock"
 DEFAULT_BATCH: Final = 10_000  # letters per commit: a durable checkpoint and one segment
 DEFAULT_LIMIT_MB: Final = 64  # Whoosh's own posting pool (FastWriter keeps postings itself)
-CHUNK: Final = 128  # letters a worker parses and inverts per task (fewer for small runs)
-INLINE_BELOW: Final = 24  # fewer files than this are parsed in-process (no pool start-up)
 DEFAULT_RAM_BUDGET: Final = 1 << 30  # bytes an index run may hold (--ram-budget)
 WRITER_SHARE: Final = 0.4  # of the budget, for the writer's buffer (the rest: the process
 # itself, the chunks in flight, the searcher's maps and a merge's largest posting list)
-WINDOW: Final = 3  # chunks in flight per parse worker
 
 
 class IndexMissing(FileNotFoundError):
@@ -149,251 +143,7 @@ def _run_lock(folder: Path) -> Iterator[None]:
         handle.close()
 
 
-# --- workers ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Task:
-    path: str
-    key: str  # absolute path: the registry key of the source
-    known_sha: str | None  # the sha256 indexed for this source, if any
-    parse_timeout: float | None = None  # CPU seconds the parse may take (None: unlimited)
-    strict: bool = False  # a letter with no decision found fails
-
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    key: str
-    path: str
-    id: str
-    sha256: str
-    docs: list[dict[str, Any]]
-
-
-@dataclass(frozen=True, slots=True)
-class _Parsed:
-    # Only what the writer needs: unpickling a whole record costs the (busy) writer process.
-    key: str
-    path: str
-    id: str
-    sha256: str
-    start: int  # its documents in the chunk: local numbers start..stop-1
-    stop: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Unchanged:
-    key: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Failed:
-    message: str
-
-
-_Result = _Prepared | _Unchanged | _Failed
-
-
-@dataclass(frozen=True, slots=True)
-class _Chunk:
-    items: list[_Parsed | _Unchanged | _Failed]  # in task order
-    inverted: Inverted  # the documents of every _Parsed item, in order
-    audit: Audit  # parse quality of the letters parsed in the chunk
-
-
-def _prepare(task: _Task, audit: Audit) -> _Result:
-    """Load, check, parse and analyze one file (runs in a worker process); count its parse
-    quality in `audit`."""
-    from .parse.limit import parse_limited
-    from .parse.load import LoadError, load_file
-
-    try:
-        loaded = load_file(task.path)
-        if loaded.sha256 == task.known_sha:
-            return _Unchanged(task.key)
-        record = parse_limited(loaded, task.parse_timeout)
-        audit.add(record)
-        if task.strict and not record.decisions:
-            return _Failed(f"{task.path}: no decisions found (--strict)")
-        docs = record_documents(record, task.key)
-        return _Prepared(task.key, task.path, record.id, record.sha256, docs)
-    except LoadError as exc:
-        return _Failed(str(exc))
-    except Exception as exc:  # one bad letter must never stop the batch
-        return _Failed(f"{task.path}: could not index: {type(exc).__name__}: {exc}")
-
-
-def _prepare_chunk(tasks: list[_Task]) -> _Chunk:
-    """Prepare a chunk of files and invert their documents (runs in a worker process)."""
-    items: list[_Parsed | _Unchanged | _Failed] = []
-    docs: list[dict[str, Any]] = []
-    audit = Audit()
-    for task in tasks:
-        result = _prepare(task, audit)
-        if isinstance(result, _Prepared):
-            start = len(docs)
-            docs += result.docs
-            items.append(
-                _Parsed(result.key, result.path, result.id, result.sha256, start, len(docs))
-            )
-        else:
-            items.append(result)
-    return _Chunk(items, invert(docs), audit)
-
-
-# --- the registry of what is indexed ----------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    id: str
-    sha: str
-    version: int = PARSER_VERSION  # the parser version of the stored record
-
-    @property
-    def current(self) -> bool:
-        """Parsed by this parser: unchanged text needs no new parse."""
-        return self.version == PARSER_VERSION
-
-
-def _digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
-
-
-class _Registry:
-    """Which ids and sha256s are indexed: the index as the run found it, plus the run's changes.
-
-    The index is the only record of what is indexed. One searcher over the index as the run
-    found it is opened once (never reopened after a commit: that cost grows with the index);
-    the run's own additions are kept exactly until their batch commits, then as sorted
-    128-bit digests (32 bytes a letter), so a run of any size holds little memory.
-    """
-
-    def __init__(self, searcher: Any | None) -> None:
-        self.searcher = searcher
-        self.records: Any | None = None  # the record column, read for parser versions
-        self.ids: dict[str, str] = {}  # the open batch's additions: id -> sha
-        self.shas: set[str] = set()
-        self.id_digests = np.zeros(0, dtype="S16")  # committed additions of this run
-        self.sha_digests = np.zeros(0, dtype="S16")
-        self.removed_ids: set[str] = set()  # records of the old index this run removed
-        self.removed_shas: set[str] = set()
-
-    def _stored(self, fieldname: str, value: str) -> dict[str, Any] | None:
-        if self.searcher is None:
-            return None
-        docnum = self.searcher.document_number(**{fieldname: value})
-        return None if docnum is None else dict(self.searcher.stored_fields(docnum))
-
-    def by_source(self, key: str) -> _Entry | None:
-        """The record the old index holds for a source file (each is looked at once a run)."""
-        fields = self._stored(F_SRC, key)
-        return _Entry(fields[F_RID], fields[F_SHA], self._version(key)) if fields else None
-
-    def _version(self, key: str) -> int:
-        """The parser version stored in the record of a source (0 when it has none)."""
-        if self.searcher is None:
-            return PARSER_VERSION
-        docnum = self.searcher.document_number(**{F_SRC: key})
-        if self.records is None:  # made once a run: whoosh derives its offsets in a loop
-            self.records = self.searcher.reader().column_reader(C_REC)
-        return int(unpack_record(self.records[docnum]).get("parser_version") or 0)
-
-    @staticmethod
-    def _in(digests: Any, text: str) -> bool:
-        if not len(digests):
-            return False
-        d = _digest(text)
-        at = int(np.searchsorted(digests, d))
-        return at < len(digests) and bytes(digests[at]) == d
-
-    def id_taken(self, lid: str) -> bool:
-        if lid in self.ids or self._in(self.id_digests, lid):
-            return True
-        return lid not in self.removed_ids and self._stored(F_RID, lid) is not None
-
-    def sha_taken(self, sha: str) -> bool:
-        if sha in self.shas or self._in(self.sha_digests, sha):
-            return True
-        return sha not in self.removed_shas and self._stored(F_SHA, sha) is not None
-
-    def add(self, key: str, lid: str, sha: str) -> None:
-        self.ids[lid] = sha
-        self.shas.add(sha)
-
-    def remove(self, key: str, entry: _Entry) -> None:
-        self.removed_ids.add(entry.id)
-        self.removed_shas.add(entry.sha)
-
-    def committed(self) -> None:
-        """The open batch committed: keep its additions as digests only."""
-        if self.ids:
-            new_ids = np.array([_digest(i) for i in self.ids], dtype="S16")
-            new_shas = np.array([_digest(s) for s in self.shas], dtype="S16")
-            self.id_digests = np.union1d(self.id_digests, new_ids)
-            self.sha_digests = np.union1d(self.sha_digests, new_shas)
-        self.ids = {}
-        self.shas = set()
-
-    def sources(self) -> Iterator[str]:
-        """Every source file the old index holds a record of (streamed from its terms)."""
-        if self.searcher is None:
-            return
-        for term in self.searcher.lexicon(F_SRC):
-            yield term.decode("utf-8") if isinstance(term, bytes) else term
-
-    def close(self) -> None:
-        if self.searcher is not None:
-            self.searcher.close()
-            self.searcher = None
-
-
-def _free_id(registry: _Registry, wanted: str, sha: str) -> str:
-    """The parser's id, or `<id>-<sha256[:8]>` when another letter holds it (deterministic)."""
-    if not registry.id_taken(wanted):
-        return wanted
-    for width in (8, 16, 64):
-        candidate = f"{wanted}-{sha[:width]}"
-        if not registry.id_taken(candidate):
-            return candidate
-    raise RuntimeError(f"no free id for {wanted}")  # only if one sha256 were indexed twice
-
-
 # --- the run ----------------------------------------------------------------------------
-
-
-def _chunked(tasks: Iterator[_Task], size: int) -> Iterator[list[_Task]]:
-    """Tasks in lists of `size` (made lazily: only a window of them exists at a time)."""
-    chunk: list[_Task] = []
-    for task in tasks:
-        chunk.append(task)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _results(tasks: Iterator[_Task], total: int, workers: int) -> Iterator[_Chunk]:
-    """Prepared and inverted chunks of letters in task order, parsed on `workers` processes.
-
-    At most WINDOW chunks per worker are in flight: results never pile up in memory when
-    the writer is slower than the parsers (Pool.imap would queue every task at once).
-    """
-    size = max(1, min(CHUNK, -(-total // (4 * max(1, workers)))))
-    chunks = _chunked(tasks, size)
-    if workers <= 1 or total < INLINE_BELOW:
-        yield from map(_prepare_chunk, chunks)
-        return
-    ctx = multiprocessing.get_context("spawn")  # no fork of a process holding index files
-    with ctx.Pool(workers) as pool:
-        window: collections.deque[Any] = collections.deque()
-        for chunk in chunks:
-            window.append(pool.apply_async(_prepare_chunk, (chunk,)))
-            if len(window) >= WINDOW * workers:
-                yield window.popleft().get()
-        while window:
-            yield window.popleft().get()
 
 
 class _Batch:
@@ -407,8 +157,13 @@ class _Batch:
         # A searcher, not a writer, until something changes: a run that changes nothing
         # writes nothing at all. We hold the run lock, so the two see the same commit.
         # In a --rebuild, everything indexed is added by this run: no searcher at all.
-        self.registry = _Registry(None if clear else ix.searcher())
-        self.known: dict[str, _Entry] = {}  # sources in flight that the old index holds
+        # An empty index has nothing to look up: no searcher (a lookup a letter is not free).
+        searcher = None if clear else ix.searcher()
+        if searcher is not None and searcher.doc_count_all() == 0:
+            searcher.close()
+            searcher = None
+        self.registry = Registry(searcher)
+        self.known: dict[str, Entry] = {}  # sources in flight that the old index holds
         self.pending = 0
 
     @property
@@ -439,13 +194,6 @@ class _Batch:
             self._writer.cancel()
             self._writer = None
         self.registry.close()
-
-
-def _count_files(paths: list[str | os.PathLike[str]]) -> int:
-    """How many files (and unreadable paths) a run will look at: a walk, nothing kept."""
-    from .parse.load import iter_files
-
-    return sum(1 for _ in iter_files(paths))
 
 
 def index_paths(
@@ -498,37 +246,37 @@ def index_paths(
         try:
             if prune:  # first, so a moved file is added again from its new path
                 _prune(batch, summary, on_removed)
-            total = _count_files(roots)
+            total = count_files(roots)
             # The same file named twice (overlapping arguments) is looked at once; one
             # folder walk never repeats a file, so one argument needs no memory of them.
             seen: set[bytes] | None = set() if len(roots) > 1 else None
 
-            def tasks() -> Iterator[_Task]:
+            def tasks() -> Iterator[Task]:
                 for item in iter_files(roots):
                     if isinstance(item, LoadError):
                         fail(str(item))
                         continue
                     key = os.path.abspath(item)
                     if seen is not None:
-                        digest = _digest(key)
-                        if digest in seen:
+                        key_digest = digest(key)
+                        if key_digest in seen:
                             continue
-                        seen.add(digest)
+                        seen.add(key_digest)
                     known = batch.registry.by_source(key)
                     if known is not None:
                         batch.known[key] = known
                     known_sha = known.sha if known and known.current else None
-                    yield _Task(str(item), key, known_sha, parse_timeout, strict)
+                    yield Task(str(item), key, known_sha, parse_timeout, strict)
 
             done = 0
-            for chunk in _results(tasks(), total, workers):
+            for chunk in results(tasks(), total, workers):
                 summary.audit.merge(chunk.audit)
                 keep: list[bool] = []  # per document of the chunk: added as inverted
-                renamed: list[tuple[_Parsed, str]] = []
+                renamed: list[tuple[Parsed, str]] = []
                 for got in chunk.items:
-                    if isinstance(got, _Failed):
+                    if isinstance(got, Failed):
                         fail(got.message)
-                    elif isinstance(got, _Unchanged):
+                    elif isinstance(got, Unchanged):
                         batch.known.pop(got.key, None)
                         summary.unchanged += 1
                     else:
@@ -574,7 +322,7 @@ def _prune(batch: _Batch, summary: IndexSummary, on_removed: ErrorFn | None) -> 
             on_removed(f"{key}: file gone; removed {entry.id} from the index")
 
 
-def _decide(batch: _Batch, item: _Parsed, summary: IndexSummary) -> str | None:
+def _decide(batch: _Batch, item: Parsed, summary: IndexSummary) -> str | None:
     """Register one parsed letter; the id to add it under, or None when it is not added."""
     registry = batch.registry
     sha = item.sha256
@@ -592,7 +340,7 @@ def _decide(batch: _Batch, item: _Parsed, summary: IndexSummary) -> str | None:
         else:
             summary.unchanged += 1
         return None
-    lid = _free_id(registry, item.id, sha)
+    lid = free_id(registry, item.id, sha)
     registry.add(item.key, lid, sha)
     batch.pending += 1
     if old is not None:
@@ -602,7 +350,7 @@ def _decide(batch: _Batch, item: _Parsed, summary: IndexSummary) -> str | None:
     return lid
 
 
-def _add_renamed(batch: _Batch, item: _Parsed, lid: str) -> None:
+def _add_renamed(batch: _Batch, item: Parsed, lid: str) -> None:
     """Rare: parse a letter again here and add it under the free id it was given."""
     from .parse import parse_loaded
     from .parse.load import load_file

@@ -19,7 +19,7 @@ from test_web_support import web_index_dir
 from search.engine.deadline import current_deadline, deadline_at, search_deadline
 from search.engine.evaluate import SearchTimeout
 from search.results import SearchRequest
-from web.admission import ARRIVAL_KEY, DEADLINE_KEY, WAITED_KEY, Admission
+from web.admission import ARRIVAL_KEY, DEADLINE_KEY, WAITED_KEY, Admission, is_heavy
 from web.app import SECURITY_HEADERS, create_app
 
 Seen = dict[str, Any]
@@ -304,3 +304,107 @@ def _try(port: int, data: bytes) -> str:
         return _raw(port, data)
     except OSError:
         return ""
+
+
+# --- heavy requests in their own lane ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "heavy"),
+    [
+        ("/search", "q=pain", False),
+        ("/api/search", "q=pain&size=100", False),
+        ("/api/search", "q=pain&size=101", True),
+        ("/search", "size=1000&page=2", True),
+        ("/search.csv", "q=pain", True),
+        ("/api/determinations/x/similar", "limit=500", True),
+        ("/api/search", "size=abc", False),  # the app answers 400 to it, quickly
+        ("/determinations/CM1", "", False),
+    ],
+)
+def test_is_heavy(path: str, query: str, heavy: bool) -> None:
+    assert is_heavy({"PATH_INFO": path, "QUERY_STRING": query}) is heavy
+
+
+def test_heavy_requests_shed_among_themselves_never_taking_light_slots() -> None:
+    entered, leave = threading.Event(), threading.Event()
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ.get("QUERY_STRING") == "size=1000":
+            entered.set()
+            leave.wait(10)
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    gate = Admission(app, limit=1, wait=5.0, headers={}, heavy_limit=1, heavy_wait=0.1)
+    heavy = {"PATH_INFO": "/api/search", "QUERY_STRING": "size=1000"}
+    worker = threading.Thread(target=gate, args=(dict(heavy), _start({})))
+    worker.start()
+    assert entered.wait(10)
+    light: Seen = {}
+    t0 = time.monotonic()
+    assert list(gate({"PATH_INFO": "/api/search", "QUERY_STRING": "q=x"}, _start(light))) == [b"ok"]
+    assert light["status"].startswith("200") and time.monotonic() - t0 < 1.0
+    second: Seen = {}
+    t0 = time.monotonic()
+    list(gate(dict(heavy), _start(second)))
+    assert second["status"].startswith("503") and time.monotonic() - t0 < 1.0  # heavy_wait
+    leave.set()
+    worker.join(10)
+
+
+def test_the_heavy_slot_is_shared_by_every_process_of_a_server(tmp_path: Any) -> None:
+    """Two gates on one lock file (two server processes): one heavy request at a time."""
+    lock = str(tmp_path / "heavy.lock")
+    entered, leave = threading.Event(), threading.Event()
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        entered.set()
+        leave.wait(10)
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    def quick(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    first = Admission(app, 1, 5.0, {}, heavy_wait=0.1, heavy_lock=lock)
+    other = Admission(quick, 1, 5.0, {}, heavy_wait=0.1, heavy_lock=lock)
+    heavy = {"PATH_INFO": "/search.csv", "QUERY_STRING": ""}
+    worker = threading.Thread(target=first, args=(dict(heavy), _start({})))
+    worker.start()
+    assert entered.wait(10)
+    seen: Seen = {}
+    list(other(dict(heavy), _start(seen)))
+    assert seen["status"].startswith("503")
+    seen = {}
+    list(other({"PATH_INFO": "/search", "QUERY_STRING": ""}, _start(seen)))
+    assert seen["status"].startswith("200")  # light requests are not held up
+    leave.set()
+    worker.join(10)
+    seen = {}
+    list(other(dict(heavy), _start(seen)))
+    assert seen["status"].startswith("200")  # the slot came back
+
+
+def test_an_export_takes_heavy_turns_page_by_page() -> None:
+    """A streamed export holds the heavy slot only while it computes a page: between pages
+    another heavy request gets it, and the export still has every row."""
+    config = {
+        "INDEX_PATH": str(web_index_dir()),
+        "REFRESH_INTERVAL": 0,
+        "EXPORT_PAGE_SIZE": 5,
+        "HEAVY_WAIT": 0.0,
+    }
+    app = create_app(config)
+    client = app.test_client()
+    whole = client.get("/search.csv?q=pain").get_data(as_text=True)
+    response = client.get("/search.csv?q=pain", buffered=False)
+    chunks = iter(response.response)
+    got = [next(chunks), next(chunks)]  # the header and the first page's rows
+    big = client.get("/api/search?q=pain&size=500")  # between two pages: the slot is free
+    assert big.status_code == 200
+    got += list(chunks)
+    response.close()
+    assert b"".join(c if isinstance(c, bytes) else c.encode() for c in got).decode() == whole
+    assert whole.count("\r\n") > 10

@@ -203,7 +203,7 @@ def test_chunks_with_duplicates_and_renames_match_letter_by_letter(
 ) -> None:
     # Within one worker chunk: a duplicate text (dropped) and an id collision (renamed,
     # added after the chunk) between letters that are added from the inverted chunk.
-    import search.index
+    import search.index_pool
 
     letters = tmp_path / "letters"
     letters.mkdir()
@@ -215,7 +215,7 @@ def test_chunks_with_duplicates_and_renames_match_letter_by_letter(
         (letters / f"05_{paths[5].name}").read_text() + "\nAddendum okapi.\n"
     )  # the same case number, other text: a renamed id
     chunked = index_paths(tmp_path / "chunked", [letters], workers=1)
-    monkeypatch.setattr(search.index, "CHUNK", 1)
+    monkeypatch.setattr(search.index_pool, "CHUNK", 1)
     single = index_paths(tmp_path / "single", [letters], workers=1)
     assert (chunked.added, chunked.unchanged) == (single.added, single.unchanged) == (37, 1)
     assert _contents(tmp_path / "chunked") == _contents(tmp_path / "single")
@@ -285,3 +285,54 @@ def test_cli_locked_message(
     assert code == 1
     err = capsys.readouterr().err
     assert "locked" in err and err.count("\n") == 1
+
+
+def test_fast_writer_matches_stock_whoosh(tmp_path: Path, generated_dir: Path) -> None:
+    # The same documents through FastWriter's chunks (long lists in many 128-posting blocks,
+    # block deltas by numpy) and through stock Whoosh's per-posting writer read back alike.
+    from whoosh.writing import SegmentWriter
+
+    from search.engine.chunk import invert
+    from search.engine.docs import record_documents
+    from search.engine.writer import NUMPY_FROM, FastWriter
+    from search.index import create_or_open_index
+    from search.parse import parse_loaded
+    from search.parse.load import load_file
+
+    class StockWriter(FastWriter):
+        add_document = SegmentWriter.add_document
+        _flush_segment = SegmentWriter._flush_segment
+
+    paths = sorted(generated_dir.glob("*.txt"))[:150]
+    docs = [doc for p in paths for doc in record_documents(parse_loaded(load_file(p)), str(p))]
+    fast = FastWriter(create_or_open_index(tmp_path / "fast"))
+    for start in range(0, len(docs), 64):
+        fast.add_chunk(invert(docs[start : start + 64]))
+    fast.commit()
+    stock = StockWriter(create_or_open_index(tmp_path / "stock"))
+    for doc in docs:
+        stock.add_document(**doc)
+    stock.commit()
+    postings, stored = _contents(tmp_path / "fast")
+    assert max(len(p) for p in postings.values()) > 128  # several blocks
+    assert sum(NUMPY_FROM <= len(p) < 128 for p in postings.values()) > 10
+    assert (postings, stored) == _contents(tmp_path / "stock")
+
+
+def test_record_dict_is_asdict(sample_paths: list[Path], generated_dir: Path) -> None:
+    # Determination.to_dict builds the dict directly; it must be what dataclasses.asdict gave.
+    import dataclasses
+
+    from search.parse import parse_loaded
+    from search.parse.load import load_file
+
+    real = sorted((ROOT.parent / "shared" / "real-letters" / "text").glob("*.txt"))
+    paths = [*sample_paths, *real, *sorted(generated_dir.glob("*.txt"))[:100]]
+    for path in paths:
+        record = parse_loaded(load_file(path))
+        expected = dataclasses.asdict(record)
+        expected["sections"] = record.to_dict()["sections"]
+        expected["year"] = record.year
+        got = record.to_dict()
+        assert repr(got) == repr(expected), path
+    assert len(real) == 40

@@ -256,7 +256,7 @@ def test_heading_prefilter_is_derived_from_the_headings() -> None:
 
 
 def test_letters_of_an_older_parser_are_parsed_again(tmp_path: Path, monkeypatch: Any) -> None:
-    import search.index as index_module
+    import search.index_registry as index_module
     import search.model as model_module
     import search.parse.resolve as resolve_module
     from search import SearchIndex, SearchRequest

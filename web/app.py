@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -178,6 +181,20 @@ def _handle_query_error(exc: QueryError) -> Response:
     return error_response(400, "This search could not be run", str(exc))
 
 
+def heavy_lock_path(index: str) -> str:
+    """The heavy-request lock file of an index's servers (in the temporary folder, so a
+    read-only index can be served)."""
+    key = hashlib.sha1(os.path.abspath(index).encode(), usedforsecurity=False).hexdigest()
+    return os.path.join(tempfile.gettempdir(), f"imr-search-heavy-{key[:16]}.lock")
+
+
+def heavy_turn() -> AbstractContextManager[None]:
+    """A heavy slot of the app's admission control for one step of a long job (an export's
+    page), or nothing when the app runs without it."""
+    gate = current_app.wsgi_app
+    return gate.heavy_turn() if isinstance(gate, Admission) else nullcontext()
+
+
 def server_busy(exc: Exception) -> bool:
     """True for a search out of time after its request waited for its turn: the server was
     busy (503, try again), not the search too heavy (400)."""
@@ -215,7 +232,7 @@ def _security_headers(response: Response) -> Response:
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The app; config: INDEX_PATH, REFRESH_INTERVAL, EXPORT_MAX_ROWS, EXPORT_PAGE_SIZE,
-    MAX_ACTIVE, ADMISSION_WAIT, REQUEST_DEADLINE."""
+    MAX_ACTIVE, ADMISSION_WAIT, REQUEST_DEADLINE, HEAVY_ACTIVE, HEAVY_WAIT, HEAVY_LOCK."""
     app = Flask(__name__)
     app.config.update(
         INDEX_PATH=DEFAULT_INDEX_PATH,
@@ -226,10 +243,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         # Admission: requests at work at once per process, and how long one more may wait
         # for a slot before a fast 503 (searches are CPU-bound: more at once only queue).
         MAX_ACTIVE=4,
-        ADMISSION_WAIT=2.0,
+        ADMISSION_WAIT=1.0,
         # Seconds from a request's arrival to its answer: the wait for a slot and its
         # searches share it (a search gets what is left, at most the engine's TIME_LIMIT).
         REQUEST_DEADLINE=5.0,
+        # Heavy requests (exports, pages over 100 hits) at work at once per process, in
+        # slots of their own: a flood of them sheds among themselves, never light requests.
+        HEAVY_ACTIVE=1,
+        HEAVY_WAIT=0.5,
+        # A file shared by the server's processes: one heavy request at a time in all.
+        HEAVY_LOCK=None,
     )
     if config:
         app.config.update(dict(config))
@@ -285,5 +308,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         float(app.config["ADMISSION_WAIT"]),
         SECURITY_HEADERS,
         budget=float(app.config["REQUEST_DEADLINE"]),
+        heavy_limit=int(app.config["HEAVY_ACTIVE"]),
+        heavy_wait=float(app.config["HEAVY_WAIT"]),
+        heavy_lock=app.config["HEAVY_LOCK"] or heavy_lock_path(app.config["INDEX_PATH"]),
     )
     return app

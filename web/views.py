@@ -36,7 +36,7 @@ from search.results import Hit, QueryError, SearchRequest, SearchResponse
 from search.understand import merge_filters, understand, without_facet
 
 from . import urls
-from .app import current_index, server_busy
+from .app import current_index, heavy_turn, server_busy
 from .charts import ChartsView, build_view
 from .export import csv_lines, export_filename
 from .reader import Reader, build_reader
@@ -205,7 +205,8 @@ def all_hits(idx: SearchIndex, first: SearchResponse, req: SearchRequest) -> Ite
     yield from first.results
     page = 2
     while page <= min(first.pages, MAX_PAGE):
-        resp = idx.search(replace(req, page=page))
+        with heavy_turn():  # each page takes its turn with the heavy requests
+            resp = idx.search(replace(req, page=page))
         if not resp.results:
             return
         yield from resp.results

@@ -9,6 +9,7 @@ than per posting: one slice and one list extend (see FastWriter.add_chunk).
 from __future__ import annotations
 
 import itertools
+from array import array
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -39,11 +40,21 @@ class Inverted:
     fields: dict[str, FieldPostings]
 
 
+def _spec(fieldobj: Any) -> tuple[Any, bool, bool, bool, Any]:
+    """What inverting needs of a field: it, indexed, stored, scorable, its column function."""
+    column = fieldobj.to_column_value if fieldobj.column_type else None
+    return fieldobj, bool(fieldobj.indexed), bool(fieldobj.stored), bool(fieldobj.scorable), column
+
+
+# Looked up once per field here, not as four attributes of the field object per value.
+_SPECS: Final = {name: _spec(fieldobj) for name, fieldobj in SCHEMA.items()}
+
+
 def invert(docs: list[dict[str, Any]]) -> Inverted:
     """Invert Whoosh documents (as record_documents makes them), numbered from 0 in order."""
-    schema = SCHEMA
+    specs = _SPECS
     # field -> (terms, local documents, frequencies), one entry per posting, in document order
-    flat: dict[str, tuple[list[str], list[int], list[int]]] = {}
+    flat: dict[str, tuple[list[str], array[int], array[int]]] = {}
     ops_of_docs: list[list[DocOp]] = []
     for local, doc in enumerate(docs):
         ops: list[DocOp] = []
@@ -51,34 +62,40 @@ def invert(docs: list[dict[str, Any]]) -> Inverted:
             value = doc[name]
             if value is None:
                 continue
-            fieldobj = schema[name]
+            fieldobj, indexed, stored, scorable, to_column = specs[name]
             length = 0
-            if fieldobj.indexed:
+            if indexed:
                 counts = value if isinstance(value, dict) else dict(field_terms(fieldobj, value))
                 if counts:
                     found = flat.get(name)
                     if found is None:
-                        found = flat[name] = ([], [], [])
+                        found = flat[name] = ([], array("I"), array("I"))
                     found[0].extend(counts)
                     found[1].extend(itertools.repeat(local, len(counts)))
-                    found[2].extend(counts.values())
-                    length = sum(counts.values())
-            stored = value if fieldobj.stored else None
-            column = fieldobj.to_column_value(value) if fieldobj.column_type else None
-            ops.append((name, stored, length if fieldobj.scorable else 0, column))
+                    freqs = counts.values()
+                    found[2].extend(freqs)
+                    if scorable:
+                        length = sum(freqs)
+            column = to_column(value) if to_column is not None else None
+            ops.append((name, value if stored else None, length, column))
         ops_of_docs.append(ops)
     return Inverted(ops_of_docs, {name: _group(*lists) for name, lists in flat.items()})
 
 
-def _group(terms: list[str], locals_: list[int], freqs: list[int]) -> FieldPostings:
+def _group(terms: list[str], locals_: array[int], freqs: array[int]) -> FieldPostings:
     """One field's postings grouped by term (documents stay in order within a term)."""
     n = len(terms)
     first: dict[str, int] = {}  # term -> index of its first posting
     tid = np.fromiter(map(first.setdefault, terms, itertools.count()), np.int64, count=n)
+    pairs = np.empty((n, 2), dtype=np.uint32)
+    if len(first) == n:  # every term once (a facet, a short field): grouped as it is
+        pairs[:, 0] = np.frombuffer(locals_, dtype=np.uint32)
+        pairs[:, 1] = np.frombuffer(freqs, dtype=np.uint32)
+        ends = np.arange(2, 2 * n + 1, 2, dtype=np.uint32)
+        return FieldPostings(TERM_SEP.join(first), ends.tobytes(), pairs.tobytes())
     order = np.argsort(tid, kind="stable")
     counts = np.bincount(tid, minlength=n)[np.fromiter(first.values(), np.int64, len(first))]
-    pairs = np.empty((n, 2), dtype=np.uint32)
-    pairs[:, 0] = np.asarray(locals_, dtype=np.uint32)[order]
-    pairs[:, 1] = np.asarray(freqs, dtype=np.uint32)[order]
+    pairs[:, 0] = np.frombuffer(locals_, dtype=np.uint32)[order]
+    pairs[:, 1] = np.frombuffer(freqs, dtype=np.uint32)[order]
     ends = (2 * np.cumsum(counts)).astype(np.uint32)
     return FieldPostings(TERM_SEP.join(first), ends.tobytes(), pairs.tobytes())

@@ -23,16 +23,18 @@ from pickle import dumps
 from typing import Any, Final
 
 import numpy as np
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo, _lenfield
 from whoosh.filedb.filetables import md5_hash
 from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from ..schema import field_terms
+from ..schema import SCHEMA, field_terms
 from ._codec import field_items, field_names, read_postings
 from .chunk import TERM_SEP, Inverted
 
 BLOCK: Final = 128  # postings per block, as Whoosh's W3 codec
+NUMPY_FROM: Final = 48  # posting lists this long have their block deltas computed by numpy
 INDEX_NAME: Final = "MAIN"
 INLINE_MAX: Final = 4  # posting lists this short are inlined into the term index
 FLUSH_BYTES: Final = 8 << 20  # posting bytes buffered before a write
@@ -55,7 +57,19 @@ def _tagged(items: Any, k: int) -> Any:
         yield tbytes, k, info
 
 
+_LENFIELD: Final = {name: _lenfield(name) for name in SCHEMA.names()}  # field -> length column
 _LENGTHS: Final = struct.Struct("!ii")  # a hash file record's key and value lengths
+
+
+def _block_deltas(ids: array[int]) -> list[int]:
+    """Each posting's document number minus the previous one's, from zero in each block."""
+    docs = np.frombuffer(ids, dtype=np.uint32).astype(np.int64)
+    deltas = np.empty_like(docs)
+    deltas[0] = docs[0]
+    np.subtract(docs[1:], docs[:-1], out=deltas[1:])
+    deltas[::BLOCK] = docs[::BLOCK]
+    out: list[int] = deltas.tolist()
+    return out
 
 
 class _TermIndex:
@@ -163,16 +177,35 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
         pdw = self.perdocwriter
         base = self.docnum
         docnum = base
+        # What W3PerDocWriter's start_doc/add_field/add_column_value/finish_doc do, with the
+        # column writers looked up once per field rather than through four calls per value.
+        colwriters = pdw._colwriters
+        fieldlengths = pdw._fieldlengths
         for local, ops in enumerate(chunk.docs):
             if keep is not None and not keep[local]:
                 continue
             pdw.start_doc(docnum)
+            stored_fields = {}
             for name, stored, length, column in ops:
-                fieldobj = schema[name]
-                pdw.add_field(name, fieldobj, stored, length)
+                if stored is not None:
+                    stored_fields[name] = stored
+                if length:
+                    lenname = _LENFIELD.get(name) or _lenfield(name)
+                    found = colwriters.get(lenname)
+                    if found is None:
+                        pdw._create_column(lenname, LENGTHS_COLUMN)
+                        found = colwriters[lenname]
+                    found.add(docnum, length_to_byte(length))
+                    fieldlengths[name] += length
                 if column is not None:
-                    pdw.add_column_value(name, fieldobj.column_type, column)
-            pdw.finish_doc()
+                    found = colwriters.get(name)
+                    if found is None:
+                        pdw._create_column(name, schema[name].column_type)
+                        found = colwriters[name]
+                    found.add(docnum, column)
+            if stored_fields:
+                colwriters["_stored"].add(docnum, stored_fields)
+            pdw._indoc = False  # finish_doc
             docnum += 1
         if docnum == base:
             return
@@ -246,26 +279,35 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
         fieldmap = fw._fieldmap
         out: list[bytes] = []  # posting bytes not yet written; pos: their end in the file
         pos = written = postfile.tell()
+        pack_info = W3TermInfo._struct.pack
         for name, tbytes, ids, freqs in self._merged_postings():
             fieldid = fieldmap.get(name)
             if fieldid is None:
                 fieldid = fieldmap[name] = len(fieldmap)
             count = len(ids)
             key = pack_ushort(fieldid) + tbytes
+            if count == 1:  # most terms (word pairs above all): the short path below, inline
+                doc = ids[0]
+                weight = float(freqs[0])
+                head = pack_info(1, weight, 1, 0, 0, weight, doc, doc)
+                tindex.add(key, head + dumps(((doc,), (weight,), ()), 2))
+                continue
             if count <= INLINE_MAX:  # short lists live in the term index itself
                 weights = tuple(map(float, freqs))
-                head = W3TermInfo._struct.pack(
-                    1, sum(weights), count, 0, 0, max(weights), ids[0], ids[-1]
-                )
+                head = pack_info(1, sum(weights), count, 0, 0, max(weights), ids[0], ids[-1])
                 tindex.add(key, head + dumps((tuple(ids), weights, ()), 2))
                 continue
             offset = pos
             out.append(WHOOSH3_HEADER_MAGIC)
             pos += len(WHOOSH3_HEADER_MAGIC)
+            all_deltas = _block_deltas(ids) if count >= NUMPY_FROM else None
             for start in range(0, count, BLOCK):
                 end = start + BLOCK
                 bids = ids[start:end]
-                deltas = tuple(map(sub, bids, [0, *bids[:-1]]))  # from zero in each block
+                if all_deltas is None:
+                    deltas = tuple(map(sub, bids, [0, *bids[:-1]]))  # from zero in each block
+                else:
+                    deltas = tuple(all_deltas[start:end])
                 bfreqs = freqs[start:end]
                 top = max(bfreqs)
                 if top == 1:
@@ -290,6 +332,14 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
         postfile.write(b"".join(out))
         tindex.close()
 
+    def _own_postings(self) -> Any:
+        """(fieldname, term bytes, ids, freqs) of this writer's own buffer, in key order."""
+        for name in sorted(self._post):
+            own = self._post[name]
+            for term in sorted(own):
+                flat = own[term]
+                yield name, term.encode("utf-8"), flat[0::2], flat[1::2]
+
     def _merged_postings(self) -> Any:
         """(fieldname, term bytes, ids, freqs) in Whoosh's key order: this writer's own
         postings, then each merged segment's, renumbered, as one sorted list per term.
@@ -298,6 +348,9 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
         monotonically, so concatenating keeps every list sorted. Only one term's lists are
         in memory at a time besides the writer's own buffer.
         """
+        if not self._sources:  # nothing merged in: no heap merge needed
+            yield from self._own_postings()
+            return
         sources = [(reader._terms, mapping) for reader, mapping in self._sources]
         names = set(self._post)
         for terms, _ in sources:
