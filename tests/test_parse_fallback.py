@@ -155,6 +155,42 @@ LAYOUTS = [
         ],
     ),
     (
+        "numbered labels of several words, guideline lists and a page header inside a heading",
+        """\
+        DISPUTED SERVICES AND FINDINGS
+
+        Request 1: Bilateral knee arthroscopy with partial medial meniscectomy and
+        \f
+        Page 2
+        Case No. CM13-0012345
+
+        chondroplasty of the left knee
+        Decision: The denial of this request is upheld.
+        Standard applied: ODG, Knee & Leg Section(s):
+        1. Meniscectomy,
+        2. Chondroplasty.
+        Explanation: There is no mechanical symptom.
+
+        Service 2: Sumatriptan 50mg #60
+        Decision: This request is not medically necessary, and the denial is upheld.
+        Standard applied: ODG, Head Section(s):
+        3. Triptans.
+        Explanation: Migraine is not documented.
+
+        REVIEWER CREDENTIALS
+        The reviewer is licensed in Ohio.
+        """,
+        [
+            (
+                "Bilateral knee arthroscopy with partial medial meniscectomy and chondroplasty "
+                "of the left knee",
+                "Upheld",
+                False,
+            ),
+            ("Sumatriptan 50mg #60", "Upheld", False),
+        ],
+    ),
+    (
         "a numbered list inside an item's reasons",
         """\
         REVIEW OUTCOME
@@ -184,6 +220,7 @@ def test_unknown_layouts_give_their_items(body: str, expected: list[tuple[str, s
     assert inferred == [f"decision {n}" for n, e in enumerate(expected, 1) if e[2]]
     assert any(w.startswith("decisions found by the fallback:") for w in d.warnings)
     assert all(x.rationale for x in d.decisions)
+    assert not any("licensed in Ohio" in x.rationale for x in d.decisions)  # a heading ends it
 
 
 def test_rationale_stays_with_its_item() -> None:

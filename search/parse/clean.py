@@ -333,11 +333,12 @@ def _continues(previous: str, line: str) -> bool:
     if previous.endswith("-") and previous[-2:-1].isalnum():
         return line[:1].isalnum()
     # (A lowercase word after a word or number: a page break inside a sentence or heading.)
-    return (
-        previous[-1:] in ","
-        or (previous[-1:].isalnum() and line[:1].islower())
-        or open_end(previous)
-    )
+    last = previous[-1:]
+    if last == "," or (last.isalnum() and line[:1].islower()):
+        return True
+    if last.islower() and line[:1] == "#" and line[1:2].isdigit():  # "... patch" / "#15 is"
+        return True
+    return (last.isalpha() or last in "/&-+(") and open_end(previous)  # (most end in ".")
 
 
 def clean_lines(raw: str) -> list[Line]:

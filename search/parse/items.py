@@ -91,7 +91,7 @@ def heading_lines(
         and j - i <= 4
         and not ends(lines[j])
         and (
-            _partial_goes_on(head, lines[j].text)
+            partial_goes_on(head, lines[j].text)
             or (
                 head[-1:] not in ".:"
                 and (
@@ -121,7 +121,7 @@ def _ends_heading(text: str, para: bool) -> bool:
     return para or is_label(text) or BARE_OUTCOME.match(text) is not None
 
 
-def _partial_goes_on(heading: str, following: str) -> bool:
+def partial_goes_on(heading: str, following: str) -> bool:
     """Whether a partial approval's heading ("X was the original request. Y was authorized
     ...") goes on into the next line: no decision stated in it or that line yet."""
     return (
@@ -380,7 +380,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
                 and not is_label(lines[i + 1].text)
                 and len(numbered) < 400
                 and (
-                    _partial_goes_on(numbered, lines[i + 1].text)
+                    partial_goes_on(numbered, lines[i + 1].text)
                     or (
                         numbered[-1:] not in ".:"
                         and (

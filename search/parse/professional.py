@@ -7,8 +7,8 @@ import itertools
 import re
 
 from .clean import Line, join_lines
-from .grammar import NUMBERED_LINE
-from .items import RawDecision, scan_items
+from .grammar import ITEM_LINE, NUMBERED_LINE, outcome_word
+from .items import RawDecision, partial_goes_on, scan_items
 from .sentences import clean_request, necessity_outcome, stated_outcome
 
 _SUBHEADING_MAX = 200
@@ -35,10 +35,15 @@ def _unnumbered(text: str) -> str:
     return m.group("body") + text[m.end() :] if m else text
 
 
+def _text(unit: list[Line]) -> str:
+    """A unit's lines as one line."""
+    return " ".join(ln.text for ln in unit)
+
+
 def _open_sentence(unit: list[Line]) -> bool:
     """Whether a unit opens a decision sentence ("Upon review, the denial of X") that has not
     yet reached its end."""
-    text = " ".join(ln.text for ln in unit)
+    text = _text(unit)
     return (
         len(text) < 300
         and text[-1:] not in ".;:!?"
@@ -51,15 +56,21 @@ def _open_sentence(unit: list[Line]) -> bool:
 def _issue_items(lines: list[Line]) -> list[RawDecision]:
     """Requests under ISSUE AT DISPUTE: structured items, else one per sentence or line."""
     items, _ = scan_items(lines)
-    if items:
-        return items
+    return items or _units(lines)
+
+
+def _units(lines: list[Line]) -> list[RawDecision]:
+    """One item per request sentence or line."""
     units: list[list[Line]] = []
     for line in lines:
         previous = units[-1][-1].text if units else ""
         # One request a line, unless a long line of prose runs on into this one, or a decision
         # sentence not yet at its verb ("the denial of X" / "ER 100 mg #90 is upheld.").
         runs_on = len(previous) >= 60 and previous[-1:] not in ".;:"
-        if not units or ((line.para or not runs_on) and not _open_sentence(units[-1])):
+        goes_on = bool(units) and (
+            _open_sentence(units[-1]) or partial_goes_on(_text(units[-1]), line.text)
+        )
+        if not units or ((line.para or not runs_on) and not goes_on):
             units.append([])
         units[-1].append(line)
     out = []
@@ -67,8 +78,10 @@ def _issue_items(lines: list[Line]) -> list[RawDecision]:
         text = " ".join(ln.text for ln in unit)
         if len(text) > 400 or not text.strip():
             continue
-        request = clean_request(text)
         outcome = stated_outcome(text)
+        if ended := ITEM_LINE.match(text):  # "... the original request, X - Upheld"
+            text, outcome = ended.group("req"), outcome_word(ended.group(2))
+        request = clean_request(text)
         stated = outcome is not None
         out.append(RawDecision(request, outcome or necessity_outcome(text), stated, "", "", ""))
     return out
