@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from .blocks import Block, RawDecision, finish
 from .clean import Line
 from .grammar import BARE_OUTCOME, ITEM_LINE, LABEL, label_kind, outcome_word
-from .items import Block, RawDecision, finish, heading_lines
+from .heads import heading_lines
 from .sentences import NECESSITY, SENTENCE_REQUEST, clean_request, stated_outcome
 
 # A marker that opens an item: (family, number in its sequence, the text after it).

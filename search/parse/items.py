@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import NamedTuple
-
-from .clean import Line, join_lines, open_end
+from .blocks import Block, RawDecision, finish
+from .clean import Line, open_end
 from .grammar import (
     ANY_OUTCOME,
     BARE_OUTCOME,
-    INTRO,
     ITEM_LINE,
     LABEL,
     NUMBERED_LINE,
@@ -22,113 +17,17 @@ from .grammar import (
     marker_style,
     outcome_word,
 )
+from .heads import (
+    heading_lines,
+    paragraph_tail,
+    partial_goes_on,
+    request_above,
+    wrapped_request_head,
+    wraps_into,
+)
 from .sentences import NECESSITY, clean_request, necessity_outcome, stated_outcome
 
-
-class RawDecision(NamedTuple):
-    """A disputed item as found in the text, before normalization."""
-
-    request: str
-    outcome: str | None
-    outcome_stated: bool  # False when the outcome was inferred from "(not) medically necessary"
-    claims_administrator_guideline: str
-    maximus_guideline: str
-    rationale: str
-
-
-@dataclass(slots=True)
-class Block:
-    """An item being read: its request, stated outcome and labelled parts."""
-
-    request: str
-    outcome: str | None = None
-    parts: dict[str, list[Line]] = field(default_factory=dict)
-    current: str = "text"
-    implied: str | None = None  # what its heading's sentence implies: "X is not medically ..."
-
-    def add(self, line: Line) -> None:
-        """Append a line to the part being read."""
-        self.parts.setdefault(self.current, []).append(line)
-
-
-_OWN_SUBJECT = re.compile(r"(?:the|this|these|that|it|its|such)\b", re.I)
-
-
-def heading_lines(
-    lines: list[Line], i: int, head: str, end: int, stop: Callable[[Line], bool] | None = None
-) -> tuple[str, int]:
-    """An item heading's text (`head`, read from line i), with the lines before `end` that
-    continue it: those that end its decision sentence (up to its full stop: "Item 2: Percocet
-    #20" / "DOS 3/21/15 is not medically necessary."), else its wrapped lines and a partial
-    approval's further sentences; and the line after it. `stop` marks more lines that end it."""
-
-    def ends(line: Line) -> bool:
-        return (
-            _ends_heading(line.text, line.para)
-            or _decision_of_its_own(line.text)
-            or (stop is not None and stop(line))
-        )
-
-    j, ahead = i + 1, []
-    while j < end and j - i <= 3 and not ends(lines[j]):
-        ahead.append(lines[j].text)
-        j += 1
-        if ahead[-1].endswith("."):
-            break
-    sentence = " ".join(ahead)
-    # (Not a sentence of its own: "The request is not medically necessary." has its subject.)
-    ends_it = (
-        ahead
-        and ahead[-1].endswith(".")
-        and _OWN_SUBJECT.match(sentence) is None
-        and (NECESSITY.search(sentence) or ANY_OUTCOME.search(sentence))
-    )
-    if ends_it and not (NECESSITY.search(head) or ANY_OUTCOME.search(head)):
-        return f"{head} {sentence}", j
-    j = i + 1
-    while (
-        j < end
-        and j - i <= 4
-        and not ends(lines[j])
-        and (
-            partial_goes_on(head, lines[j].text)
-            or (
-                head[-1:] not in ".:"
-                and (
-                    wraps_into(lines[j - 1].text)
-                    or open_end(lines[j - 1].text)
-                    or not lines[j].text[:1].isupper()
-                )
-            )
-        )
-    ):
-        head = f"{head} {lines[j].text}"
-        j += 1
-    return head, j
-
-
-def _decision_of_its_own(text: str) -> bool:
-    """Whether a line opens a decision sentence with its own subject ("This request is not
-    medically necessary ...", "The previous non-certification is upheld.")."""
-    return (
-        _OWN_SUBJECT.match(text) is not None
-        and (ANY_OUTCOME.search(text) or NECESSITY.search(text)) is not None
-    )
-
-
-def _ends_heading(text: str, para: bool) -> bool:
-    """Whether a line ends the heading above it: a new paragraph, a label or an outcome."""
-    return para or is_label(text) or BARE_OUTCOME.match(text) is not None
-
-
-def partial_goes_on(heading: str, following: str) -> bool:
-    """Whether a partial approval's heading ("X was the original request. Y was authorized
-    ...") goes on into the next line: no decision stated in it or that line yet."""
-    return (
-        "original request" in heading.lower()
-        and NECESSITY.search(heading) is None
-        and ANY_OUTCOME.search(following) is None
-    )
+__all__ = ["Block", "RawDecision", "finish", "partial_goes_on", "scan_items", "wraps_into"]
 
 
 def _rest_of_paragraph(lines: list[Line], i: int, most: int) -> list[Line]:
@@ -162,103 +61,7 @@ def _numbered_item(lines: list[Line], i: int) -> str | None:
     return None
 
 
-def _paragraph_tail(block: Block | None, intro: list[Line]) -> list[Line]:
-    """Remove and return the request written above an item's labels: the lines of the last
-    paragraph read that follow its last finished sentence."""
-    source = intro if block is None else block.parts.get(block.current, [])
-    if not source:
-        return []
-    start = max(i for i, ln in enumerate(source) if ln.para or i == 0)
-    if source[-1].text[-1:] in '.!?;"':
-        return []  # the paragraph ends a sentence: no request follows it
-    ends = [k + 1 for k in range(start, len(source) - 1) if source[k].text[-1:] in '.!?:;"']
-    start = max([start, *ends])
-    tail = source[start:]
-    text = " ".join(ln.text for ln in tail)
-    if not tail or len(tail) > 3 or len(text) > 300 or INTRO.search(text):
-        return []
-    del source[start:]
-    return tail
-
-
 _LABELLED = ("ca", "mx", "rationale")
-
-
-def wraps_into(previous: str) -> bool:
-    """True when a line of prose runs on into the next line."""
-    return len(previous) >= 60 and previous[-1:] not in '.:!?;"'
-
-
-_HEAD_LINES = 8  # an item heading's paragraph, read back from its outcome, is short
-
-
-def _heading_paragraph(source: list[Line], in_part: bool) -> int | None:
-    """Where the short paragraph that ends `source` opens, when it reads as an item heading
-    (no label, intro or statement of necessity in it, and not a labelled part's own first
-    paragraph); None otherwise."""
-    k = len(source)
-    while k > 0 and len(source) - k < _HEAD_LINES:
-        text = source[k - 1].text
-        if len(text) > 300 or is_label(text) or INTRO.search(text) or NECESSITY.search(text):
-            return None
-        k -= 1
-        if source[k].para:
-            return None if in_part and k == 0 else k
-    return None
-
-
-def _request_above(block: Block | None, intro: list[Line], whole: bool = True) -> str:
-    """Remove and return the request written just above an outcome line ("X" / "Decision:
-    Upheld"): its whole paragraph (if `whole`), else up to two short lines that end no
-    sentence."""
-    source = intro if block is None else block.parts.get(block.current, [])
-    start = _heading_paragraph(source, block is not None) if whole else None
-    if start is not None:
-        head = " ".join(ln.text for ln in source[start:])
-        del source[start:]
-        return head
-    taken: list[str] = []
-    while source and len(taken) < 2:
-        text = source[-1].text
-        if text[-1:] in '.!?;"' or len(text) > 200 or is_label(text) or INTRO.search(text):
-            break
-        taken.insert(0, source.pop().text)
-        if text.endswith(":") or (source and source[-1].text.endswith(":")):
-            break
-    return " ".join(taken)
-
-
-def _wrapped_request_head(block: Block | None, intro: list[Line], line: Line) -> str:
-    """Earlier lines of a request that wrapped before its "...: Upheld" line: the rest of its
-    paragraph (a partial approval runs over several sentences), else the lines after the
-    last finished sentence."""
-    source = intro if block is None else block.parts.get(block.current, [])
-    # A page break inside a request sets off its last line like a paragraph: it is one only
-    # where the line before ends a sentence (or ends in anything but a word or comma).
-    last = source[-1].text if source else ""
-    if line.para and not (last[-1:] == "," or last[-1:].islower()):
-        return ""
-    start = _heading_paragraph(source, block is not None)
-    if start is not None:
-        text = " ".join(ln.text for ln in source[start:])
-        del source[start:]
-        return text
-    head: list[str] = []
-    while source and len(head) < 2:
-        prev = source[-1]
-        text = prev.text
-        if (
-            text[-1:] in '.:;!?")'
-            or len(text) > 120
-            or is_label(text)
-            or INTRO.search(text)
-            or NECESSITY.search(text)
-        ):
-            break
-        head.insert(0, source.pop().text)
-        if prev.para:
-            break
-    return " ".join(head)
 
 
 def _label_position(lines: list[Line], i: int, kind: str) -> bool:
@@ -327,7 +130,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             labelled = cur is not None and any(k in cur.parts for k in _LABELLED)
             if cur is not None and cur.outcome is None and not labelled:
                 cur.outcome = word
-            elif above := _request_above(cur, intro, cur is None or cur.outcome is not None):
+            elif above := request_above(cur, intro, cur is None or cur.outcome is not None):
                 cur = Block(clean_request(above), word)
                 blocks.append(cur)
             elif cur is not None and cur.outcome is None:
@@ -337,7 +140,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             i += 1
             continue
         if item and kind not in ("ca", "mx", "rationale"):
-            head = _wrapped_request_head(cur, intro, line)
+            head = wrapped_request_head(cur, intro, line)
             cur = Block(clean_request(f"{head} {item.group('req')}"), outcome_word(item.group(2)))
             blocks.append(cur)
             i += 1
@@ -411,7 +214,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             else None
         )
         if following:
-            head = _wrapped_request_head(cur, intro, line)
+            head = wrapped_request_head(cur, intro, line)
             cur = Block(clean_request(f"{head} {text}"), outcome_word(following.group(1)))
             blocks.append(cur)
             i += 2
@@ -421,7 +224,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
                 cur is None or any(k in cur.parts for k in ("ca", "mx", "rationale"))
             )
             if starts_new:
-                tail = _paragraph_tail(cur, intro)
+                tail = paragraph_tail(cur, intro)
                 if tail or cur is None:
                     cur = Block(clean_request(" ".join(ln.text for ln in tail)))
                     blocks.append(cur)
@@ -444,27 +247,3 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
         cur.add(line)
         i += 1
     return [finish(b) for b in blocks], intro
-
-
-def finish(block: Block) -> RawDecision:
-    """A RawDecision from a block, inferring the outcome from its text when unstated."""
-    parts = {k: join_lines(v) for k, v in block.parts.items()}
-    rationale = parts.get("rationale", "")
-    extra = parts.get("text", "")
-    rationale = f"{rationale}\n\n{extra}".strip() if rationale and extra else rationale or extra
-    outcome, stated = block.outcome, block.outcome is not None
-    if outcome is None:
-        outcome = stated_outcome(rationale)
-        stated = outcome is not None
-    if outcome is None:  # the heading's own sentence, before the reasons' last word on it
-        outcome = block.implied
-    if outcome is None:
-        outcome = necessity_outcome(rationale) or necessity_outcome(block.request)
-    return RawDecision(
-        request=block.request,
-        outcome=outcome,
-        outcome_stated=stated,
-        claims_administrator_guideline=parts.get("ca", ""),
-        maximus_guideline=parts.get("mx", ""),
-        rationale=rationale,
-    )
