@@ -182,10 +182,10 @@ def client_run(port: int, paths: list[str], clients: int, seconds: float) -> dic
 # --- the driver ------------------------------------------------------------------------
 
 
-def _cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) of a process and of its live child processes."""
+def _cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) of a process and of each of its live child processes."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    out: dict[int, float] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -195,8 +195,8 @@ def _cpu_seconds(pid: int) -> float:
             continue
         fields = stat.rsplit(")", 1)[1].split()
         if int(entry) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
-            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-    return total
+            out[int(entry)] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return out
 
 
 def _load(port: int, paths_file: Path, clients: int, seconds: float) -> dict[str, Any]:
@@ -238,8 +238,9 @@ def run(
         for c in clients:
             before = _cpu_seconds(server.pid)
             row = _load(port, paths_file, c, seconds)
-            server_cpu = _cpu_seconds(server.pid) - before
-            row.update(workers=workers, server_cpu_s=server_cpu)
+            after = _cpu_seconds(server.pid)
+            spent = sorted((after[p] - before.get(p, 0.0) for p in after), reverse=True)
+            row.update(workers=workers, server_cpu_s=sum(spent), process_cpu_s=spent)
             rows.append(row)
         return rows
     finally:
@@ -254,7 +255,7 @@ def table(rows: list[dict[str, Any]]) -> str:
         f"{os.cpu_count()} cores shared with other work (load average {load[0]:.1f}); "
         "client = the load generator's process",
         "workers clients    q/s   p50 ms   p95 ms   p99 ms  requests errors"
-        "  server CPU ms/req (cores)  client CPU ms/req (cores)",
+        "  server CPU ms/req (cores)  client CPU ms/req (cores)  busiest processes' CPU share",
     ]
     for r in rows:
         n, secs = max(1, r["requests"]), r["seconds"]
@@ -264,6 +265,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"{r['p95']:8.1f} {r['p99']:8.1f} {r['requests']:>9} {r['errors']:>6}"
             f"  {1000 * server / n:10.1f} ({server / secs:4.2f})"
             f"        {1000 * client / n:10.2f} ({client / secs:4.2f})"
+            f"  {_shares(r.get('process_cpu_s', []))}"
         )
     by = {(r["workers"], r["clients"]): r for r in rows}
     for (w, c), r in sorted(by.items()):
@@ -271,6 +273,12 @@ def table(rows: list[dict[str, Any]]) -> str:
         if w > 1 and one and one["qps"]:
             lines.append(f"{w} workers / 1 worker at {c} clients: {r['qps'] / one['qps']:.2f}x q/s")
     return "\n".join(lines)
+
+
+def _shares(spent: list[float]) -> str:
+    """How the server's CPU time split between its processes (balance of the workers)."""
+    total = sum(spent)
+    return "/".join(f"{100 * x / total:.0f}%" for x in spent[:4] if x > 0) if total else "-"
 
 
 def main(argv: list[str] | None = None) -> int:

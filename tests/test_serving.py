@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import re
 import struct
+import time
 from pathlib import Path
 from pickle import dumps
 from typing import Any
@@ -14,9 +15,11 @@ import numpy as np
 import pytest
 
 from search.engine import _blocks, _codec
-from search.engine.searcher import _LRU, SearchIndex
+from search.engine.hits import page_order
+from search.engine.searcher import _LRU, SearchIndex, understood_request
 from search.engine.suggest import MIN_LENGTH, SPELL_FIELDS, segment_words
-from search.fields import FACETS
+from search.fields import FACETS, SORT_NEWEST, SORT_OLDEST, SORT_RELEVANCE
+from search.results import SearchRequest
 from search.schema import TEXT_FIELDS, facet_column
 
 
@@ -183,3 +186,29 @@ def test_open_reads_no_posting_and_keeps_per_document_heap_small(built_index: Pa
             assert not data.lkey.flags.owndata and not data.ordinal.flags.owndata
     finally:
         index.close()
+
+
+@pytest.mark.parametrize("sort", [SORT_RELEVANCE, SORT_NEWEST, SORT_OLDEST])
+def test_bounded_letter_rows_give_the_pages_of_all_rows(
+    search_index: SearchIndex, sort: str
+) -> None:
+    snap = search_index._current()
+    for q, filters in [
+        ("", {}),
+        ("pain", {}),
+        ("medical necessity", {}),
+        ("", {"outcome": ("Upheld",)}),
+    ]:
+        for page, size in [(1, 5), (3, 7), (1, 200), (40, 10)]:
+            request = SearchRequest(q=q, filters=filters, sort=sort, page=page, size=size)
+            response = search_index.search(request)
+            parsed, _ = understood_request(request)
+            _, matches, _ = search_index._matches(snap, parsed, time.monotonic() + 60)
+            rows, total, _ = search_index._letters(snap, matches)  # every row
+            assert response.total_determinations == total == len(rows[0])
+            order = page_order(rows, response.sort, page * size)[(page - 1) * size :]
+            want = []
+            for r in order:
+                leaf = snap.leaves[int(rows[0][r])]
+                want.append(search_index._record(leaf, int(leaf.data.starts[int(rows[1][r])])).id)
+            assert [hit.id for hit in response.results] == want, (q, sort, page)

@@ -78,6 +78,7 @@ SUGGEST_BELOW: Final = 3  # offer "did you mean" when fewer letters match
 SUGGEST_RARE: Final = 20  # or for words in fewer documents than this
 RECORD_CACHE: Final = 4096
 MASK_CACHE: Final = 256
+BROWSE_ROWS: Final = 10_000  # letters of browsing everything kept in sort order per commit
 MASK_CACHE_BYTES: Final = 64 * 1024 * 1024  # filter masks are a byte per document of a segment
 
 
@@ -120,7 +121,7 @@ class _Snapshot:
         self.reader = reader
         self.leaves = leaves
         self.generation = generation
-        self.browse: dict[str, tuple[Any, LetterRows, int, IntArray]] = {}
+        self.browse: dict[str, tuple[Any, LetterRows, int, int, IntArray]] = {}
         self.speller: Speller | None = None
 
 
@@ -321,18 +322,24 @@ class SearchIndex:
         browse = parsed.empty and not parsed.filters
         # Without query text every score is equal and ties go to the newest: say so.
         sort = SORT_NEWEST if parsed.empty and request.sort == SORT_RELEVANCE else request.sort
+        top = request.page * request.size
         cached = snap.browse.get(sort) if browse else None
+        if cached is not None and top > len(cached[4]):
+            cached = None  # deeper than the kept rows: computed afresh
         if cached is None:
             facets = self._counter.count(found)
-            letters, total_decisions = self._letters(snap, matches)
-            # Browsing everything (the landing page) sorts all letters once per commit.
-            top = len(letters[0]) if browse else request.page * request.size
-            order = page_order(letters, sort, top)
+            keep = max(top, BROWSE_ROWS) if browse else top
+            letters, total, total_decisions = self._letters(snap, matches, keep, sort)
+            order = page_order(letters, sort, keep)
             if browse:
-                snap.browse[sort] = (facets, letters, total_decisions, order)
+                # Browsing everything (the landing page) is sorted once per commit, and only
+                # the rows the first pages can show are kept: memory bounded, not per letter.
+                s, lt, best, dates, keys = letters
+                letters = (s[order], lt[order], best[order], dates[order], keys[order])
+                order = np.arange(len(order))
+                snap.browse[sort] = (facets, letters, total, total_decisions, order)
         else:
-            facets, letters, total_decisions, order = cached
-        total = len(letters[0])
+            facets, letters, total, total_decisions, order = cached
         page_rows = order[(request.page - 1) * request.size : request.page * request.size]
         terms = highlight_terms(parsed, understood)
         results = tuple(
@@ -348,11 +355,11 @@ class SearchIndex:
         if parsed.words and (total < SUGGEST_BELOW or rare):
             words = parsed.words if total < SUGGEST_BELOW else tuple(rare)
             suggestion = suggest(request.q, words, self._get_speller(snap))
-        if suggestion and total and self._same_letters(snap, suggestion, request, letters):
+        if suggestion and total and self._same_letters(snap, suggestion, request, matches):
             suggestion = None  # the hits already come from the corrected words
         also = 0
         if request.count_elsewhere and parsed.scoped and request.scope == SCOPE_AUTO:
-            also = self._also_mentioned(snap, text, filters, letters, deadline)
+            also = self._also_mentioned(snap, text, filters, matches, deadline)
         return SearchResponse(
             query=request.q,
             total_determinations=total,
@@ -375,26 +382,33 @@ class SearchIndex:
         snap: _Snapshot,
         text: str,
         filters: Mapping[str, tuple[str, ...]],
-        letters: LetterRows,
+        narrow: list[tuple[BoolArray, np.ndarray]],
         deadline: float,
     ) -> int:
         """Letters that match only when treatment words may match anywhere in the letter:
         they mention the treatment, but none of their decisions is about it (not counted)."""
         wide = parse_request(text, filters, SCOPE_LETTER)
         _, matches, _ = self._matches(snap, wide, deadline)
-        wide_letters, _ = self._letters(snap, matches)
+        wide_letters, _, _ = self._letters(snap, matches)
+        letters, _, _ = self._letters(snap, narrow)
         return int(np.setdiff1d(wide_letters[4], letters[4]).size)
 
     def _same_letters(
-        self, snap: _Snapshot, q: str, request: SearchRequest, letters: LetterRows
+        self,
+        snap: _Snapshot,
+        q: str,
+        request: SearchRequest,
+        found: list[tuple[BoolArray, np.ndarray]],
     ) -> bool:
-        """True when query `q` (with the request's filters) matches exactly `letters`."""
+        """True when query `q` (with the request's filters) matches exactly the letters of
+        the matches `found`."""
         try:
             parsed = parse_request(q, request.filters, request.scope)
             _found, matches, _ev = self._matches(snap, parsed, search_deadline(TIME_LIMIT))
         except QueryError:
             return False
-        other, _ = self._letters(snap, matches)
+        other, _, _ = self._letters(snap, matches)
+        letters, _, _ = self._letters(snap, found)
         if len(other[0]) != len(letters[0]):
             return False
         return set(zip(other[0].tolist(), other[1].tolist(), strict=True)) == set(
@@ -402,11 +416,21 @@ class SearchIndex:
         )
 
     def _letters(
-        self, snap: _Snapshot, matches: list[tuple[BoolArray, np.ndarray]]
-    ) -> tuple[LetterRows, int]:
-        """Matching letters as arrays (segment, letter, best score, date, key), and decisions."""
-        segs, lets, best, dates, keys = [], [], [], [], []
-        decisions = 0
+        self,
+        snap: _Snapshot,
+        matches: list[tuple[BoolArray, np.ndarray]],
+        top: int | None = None,
+        sort: str = SORT_RELEVANCE,
+    ) -> tuple[LetterRows, int, int]:
+        """Matching letters as rows (segment, letter, best score, date, key), the number of
+        matching letters, and of matching decisions.
+
+        With `top`, each segment keeps only its rows that can be among the first `top` in
+        `sort` order (the rest cannot reach the page), so a broad query holds a page's worth
+        of rows per segment, not a row per matching letter of the index.
+        """
+        parts: list[LetterRows] = []
+        decisions = total = 0
         for s, (leaf, (mask, score)) in enumerate(zip(snap.leaves, matches, strict=True)):
             docs = np.flatnonzero(mask)
             if not len(docs):
@@ -415,17 +439,27 @@ class SearchIndex:
             decisions += int(np.count_nonzero(data.ordinal[docs] > 0))
             letter = data.letter[docs]
             starts = np.flatnonzero(np.r_[True, letter[1:] != letter[:-1]])
-            ids = letter[starts]
-            segs.append(np.full(len(ids), s, dtype=np.int64))
-            lets.append(ids)
-            best.append(np.maximum.reduceat(score[docs], starts))
-            dates.append(data.date[data.starts[ids]])
-            keys.append(data.lkey[data.starts[ids]])
-        if not segs:
+            ids: IntArray = letter[starts].astype(np.int64)
+            total += len(ids)
+            rows: LetterRows = (
+                np.full(len(ids), s, dtype=np.int64),
+                ids,
+                np.maximum.reduceat(score[docs], starts),
+                data.date[data.starts[ids]],
+                data.lkey[data.starts[ids]],
+            )
+            del docs, letter, starts
+            if top is not None and len(ids) > top:
+                keep = page_order(rows, sort, top)
+                rows = (rows[0][keep], rows[1][keep], rows[2][keep], rows[3][keep], rows[4][keep])
+            parts.append(rows)
+        if not parts:
             empty = np.zeros(0, dtype=np.int64)
-            return (empty, empty, np.zeros(0, dtype=np.float32), empty, empty), 0
+            return (empty, empty, np.zeros(0, dtype=np.float32), empty, empty), 0, 0
         cat = np.concatenate
-        return (cat(segs), cat(lets), cat(best), cat(dates), cat(keys)), decisions
+        columns = [cat([p[k] for p in parts]) for k in range(5)]
+        rows = (columns[0], columns[1], columns[2], columns[3], columns[4])
+        return rows, total, decisions
 
     def _record(self, leaf: Leaf, docnum: int) -> Determination:
         """The stored record of the letter whose primary document this is (cached)."""
@@ -548,7 +582,7 @@ class SearchIndex:
             filters["outcome"] = outcomes
         parsed = parse_request(q, filters)
         _, matches, _ = self._matches(snap, parsed, search_deadline(TIME_LIMIT))
-        letters, _ = self._letters(snap, matches)
+        letters, _, _ = self._letters(snap, matches, max(1, min(limit, 100)) + 1)
         own = found[0].data.lkey[found[1]]
         keep = letters[4] != own
         s, lt, best, dates, keys = letters
