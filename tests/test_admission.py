@@ -353,6 +353,32 @@ def test_heavy_requests_shed_among_themselves_never_taking_light_slots() -> None
     worker.join(10)
 
 
+def test_a_lock_file_that_cannot_be_opened_still_serves_heavy_requests(tmp_path: Any) -> None:
+    """An unusable lock file (here in a folder that is not there) is no 500: the heavy
+    request runs under the process's own heavy slot, which still sheds a second one."""
+    entered, leave = threading.Event(), threading.Event()
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        entered.set()
+        leave.wait(10)
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    lock = str(tmp_path / "missing" / "heavy.lock")
+    gate = Admission(app, limit=2, wait=1.0, headers={}, heavy_wait=0.1, heavy_lock=lock)
+    heavy = {"PATH_INFO": "/search.csv", "QUERY_STRING": ""}
+    first: Seen = {}
+    worker = threading.Thread(target=lambda: list(gate(dict(heavy), _start(first))))
+    worker.start()
+    assert entered.wait(10)
+    second: Seen = {}
+    list(gate(dict(heavy), _start(second)))
+    assert second["status"].startswith("503")
+    leave.set()
+    worker.join(10)
+    assert first["status"].startswith("200")
+
+
 def test_the_heavy_slot_is_shared_by_every_process_of_a_server(tmp_path: Any) -> None:
     """Two gates on one lock file (two server processes): one heavy request at a time."""
     lock = str(tmp_path / "heavy.lock")

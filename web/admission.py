@@ -24,6 +24,7 @@ WAITED_KEY: Final = "imr_search.waited"  # seconds from arrival to a slot
 BUSY_MESSAGE: Final = "The server is busy; try again in a moment."
 HEAVY_SIZE: Final = 100  # a page of more hits than this is a heavy request
 _SIZE_PARAMS: Final = ("size", "limit")
+NO_FILE: Final = -1  # SharedSlot.acquire's slot when the lock file cannot be opened
 
 
 def is_heavy(environ: Mapping[str, Any]) -> bool:
@@ -46,8 +47,14 @@ class SharedSlot:
         self.path = path
 
     def acquire(self, timeout: float | None) -> int | None:
-        """The slot (a file descriptor to release), or None when it stays taken `timeout` s."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        """The slot (a file descriptor to release), or None when it stays taken `timeout` s.
+
+        A lock file this process cannot open (say, another user's in a shared temp folder)
+        gives NO_FILE: the heavy request runs under this process's own heavy slot only."""
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return NO_FILE
         end = None if timeout is None else time.monotonic() + timeout
         while True:
             try:
@@ -62,7 +69,8 @@ class SharedSlot:
     @staticmethod
     def release(fd: int) -> None:
         """Give the slot back (closing the descriptor drops the lock)."""
-        os.close(fd)
+        if fd != NO_FILE:
+            os.close(fd)
 
 
 class Admission:
