@@ -353,6 +353,39 @@ def test_heavy_requests_shed_among_themselves_never_taking_light_slots() -> None
     worker.join(10)
 
 
+def test_past_a_full_queue_the_answer_is_503_at_once() -> None:
+    """One request at work and one waiting fill a gate of 1 slot and a queue of 1: a third
+    is refused at once, not after the 5 s wait; the waiting one still gets its turn."""
+    entered, leave = threading.Event(), threading.Event()
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        entered.set()
+        leave.wait(10)
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    gate = Admission(app, limit=1, wait=5.0, headers={}, queue=1)
+    light = {"PATH_INFO": "/api/search", "QUERY_STRING": "q=x"}
+    first: Seen = {}
+    second: Seen = {}
+    runner = threading.Thread(target=lambda: list(gate(dict(light), _start(first))))
+    runner.start()
+    assert entered.wait(10)
+    waiter = threading.Thread(target=lambda: list(gate(dict(light), _start(second))))
+    waiter.start()
+    t0 = time.monotonic()
+    while gate._waiting < 1 and time.monotonic() - t0 < 5:
+        time.sleep(0.005)
+    third: Seen = {}
+    t0 = time.monotonic()
+    list(gate(dict(light), _start(third)))
+    assert third["status"].startswith("503") and time.monotonic() - t0 < 1.0
+    leave.set()
+    runner.join(10)
+    waiter.join(10)
+    assert first["status"].startswith("200") and second["status"].startswith("200")
+
+
 def test_a_lock_file_that_cannot_be_opened_still_serves_heavy_requests(tmp_path: Any) -> None:
     """An unusable lock file (here in a folder that is not there) is no 500: the heavy
     request runs under the process's own heavy slot, which still sheds a second one."""

@@ -74,9 +74,9 @@ class SharedSlot:
 
 
 class Admission:
-    """WSGI middleware: at most `limit` requests at work; one more waits at most `wait`
-    seconds from its arrival for a slot, then gets 503 with Retry-After, instead of
-    queueing without bound.
+    """WSGI middleware: at most `limit` requests at work; up to `queue` more wait at most
+    `wait` seconds from their arrival for a slot, then get 503 with Retry-After; past a full
+    queue the 503 comes at once, instead of queueing without bound.
 
     Heavy requests (is_heavy: exports, big pages) have their own `heavy_limit` slots, so a
     flood of them never takes the slots of light ones, and wait at most `heavy_wait` for
@@ -102,6 +102,7 @@ class Admission:
         heavy_limit: int = 1,
         heavy_wait: float = 0.5,
         heavy_lock: str | None = None,
+        queue: int | None = None,
     ) -> None:
         if limit < 1:
             raise ValueError(f"admission limit must be at least 1, not {limit}")
@@ -112,6 +113,11 @@ class Admission:
         self.retry_after = retry_after
         self.budget = budget
         self._slots = threading.BoundedSemaphore(limit)
+        # At most `queue` light requests wait for a slot (default: as many as the slots);
+        # past that the server is saturated and a 503 now beats one after the whole wait.
+        self.queue = limit if queue is None else max(0, queue)
+        self._waiting = 0
+        self._waiting_lock = threading.Lock()
         self.heavy_limit = max(1, heavy_limit)
         self._heavy = threading.BoundedSemaphore(self.heavy_limit)
         self.heavy_wait = max(0.0, heavy_wait)
@@ -126,7 +132,7 @@ class Admission:
         now = time.monotonic()
         until = min(arrived + (self.heavy_wait if heavy else self.wait), deadline)
         slots = self._heavy if heavy else self._slots
-        if now >= deadline or not slots.acquire(timeout=max(0.0, until - now)):
+        if now >= deadline or not self._acquire(slots, heavy, max(0.0, until - now)):
             return self._busy(environ, start_response)
         shared = None
         if heavy and self._shared is not None:
@@ -143,6 +149,22 @@ class Admission:
             if shared is not None:
                 SharedSlot.release(shared)
             slots.release()
+
+    def _acquire(self, slots: threading.BoundedSemaphore, heavy: bool, timeout: float) -> bool:
+        """A slot at once, else after waiting up to `timeout` s if the light queue has room."""
+        if slots.acquire(blocking=False):
+            return True
+        if not heavy:
+            with self._waiting_lock:
+                if self._waiting >= self.queue:
+                    return False
+                self._waiting += 1
+        try:
+            return slots.acquire(timeout=timeout)
+        finally:
+            if not heavy:
+                with self._waiting_lock:
+                    self._waiting -= 1
 
     @contextmanager
     def heavy_turn(self) -> Iterator[None]:
