@@ -32,14 +32,21 @@ def _start(seen: Seen) -> Any:
     return start_response
 
 
-def test_a_request_beyond_the_limit_is_refused_fast_with_retry_after() -> None:
+def _blocking_app(body: bytes) -> tuple[Any, threading.Event, threading.Event]:
+    """A WSGI app that signals `entered` and holds its request until `leave` is set."""
     entered, leave = threading.Event(), threading.Event()
 
-    def slow(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         entered.set()
         leave.wait(10)
         start_response("200 OK", [])
-        return [b"done"]
+        return [body]
+
+    return app, entered, leave
+
+
+def test_a_request_beyond_the_limit_is_refused_fast_with_retry_after() -> None:
+    slow, entered, leave = _blocking_app(b"done")
 
     gate = Admission(slow, limit=1, wait=0.05, headers=SECURITY_HEADERS)
     first: Seen = {}
@@ -118,13 +125,7 @@ def test_the_real_app_is_gated_by_its_config() -> None:
 
 
 def test_the_wait_for_a_slot_ends_at_the_request_deadline() -> None:
-    entered, leave = threading.Event(), threading.Event()
-
-    def slow(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        entered.set()
-        leave.wait(10)
-        start_response("200 OK", [])
-        return [b"done"]
+    slow, entered, leave = _blocking_app(b"done")
 
     gate = Admission(slow, limit=1, wait=10.0, headers=SECURITY_HEADERS, budget=0.3)
     worker = threading.Thread(target=gate, args=({"PATH_INFO": "/search"}, _start({})))
@@ -356,13 +357,7 @@ def test_heavy_requests_shed_among_themselves_never_taking_light_slots() -> None
 def test_past_a_full_queue_the_answer_is_503_at_once() -> None:
     """One request at work and one waiting fill a gate of 1 slot and a queue of 1: a third
     is refused at once, not after the 5 s wait; the waiting one still gets its turn."""
-    entered, leave = threading.Event(), threading.Event()
-
-    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        entered.set()
-        leave.wait(10)
-        start_response("200 OK", [])
-        return [b"ok"]
+    app, entered, leave = _blocking_app(b"ok")
 
     gate = Admission(app, limit=1, wait=5.0, headers={}, queue=1)
     light = {"PATH_INFO": "/api/search", "QUERY_STRING": "q=x"}
@@ -389,13 +384,7 @@ def test_past_a_full_queue_the_answer_is_503_at_once() -> None:
 def test_a_lock_file_that_cannot_be_opened_still_serves_heavy_requests(tmp_path: Any) -> None:
     """An unusable lock file (here in a folder that is not there) is no 500: the heavy
     request runs under the process's own heavy slot, which still sheds a second one."""
-    entered, leave = threading.Event(), threading.Event()
-
-    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        entered.set()
-        leave.wait(10)
-        start_response("200 OK", [])
-        return [b"ok"]
+    app, entered, leave = _blocking_app(b"ok")
 
     lock = str(tmp_path / "missing" / "heavy.lock")
     gate = Admission(app, limit=2, wait=1.0, headers={}, heavy_wait=0.1, heavy_lock=lock)
@@ -415,13 +404,7 @@ def test_a_lock_file_that_cannot_be_opened_still_serves_heavy_requests(tmp_path:
 def test_the_heavy_slot_is_shared_by_every_process_of_a_server(tmp_path: Any) -> None:
     """Two gates on one lock file (two server processes): one heavy request at a time."""
     lock = str(tmp_path / "heavy.lock")
-    entered, leave = threading.Event(), threading.Event()
-
-    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        entered.set()
-        leave.wait(10)
-        start_response("200 OK", [])
-        return [b"ok"]
+    app, entered, leave = _blocking_app(b"ok")
 
     def quick(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         start_response("200 OK", [])
