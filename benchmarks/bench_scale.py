@@ -79,14 +79,18 @@ def _child_index(ix: str, letters: str, workers: int, ram_budget: int) -> dict[s
     shards = letters.split(os.pathsep)
     summary = index_paths(ix, shards, workers=workers, ram_budget=ram_budget)
     seconds = time.perf_counter() - t
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    self_use = resource.getrusage(resource.RUSAGE_SELF)
+    kids_use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own, kids = self_use.ru_maxrss / 1024, kids_use.ru_maxrss / 1024
+    # CPU seconds of the writer and its parse workers: unlike wall time, not inflated by other work
+    cpu = sum(u.ru_utime + u.ru_stime for u in (self_use, kids_use))
     return {
         "added": summary.added,
         "unchanged": summary.unchanged,
         "failed": summary.failed,
         "seconds": seconds,
         "letters_per_s": summary.added / seconds if seconds else 0.0,
+        "cpu_ms_per_letter": cpu * 1000 / summary.added if summary.added else 0.0,
         "peak_rss_writer_mb": own,
         "peak_rss_parse_worker_mb": kids,
         "index_mb": storage_size(ix) / 1e6,
@@ -263,7 +267,8 @@ def report(n: int, index_run: dict[str, Any], mix: list[querymix.Query], engines
         f"== {n:,} letters; {os.cpu_count()} cores shared with other work "
         f"(load average {load[0]:.1f}); page cache not dropped",
         f"indexing: {index_run['letters_per_s']:.0f} letters/s wall "
-        f"({index_run['added']:,} added in {index_run['seconds']:.0f} s); peak RSS writer "
+        f"({index_run['added']:,} added in {index_run['seconds']:.0f} s, "
+        f"{index_run.get('cpu_ms_per_letter', 0):.2f} ms CPU per letter); peak RSS writer "
         f"{index_run['peak_rss_writer_mb']:.0f} MB, each parse worker "
         f"<= {index_run['peak_rss_parse_worker_mb']:.0f} MB; index {index_run['index_mb']:.0f} MB",
     ]
