@@ -64,9 +64,7 @@ NOTICE_TAIL = (
         ),
     ],
 )
-def test_notice2013_wrapped_decision_sentences(
-    sentences: str, want: list[tuple[str, str]]
-) -> None:
+def test_notice2013_wrapped_decision_sentences(sentences: str, want: list[tuple[str, str]]) -> None:
     d = parse_text(NOTICE_HEAD + sentences + NOTICE_TAIL)
     assert d.layout == "notice2013"
     assert [(x.request, x.outcome) for x in d.decisions] == want
