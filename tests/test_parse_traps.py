@@ -68,3 +68,27 @@ def test_notice2013_wrapped_decision_sentences(sentences: str, want: list[tuple[
     d = parse_text(NOTICE_HEAD + sentences + NOTICE_TAIL)
     assert d.layout == "notice2013"
     assert [(x.request, x.outcome) for x in d.decisions] == want
+
+
+def test_a_letter_of_no_known_heading_is_split_at_its_own_titles() -> None:
+    d = parse_text(
+        "Notice of Review Outcome\n\nIMR Case Number: CM19-1254997\nUR Denial Date: 7/6/2019\n\n"
+        "Patient History\nThe injured worker is a 49-year-old woman. Current medications include "
+        "Zanaflex.\n\nSUBMITTED MATERIALS\n- Physical therapy notes\n\n"
+        "REVIEW OUTCOMES\n\nRequest 1: Ultracet 37.5/325mg #90\nThis request is not medically "
+        "necessary, and the denial is upheld.\nReasoning: No functional improvement.\n\n"
+        "Physician Reviewer\nThe reviewer is Board Certified in Family Practice and is licensed "
+        "in Colorado.\n"
+    )
+    keys = [(s.key, s.heading) for s in d.sections]
+    assert keys == [
+        ("header", ""),
+        ("case_summary", "Patient History"),
+        ("documents_reviewed", "SUBMITTED MATERIALS"),
+        ("decisions_and_rationales", "REVIEW OUTCOMES"),
+        ("reviewer_qualifications", "Physician Reviewer"),
+    ]
+    assert "Zanaflex" in d.section("case_summary")
+    assert [(x.request, x.outcome) for x in d.decisions] == [("Ultracet 37.5/325mg #90", "Upheld")]
+    # The letter's own title (before any text) is no section, though it names an outcome.
+    assert "Notice of Review Outcome" in d.section("header")
