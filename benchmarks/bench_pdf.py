@@ -1,121 +1,36 @@
-"""PDF-to-text: pypdf against pypdfium2 on real letters, speed and parse quality.
+"""PDF-to-text on real letters: PDFium (the loader's default) against pypdf, speed and fields.
 
-    python -m benchmarks.bench_pdf [FOLDER] [--rounds 3]
+    python -m benchmarks.bench_pdf [FOLDER] [--rounds 3] [--cores 1 2] [--repeat 3]
 
-For every PDF of FOLDER (default ../shared/real-letters/pdf), extracts the text with each
-library (in this process, one core, best of --rounds; wall and CPU time), parses both texts,
-and compares what the parser finds: the number of decisions and each decision's outcome, drug,
-category and request, and the letter's id, date, states and specialties; then every field of
-the parsed record (all but the text's sha256 and the source). --cores N also runs extraction
-plus parse of the PDFs on N processes (--repeat times over) and prints PDF letters/s.
+For every PDF of FOLDER (default ../shared/real-letters/pdf), extracts the text with the
+loader's two backends (search/parse/pdf_worker.py: PDFium with its layout fix-ups, and pypdf),
+in this process on one core, best of --rounds (wall and CPU time); parses both texts and
+counts the letters where every parsed field (every determination and decision field, section
+text too) is identical. --cores N then times the loader's real path on N cores, --repeat
+passes over the PDFs: the sandboxed extractor (load_all with N worker processes, what
+`imr-search index` runs) and extraction plus parse on N processes; letters/s (wall) and CPU
+ms per letter (summed over the processes, so other load on the machine does not inflate it).
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import resource
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from search.parse.pdf_worker import extract_text_pdfium, extract_text_pypdf
+
 DEFAULT_FOLDER = Path(__file__).resolve().parents[1] / ".." / "shared" / "real-letters" / "pdf"
-
-
-def with_pypdf(data: bytes) -> str:
-    """Text of every page with pypdf (what the sandboxed workers ran before)."""
-    import io
-
-    from pypdf import PdfReader
-
-    reader = PdfReader(io.BytesIO(data))
-    return "\n\n".join(page.extract_text() for page in reader.pages)
-
-
-def with_pdfium(data: bytes) -> str:
-    """Text of every page with pypdfium2 (PDFium)."""
-    import pypdfium2 as pdfium
-
-    pdf = pdfium.PdfDocument(data)
-    try:
-        texts = []
-        for page in pdf:
-            textpage = page.get_textpage()
-            texts.append(textpage.get_text_range())
-            textpage.close()
-            page.close()
-        return "\n\n".join(texts)
-    finally:
-        pdf.close()
-
-
-PARAGRAPH_GAP = 2.0  # a vertical gap this many line heights is a blank line (as pypdf gives)
-
-
-def with_pdfium_gaps(data: bytes) -> str:
-    """pypdfium2's text with a blank line wherever the page leaves a vertical gap.
-
-    PDFium drops the whitespace-only lines that pypdf keeps, and the parser reads some
-    blank lines as structure (before an item list); the gaps between line tops give them back.
-    """
-    import statistics
-
-    import pypdfium2 as pdfium
-
-    pdf = pdfium.PdfDocument(data)
-    pages = []
-    try:
-        for page in pdf:
-            textpage = page.get_textpage()
-            count = textpage.count_chars()
-            lines = textpage.get_text_range().split("\r\n")
-            tops: list[tuple[float, float] | None] = []
-            pos = 0
-            for line in lines:
-                box = None
-                for k, ch in enumerate(line):
-                    if not ch.isspace() and pos + k < count:
-                        _left, bottom, _right, top = textpage.get_charbox(pos + k)
-                        box = (top, bottom)
-                        break
-                tops.append(box)
-                pos += len(line) + 2
-            heights = [t - b for t, b in filter(None, tops) if t > b]
-            height = statistics.median(heights) if heights else 10.0
-            out: list[str] = []
-            previous = None
-            for line, box in zip(lines, tops, strict=True):
-                if (
-                    box is not None
-                    and previous is not None
-                    and previous - box[0] > PARAGRAPH_GAP * height
-                ):
-                    out.append("")
-                out.append(line)
-                if box is not None:
-                    previous = box[0]
-            textpage.close()
-            page.close()
-            pages.append("\n".join(out))
-    finally:
-        pdf.close()
-    return "\n\n".join(pages)
-
-
-def facts(text: str) -> dict[str, Any]:
-    """What the parser finds in a text, for comparing extractions."""
-    from search.parse import parse_text
-
-    rec = parse_text(text)
-    return {
-        "id": rec.id,
-        "date": rec.date_assigned,
-        "states": rec.reviewer.states,
-        "specialties": rec.reviewer.specialties,
-        "decisions": [
-            (d.outcome, d.drug, d.category, " ".join(d.request.split())) for d in rec.decisions
-        ],
-    }
+EXTRACTORS: dict[str, Callable[[bytes], str]] = {
+    "pypdf": extract_text_pypdf,
+    "pdfium": extract_text_pdfium,
+}
 
 
 def record_fields(text: str) -> dict[str, Any]:
@@ -129,10 +44,9 @@ def record_fields(text: str) -> dict[str, Any]:
 
 
 def measure(
-    files: list[Path], extract: Callable[[bytes], str], rounds: int
+    datas: list[bytes], extract: Callable[[bytes], str], rounds: int
 ) -> tuple[float, float, list[str]]:
-    """Best-of-rounds wall and CPU seconds for all files, and the texts."""
-    datas = [f.read_bytes() for f in files]
+    """Best-of-rounds wall and CPU seconds for all PDFs, and the texts."""
     best = cpu = float("inf")
     texts: list[str] = []
     for _ in range(rounds):
@@ -143,25 +57,47 @@ def measure(
     return best, cpu, texts
 
 
-EXTRACTORS: dict[str, Callable[[bytes], str]] = {}
-
-
-def _extract_and_parse(job: tuple[str, str]) -> int:
-    """One PDF letter as the index reads it: text extracted, then parsed (in a pool process)."""
+def _extract_and_parse(job: tuple[str, str]) -> float:
+    """One PDF letter extracted and parsed (in a pool process); its CPU seconds."""
     from search.parse import parse_text
 
+    start = time.process_time()
     name, path = job
-    return len(parse_text(EXTRACTORS[name](Path(path).read_bytes())).decisions)
+    parse_text(EXTRACTORS[name](Path(path).read_bytes()))
+    return time.process_time() - start
 
 
-def throughput(files: list[Path], name: str, cores: int, repeat: int) -> float:
-    """PDF letters/s (wall) of extraction plus parse on `cores` processes."""
+def in_processes(files: list[Path], name: str, cores: int, repeat: int) -> tuple[float, float]:
+    """Letters/s (wall) and CPU ms per letter of extraction plus parse on `cores` processes."""
     jobs = [(name, str(f)) for f in files] * repeat
     with multiprocessing.get_context("spawn").Pool(cores) as pool:
         pool.map(_extract_and_parse, jobs[: 2 * cores])  # imports and first use
         t = time.perf_counter()
-        pool.map(_extract_and_parse, jobs, chunksize=4)
-        return len(jobs) / (time.perf_counter() - t)
+        cpu = sum(pool.map(_extract_and_parse, jobs, chunksize=4))
+        return len(jobs) / (time.perf_counter() - t), 1000 * cpu / len(jobs)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's reaped children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def sandboxed(files: list[Path], cores: int, repeat: int) -> tuple[float, float, int]:
+    """Letters/s (wall) and CPU ms per letter (workers and this process) of load_all."""
+    from search.parse.load import LoadedText, load_all
+
+    with tempfile.TemporaryDirectory(prefix="bench-pdf-") as tmp:
+        for n in range(repeat):
+            for f in files:
+                shutil.copyfile(f, Path(tmp) / f"{n}-{f.name}")
+        list(load_all([Path(tmp) / f"0-{files[0].name}"], workers=cores))  # imports
+        t, c, k = time.perf_counter(), time.process_time(), _children_cpu()
+        results = list(load_all([tmp], workers=cores))
+        wall = time.perf_counter() - t
+        cpu = time.process_time() - c + _children_cpu() - k  # workers are reaped by now
+    ok = sum(isinstance(r, LoadedText) for r in results)
+    return len(results) / wall, 1000 * cpu / len(results), ok
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,62 +105,41 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.bench_pdf", description=__doc__)
     p.add_argument("folder", type=Path, nargs="?", default=DEFAULT_FOLDER)
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--cores", type=int, default=0, help="also extract+parse on N processes")
+    p.add_argument("--cores", type=int, nargs="*", default=[], help="also time the loader")
     p.add_argument("--repeat", type=int, default=3, help="passes over the PDFs with --cores")
     args = p.parse_args(argv)
     files = sorted(args.folder.glob("*.pdf"))
     if not files:
         raise SystemExit(f"no PDFs in {args.folder}")
-    slow, slow_cpu, pypdf_texts = measure(files, with_pypdf, args.rounds)
-    fast, fast_cpu, plain_texts = measure(files, with_pdfium, args.rounds)
-    gaps, gaps_cpu, pdfium_texts = measure(files, with_pdfium_gaps, args.rounds)
+    datas = [f.read_bytes() for f in files]
     n = len(files)
-    print(f"{n} PDFs, one core, best of {args.rounds} (wall; CPU):")
-    print(f"  pypdf                    {n / slow:7.1f} PDFs/s; {n / slow_cpu:7.1f} PDFs/s CPU")
-    print(
-        f"  pypdfium2                {n / fast:7.1f} PDFs/s; {n / fast_cpu:7.1f} PDFs/s CPU"
-        f"  ({slow_cpu / fast_cpu:.1f}x)"
-    )
-    print(
-        f"  pypdfium2 + blank lines  {n / gaps:7.1f} PDFs/s; {n / gaps_cpu:7.1f} PDFs/s CPU"
-        f"  ({slow_cpu / gaps_cpu:.1f}x)"
-    )
-    if args.cores:
-        for name in ("pypdf", "pypdfium2 + blank lines"):
-            rate = throughput(files, name, args.cores, args.repeat)
-            print(f"  {name}, extract + parse on {args.cores} processes: {rate:.1f} letters/s")
-    plain_same = sum(facts(a) == facts(b) for a, b in zip(pypdf_texts, plain_texts, strict=True))
-    print(f"plain pypdfium2 text parses the same as pypdf's on {plain_same}/{len(files)} letters")
-    same = decisions = 0
-    for f, a, b in zip(files, pypdf_texts, pdfium_texts, strict=True):
-        fa, fb = facts(a), facts(b)
-        decisions += len(fa["decisions"])
+    texts = {}
+    print(f"{n} PDFs, one core, in this process, best of {args.rounds} (wall; CPU):")
+    for name, extract in EXTRACTORS.items():
+        wall, cpu, texts[name] = measure(datas, extract, args.rounds)
+        print(f"  {name:8} {n / wall:7.1f} PDFs/s; {n / cpu:7.1f} PDFs/s of CPU")
+    same = 0
+    for f, a, b in zip(files, texts["pypdf"], texts["pdfium"], strict=True):
+        fa, fb = record_fields(a), record_fields(b)
         if fa == fb:
             same += 1
         else:
-            diff = [k for k in fa if fa[k] != fb[k]]
-            print(f"  differs: {f.name}: {', '.join(diff)}")
-            for k in diff:
-                print(f"    pypdf:     {fa[k]}\n    pypdfium2: {fb[k]}")
-    print(
-        f"pypdfium2 + blank lines parses as pypdf on {same}/{len(files)} letters "
-        f"({decisions} decisions)"
-    )
-    records = [
-        (f, record_fields(a), record_fields(b))
-        for f, a, b in zip(files, pypdf_texts, pdfium_texts, strict=True)
-    ]
-    whole = sum(a == b for _, a, b in records)
-    print(f"every parsed field identical (section text too) on {whole}/{len(files)} letters")
-    for f, a, b in records:
-        if a != b:
-            print(f"  {f.name}: {', '.join(k for k in a if a[k] != b.get(k))}")
+            print(f"  differs: {f.name}: {', '.join(k for k in fa if fa[k] != fb.get(k))}")
+    decisions = sum(len(record_fields(t)["decisions"]) for t in texts["pdfium"])
+    print(f"every parsed field identical on {same}/{n} letters ({decisions} decisions)")
+    for cores in args.cores:
+        rate, ms, ok = sandboxed(files, cores, args.repeat)
+        print(
+            f"  loader (load_all, {cores} sandboxed workers): {rate:6.1f} letters/s, "
+            f"{ms:5.1f} ms CPU per letter ({ok}/{n * args.repeat} read)"
+        )
+        for name in EXTRACTORS:
+            rate, ms = in_processes(files, name, cores, args.repeat)
+            print(
+                f"  {name} extract + parse on {cores} processes: {rate:6.1f} letters/s, "
+                f"{ms:5.1f} ms CPU per letter"
+            )
     return 0
-
-
-EXTRACTORS.update(
-    {"pypdf": with_pypdf, "pypdfium2": with_pdfium, "pypdfium2 + blank lines": with_pdfium_gaps}
-)
 
 
 if __name__ == "__main__":

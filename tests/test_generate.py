@@ -144,6 +144,8 @@ def test_requests_are_never_wrapped_or_hyphenated(corpus: list[tuple[str, str, T
     splits = 0
     for _, text, truth in corpus:
         lines = text.replace("\r", "").replace("\f", "").split("\n")
+        if truth.layout == "notice2013":  # its decision sentences wrap, as the real ones do
+            lines = [" ".join(text.split())]
         for d in truth.decisions:
             assert any(d.request in ln for ln in lines), d.request
         for a, b in HYPHENATED.findall(text):

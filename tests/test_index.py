@@ -193,7 +193,8 @@ def _contents(folder: Path) -> tuple[object, ...]:
                     leaf.stored_fields(i),
                     # A segment without a column reads as its default: compare them alike.
                     [(leaf.column_reader(c)[i] if leaf.has_column(c) else 0) or 0 for c in names],
-                    [leaf.doc_field_length(i, f) for f in names if leaf.schema[f].scorable],
+                    # (Likewise a segment without a field's length column: None reads as 0.)
+                    [leaf.doc_field_length(i, f) or 0 for f in names if leaf.schema[f].scorable],
                 )
     return postings, docs
 

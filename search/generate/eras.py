@@ -241,7 +241,8 @@ def unknown(rng: random.Random, f: Facts) -> tuple[list[Block], dict[str, Any]]:
         else:
             head = f"Requested service:\x01{heading(it)}"
         sentence = pick(rng, _SENTENCES[it.outcome])
-        items += [("W", head), ("L", f"{label} {sentence}".strip()), ("B", "")]
+        kind = "W" if f.traps else "L"  # a heading wraps only with traps, as in letters.py
+        items += [(kind, head), ("L", f"{label} {sentence}".strip()), ("B", "")]
         items += _item_parts(rng, f, it, _UNKNOWN_LABELS)
     about: list[Block] = [("H", pick(rng, _ABOUT))]
     if rng.random() < 0.5:

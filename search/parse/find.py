@@ -84,8 +84,8 @@ def find_items(
             _lines_of(sections, SECTION_GUIDELINES),
             _lines_of(sections, SECTION_RATIONALE),
         )
-    if not items:
-        items, _ = scan_items(_lines_of(sections, SECTION_DECISIONS))
+    if not items:  # (a section found by its title's words is the fallback's to read)
+        items, _ = scan_items(_lines_of([s for s in sections if not s.titled], SECTION_DECISIONS))
         items = _rationales_by_order(items, sections)
         items = _repeated_items(items, sections)
     if items:

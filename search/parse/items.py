@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .blocks import Block, RawDecision, finish
 from .clean import Line, open_end
 from .grammar import (
@@ -25,19 +27,40 @@ from .heads import (
     wrapped_request_head,
     wraps_into,
 )
-from .sentences import NECESSITY, clean_request, necessity_outcome, stated_outcome
+from .sentences import (
+    NECESSITY,
+    clean_request,
+    implied_outcome,
+    open_sentence,
+    stated_outcome,
+)
+
+# A line that opens a sentence of its own: "The Claims Administrator's decision ...".
+_OWN_SUBJECT = re.compile(r"(?:the|this|these|that|it|its|such)\s", re.I)
 
 __all__ = ["Block", "RawDecision", "finish", "partial_goes_on", "scan_items", "wraps_into"]
 
 
 def _rest_of_paragraph(lines: list[Line], i: int, most: int) -> list[Line]:
-    """Up to `most` lines after line i that continue its paragraph."""
+    """Up to `most` lines after line i that continue its paragraph, or its open decision
+    sentence (over a blank line: "... the request for Cyclobenzaprine" / "" / "4%/...")."""
     out: list[Line] = []
+    text = lines[i].text
     for ln in lines[i + 1 : i + 1 + most]:
-        if ln.para:
+        if ln.para and not _sentence_goes_on(text, ln.text):
             break
         out.append(ln)
+        text = f"{text} {ln.text}"
     return out
+
+
+def _sentence_goes_on(text: str, following: str) -> bool:
+    """Whether the next line goes on with an item's open decision sentence: it opens no
+    item of its own ("2) MAXIMUS ...") and no labelled part."""
+    if not open_sentence(text) or is_label(following) or _OWN_SUBJECT.match(following):
+        return False
+    m = NUMBERED_LINE.match(following)
+    return m is None or not m.group("body")[:1].isupper()
 
 
 def _numbered_item(lines: list[Line], i: int) -> str | None:
@@ -153,7 +176,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             if ended := ITEM_LINE.match(head):
                 head, said = ended.group("req"), outcome_word(ended.group(2))
             cur = Block(clean_request(head), said)
-            cur.implied = necessity_outcome(head)
+            cur.implied = implied_outcome(head, cur.request)
             blocks.append(cur)
             continue
         # A numbered item opens with "(", "#" or a digit; inside an item, a numbered line
@@ -179,6 +202,10 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             # Claims Administrator's decision ... is overturned.").
             while (
                 i + 1 < len(lines)
+                and len(numbered) < 400
+                and _sentence_goes_on(numbered, lines[i + 1].text)
+            ) or (
+                i + 1 < len(lines)
                 and not lines[i + 1].para
                 and not is_label(lines[i + 1].text)
                 and len(numbered) < 400
@@ -200,7 +227,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             if ended := ITEM_LINE.match(numbered):  # "... the original request, X - Upheld"
                 numbered, said = ended.group("req"), outcome_word(ended.group(2))
             cur = Block(clean_request(numbered), said)
-            cur.implied = necessity_outcome(numbered)
+            cur.implied = implied_outcome(numbered, cur.request)
             numbers[len(blocks)] = item_number(text)
             style = style or marker_style(text)
             nested[0] = 0

@@ -1,16 +1,14 @@
-"""Sandboxed PDF text extraction: a pool of long-lived pypdf worker processes."""
+"""Sandboxed PDF text extraction: a pool of long-lived worker processes (pdf_worker.py)."""
 
-# Run as a script, this module is the worker: it reads jobs from stdin (a JSON header line, then
-# the PDF's bytes) and answers each with one JSON line. Each job runs under an address-space limit
-# (RLIMIT_AS) and a CPU-time limit (RLIMIT_CPU); the parent adds a wall-clock timeout and kills
-# the worker when it expires, so a hostile PDF costs one file, never the batch or the machine.
+# Each job runs in a worker process under an address-space limit (RLIMIT_AS) and a CPU-time
+# limit (RLIMIT_CPU); the parent adds a wall-clock timeout and kills the worker when it expires,
+# so a hostile PDF costs one file, never the batch or the machine. Workers read with PDFium
+# (pypdfium2) when it is installed; a PDF that crashes PDFium is read again with pypdf.
 
 from __future__ import annotations
 
 import contextlib
-import io
 import json
-import math
 import os
 import queue
 import selectors
@@ -20,27 +18,42 @@ import sys
 import threading
 import time
 import weakref
-from typing import Any, BinaryIO
+from typing import Any
+
+from . import pdf_worker
+from .pdf_worker import (
+    DEFAULT_MAX_PAGES,
+    ENCRYPTED,
+    NEEDS_CRYPTOGRAPHY,
+    NO_TEXT,
+    PDFIUM,
+    PYPDF,
+    PdfExtractionError,
+    describe,
+    out_of_memory,
+)
+
+__all__ = [
+    "DEFAULT_MAX_PAGES",
+    "DEFAULT_MEMORY_MB",
+    "DEFAULT_TIMEOUT",
+    "ENCRYPTED",
+    "NEEDS_CRYPTOGRAPHY",
+    "NO_TEXT",
+    "PdfExtractionError",
+    "PdfExtractor",
+    "out_of_memory",
+    "shared_extractor",
+    "timed_out",
+]
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MEMORY_MB = 512
 STARTUP_TIMEOUT = 60.0
-# A worker is replaced after this many jobs, or when its heap has grown past half its limit, so
-# that fragmentation or leaks from one odd PDF cannot eat into the budget of later ones.
-MAX_JOBS_PER_WORKER = 200
-MAX_CAUSE_CHARS = 160
-
-ENCRYPTED = "encrypted PDF (password required)"
-NEEDS_CRYPTOGRAPHY = "encrypted PDF (decrypting it needs the 'cryptography' package)"
-NO_TEXT = "no extractable text (image-only PDF? OCR is not supported)"
-
-
-class PdfExtractionError(Exception):
-    """Text could not be extracted from one PDF; the message is the reason."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+# Exit signals after which a PDFium job is given to pypdf: PDFium aborts when the address-space
+# limit stops an allocation, and a crash on a malformed file is PDFium's, not the file's last
+# word. SIGXCPU (out of CPU time) and SIGKILL (killed from outside) are final.
+_PDFIUM_CRASHES = frozenset({signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS, signal.SIGILL})
 
 
 def timed_out(timeout: float) -> str:
@@ -48,194 +61,12 @@ def timed_out(timeout: float) -> str:
     return f"PDF extraction timed out after {timeout:g}s"
 
 
-def out_of_memory(memory_mb: int) -> str:
-    """The reason given when extraction ran out of memory."""
-    return f"PDF extraction exceeded the memory limit ({memory_mb} MB)"
-
-
-# ---------------------------------------------------------------------------- worker side
-
-
-def _short(exc: BaseException) -> str:
-    """A one-line, bounded description of an exception."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    if len(text) > MAX_CAUSE_CHARS:
-        text = text[: MAX_CAUSE_CHARS - 3] + "..."
-    return text
-
-
-def _raised_in(exc: BaseException, places: tuple[str, ...]) -> bool:
-    """Whether the innermost frame of exc's traceback is in a file whose path has one of places."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    return tb is not None and any(p in tb.tb_frame.f_code.co_filename for p in places)
-
-
-def _failure_reason(exc: Exception) -> str:
-    """Map an exception raised by pypdf to a reason a person can act on."""
-    from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError
-
-    if isinstance(exc, FileNotDecryptedError):
-        return ENCRYPTED
-    if isinstance(exc, DependencyError):
-        if "cryptography" in str(exc) or "AES" in str(exc):
-            return NEEDS_CRYPTOGRAPHY
-        return f"PDF needs a package that is not installed: {_short(exc)}"
-    if _raised_in(exc, ("_encryption.py", "_crypt_providers")):
-        return f"encrypted PDF (cannot decrypt: {_short(exc)})"
-    if isinstance(exc, LimitReachedError):
-        return f"PDF exceeds a safety limit: {_short(exc)}"
-    if isinstance(exc, RecursionError):
-        return "corrupt PDF: objects nested too deeply"
-    if type(exc).__module__.startswith("pypdf"):
-        return f"corrupt PDF: {_short(exc)}"
-    return f"corrupt PDF: {type(exc).__name__}: {_short(exc)}"
-
-
-def extract_text(data: bytes, max_chars: int | None = None) -> str:
-    """Extract the text of every page, pages joined by a blank line; raises PdfExtractionError."""
-    from pypdf import PasswordType, PdfReader
-
-    try:
-        # Metadata and XMP are never read, so entity-expansion tricks there cost nothing.
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
-            raise PdfExtractionError(ENCRYPTED)
-        count = len(reader.pages)
-    except (PdfExtractionError, MemoryError):
-        raise
-    except Exception as exc:
-        raise PdfExtractionError(_failure_reason(exc)) from None
-    if count == 0:
-        raise PdfExtractionError("corrupt PDF: no pages")
-    texts: list[str] = []
-    total = 0
-    for number in range(count):
-        try:
-            texts.append(reader.pages[number].extract_text())
-            total += len(texts[-1]) + 2
-            if max_chars is not None and total > max_chars:
-                raise PdfExtractionError(f"extracted text too large (limit {max_chars} characters)")
-        except (PdfExtractionError, MemoryError):
-            raise
-        except Exception as exc:
-            reason = _failure_reason(exc)
-            if reason.startswith("corrupt PDF: ") and count > 1:
-                reason = f"corrupt PDF: page {number + 1}: {reason.removeprefix('corrupt PDF: ')}"
-            raise PdfExtractionError(reason) from None
-    text = "\n\n".join(texts)
-    if not text.strip():
-        raise PdfExtractionError(NO_TEXT)
-    return text
-
-
-def _set_job_limits(timeout: float, memory_mb: int) -> None:
-    """Cap this process's address space and the CPU time this job may use."""
-    import resource
-
-    limit = memory_mb * 1024 * 1024
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = math.ceil(usage.ru_utime + usage.ru_stime + timeout) + 1
-    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    if hard != resource.RLIM_INFINITY:
-        cpu = min(cpu, hard)
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, hard))
-
-
-def _heap_too_big(memory_mb: int) -> bool:
-    """Whether this worker's address space has grown past half its per-job limit."""
-    try:
-        with open("/proc/self/statm", "rb") as fh:
-            pages = int(fh.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return False
-    return pages * os.sysconf("SC_PAGE_SIZE") > memory_mb * 1024 * 1024 // 2
-
-
-def _read_exact(stream: BinaryIO, size: int) -> bytes:
-    """Read exactly size bytes (fewer only at end of input)."""
-    parts: list[bytes] = []
-    while size > 0:
-        chunk = stream.read(size)
-        if not chunk:
-            break
-        parts.append(chunk)
-        size -= len(chunk)
-    return b"".join(parts)
-
-
-def _encode(message: dict[str, Any]) -> bytes:
-    """One JSON line (ASCII, so lone surrogates survive the pipe)."""
-    return json.dumps(message).encode("ascii") + b"\n"
-
-
-def _send(stream: BinaryIO, line: bytes) -> None:
-    """Write one reply line."""
-    stream.write(line)
-    stream.flush()
-
-
-def _answer(data: bytes, max_chars: int | None, memory_mb: int, retire: bool) -> tuple[bytes, bool]:
-    """The encoded reply to one job, and whether the worker should retire after sending it."""
-    try:
-        try:
-            reply: dict[str, Any] = {"text": extract_text(data, max_chars)}
-        except PdfExtractionError as exc:
-            reply = {"error": exc.reason}
-        retire = retire or _heap_too_big(memory_mb)
-        return _encode({**reply, "retire": retire}), retire
-    except MemoryError:
-        pass  # answered below, once the frames that filled the memory have been released
-    return _encode({"error": out_of_memory(memory_mb), "retire": True}), True
-
-
-def worker_main() -> int:
-    """Serve extraction jobs from stdin until it closes."""
-    import logging
-    import resource
-    import warnings
-
-    warnings.simplefilter("ignore")
-    logging.disable(logging.CRITICAL)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    # Replies get a private copy of stdout; fd 1 goes to /dev/null so that a stray print in a
-    # library cannot corrupt the protocol.
-    stdin = sys.stdin.buffer
-    stdout = os.fdopen(os.dup(1), "wb")
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.close(devnull)
-    try:
-        import pypdf  # noqa: F401
-    except ImportError as exc:
-        _send(stdout, _encode({"ready": False, "error": f"PDF support unavailable: {_short(exc)}"}))
-        return 1
-    _send(stdout, _encode({"ready": True}))
-    jobs = 0
-    while header := stdin.readline():
-        job = json.loads(header)
-        data = _read_exact(stdin, int(job["size"]))
-        memory_mb = int(job["memory_mb"])
-        _set_job_limits(float(job["timeout"]), memory_mb)
-        jobs += 1
-        line, retire = _answer(data, job.get("max_chars"), memory_mb, jobs >= MAX_JOBS_PER_WORKER)
-        del data
-        _send(stdout, line)
-        if retire:
-            break
-    return 0
-
-
-# ---------------------------------------------------------------------------- parent side
-
-
 class _WorkerGone(Exception):
     """The worker process ended without answering."""
+
+
+class _PdfiumCrashed(Exception):
+    """PDFium crashed or ran out of memory on the job: pypdf is to read it."""
 
 
 class _Worker:
@@ -245,7 +76,7 @@ class _Worker:
         # Run by file path with -P so the worker needs neither the package on sys.path nor the
         # caller's working directory, and sibling modules cannot shadow library imports.
         self.proc = subprocess.Popen(
-            [sys.executable, "-P", os.path.abspath(__file__)],
+            [sys.executable, "-P", os.path.abspath(pdf_worker.__file__)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -276,11 +107,8 @@ class _Worker:
         message: dict[str, Any] = json.loads(line)
         return message
 
-    def send_job(self, data: bytes, timeout: float, memory_mb: int, max_chars: int | None) -> None:
-        """Hand the worker one PDF."""
-        header = {"size": len(data), "timeout": timeout, "memory_mb": memory_mb}
-        if max_chars is not None:
-            header["max_chars"] = max_chars
+    def send_job(self, data: bytes, header: dict[str, Any]) -> None:
+        """Hand the worker one PDF (header: its size, limits and backend)."""
         try:
             self.stdin.write(json.dumps(header).encode("ascii") + b"\n")
             self.stdin.write(data)
@@ -288,11 +116,17 @@ class _Worker:
         except (BrokenPipeError, ConnectionResetError):
             raise _WorkerGone from None
 
-    def exit_reason(self, timeout: float) -> str:
-        """Why the worker died without answering."""
+    def exit_code(self) -> int | None:
+        """The worker's exit status once it has ended (None if it hangs on)."""
         try:
-            code = self.proc.wait(timeout=5)
+            return self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
+            return None
+
+    @staticmethod
+    def exit_reason(code: int | None, timeout: float) -> str:
+        """Why the worker died without answering."""
+        if code is None:
             return "PDF extraction failed: the worker stopped answering"
         if code == -signal.SIGXCPU:
             return timed_out(timeout)
@@ -363,10 +197,31 @@ class PdfExtractor:
         timeout: float = DEFAULT_TIMEOUT,
         memory_mb: int = DEFAULT_MEMORY_MB,
         max_chars: int | None = None,
+        max_pages: int = DEFAULT_MAX_PAGES,
     ) -> str:
         """The text of one PDF given as bytes; raises PdfExtractionError."""
-        if timeout <= 0 or memory_mb <= 0:
-            raise ValueError("timeout and memory_mb must be positive")
+        if timeout <= 0 or memory_mb <= 0 or max_pages <= 0:
+            raise ValueError("timeout, memory_mb and max_pages must be positive")
+        deadline = time.monotonic() + timeout
+        job: dict[str, Any] = {"size": len(data), "timeout": timeout, "memory_mb": memory_mb}
+        job.update(max_pages=max_pages, backend=PDFIUM)
+        if max_chars is not None:
+            job["max_chars"] = max_chars
+        try:
+            return self._job(data, job, timeout, deadline)
+        except _PdfiumCrashed:
+            # The retry gets what is left of the time limit, so a file never costs more.
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise PdfExtractionError(timed_out(timeout)) from None
+            job.update(backend=PYPDF, timeout=left)
+            try:
+                return self._job(data, job, timeout, deadline)
+            except _PdfiumCrashed:  # pragma: no cover - only PDFium jobs raise it
+                raise PdfExtractionError("PDF extraction crashed") from None
+
+    def _job(self, data: bytes, job: dict[str, Any], timeout: float, deadline: float) -> str:
+        """One job on a worker of the pool (started if need be)."""
         if self._unavailable is not None:
             raise PdfExtractionError(self._unavailable)
         if self._closed:
@@ -380,12 +235,12 @@ class PdfExtractor:
             if worker is None or worker.proc.poll() is not None:
                 self._discard(worker)
                 worker = self._start()
-            return self._run(worker, data, timeout, memory_mb, max_chars)
+            return self._run(worker, data, job, timeout, deadline)
         finally:
             self._release(worker)
 
     def _start(self) -> _Worker:
-        """Start a worker and wait until it has loaded pypdf."""
+        """Start a worker and wait until it has loaded its PDF library."""
         with self._lock:
             if self._closed:
                 raise PdfExtractionError("PDF extraction failed: the extractor is closed")
@@ -393,7 +248,7 @@ class PdfExtractor:
                 worker = _Worker()
             except OSError as exc:
                 raise PdfExtractionError(
-                    f"PDF extraction failed: could not start a worker: {_short(exc)}"
+                    f"PDF extraction failed: could not start a worker: {describe(exc)}"
                 ) from None
             self._live.add(worker)
             self._busy.add(worker)
@@ -410,20 +265,24 @@ class PdfExtractor:
         return worker
 
     def _run(
-        self, worker: _Worker, data: bytes, timeout: float, memory_mb: int, max_chars: int | None
+        self, worker: _Worker, data: bytes, job: dict[str, Any], timeout: float, deadline: float
     ) -> str:
-        """One job on a started worker."""
+        """One job on a started worker; timeout is the file's whole limit, for messages."""
         with self._lock:
             self._busy.add(worker)
         try:
-            worker.send_job(data, timeout, memory_mb, max_chars)
-            reply = worker.read_message(time.monotonic() + timeout)
+            worker.send_job(data, job)
+            reply = worker.read_message(deadline)
         except _WorkerGone:
-            reason = worker.exit_reason(timeout)
+            code = worker.exit_code()
             worker.close()
             if self._closed:
-                reason = "PDF extraction failed: the extractor was closed"
-            raise PdfExtractionError(reason) from None
+                raise PdfExtractionError(
+                    "PDF extraction failed: the extractor was closed"
+                ) from None
+            if job["backend"] == PDFIUM and code is not None and -code in _PDFIUM_CRASHES:
+                raise _PdfiumCrashed from None
+            raise PdfExtractionError(worker.exit_reason(code, timeout)) from None
         except ValueError:
             worker.close()
             raise PdfExtractionError(
@@ -505,7 +364,3 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-if __name__ == "__main__":
-    raise SystemExit(worker_main())

@@ -31,6 +31,7 @@ class RawSection(NamedTuple):
     key: str
     heading: str
     lines: tuple[Line, ...]
+    titled: bool = False  # found by its title's words, not a known heading (_titled_sections)
 
 
 # (key, pattern, strong). A strong heading is recognised in any letter case; a weak one
@@ -224,8 +225,58 @@ def _candidates(texts: list[str]) -> list[int]:
     return out
 
 
+# A letter of no known heading titles its sections in words of their own: a short line
+# standing alone in capitals or title case, named by the words sections are named by.
+_TITLE_KEYS = (
+    (SECTION_CASE_SUMMARY, frozenset(("summary", "history", "background"))),
+    (SECTION_DOCUMENTS, frozenset(("records", "documents", "materials"))),
+    (
+        SECTION_DECISIONS,
+        frozenset(("findings", "outcomes", "decisions", "determinations", "disputed", "issues")),
+    ),
+    (SECTION_QUALIFICATIONS, frozenset(("reviewer", "credentials", "qualifications"))),
+)
+
+
+def _title_key(line: Line) -> str | None:
+    """The section a title line opens ("PATIENT HISTORY", "Physician Reviewer"), or None."""
+    text = line.text.rstrip(":").strip()
+    if not line.para or not text or len(text) > 50 or text[-1] in ".,;!?" or ":" in text:
+        return None
+    words = text.split()
+    if len(words) > 6 or any(c.isdigit() for c in text):
+        return None
+    if not all(w[:1].isupper() or w in _SMALL_WORDS for w in words):
+        return None
+    low = {w.lower() for w in words}
+    return next((key for key, names in _TITLE_KEYS if low & names), None)
+
+
+def _titled_sections(lines: tuple[Line, ...]) -> list[RawSection]:
+    """A header-only letter split at its own title lines; the letter's first lines (its own
+    title, before any text) stay in the header."""
+    sections: list[RawSection] = []
+    key, heading, start = SECTION_HEADER, "", 0
+    for i, line in enumerate(lines):
+        found = _title_key(line) if i > 0 else None
+        if found is None or all(_title_key(ln) for ln in lines[:i]):
+            continue
+        sections.append(RawSection(key, heading, lines[start:i], bool(heading)))
+        key, heading, start = found, line.text.rstrip(":").strip(), i + 1
+    sections.append(RawSection(key, heading, lines[start:], True))
+    return sections if len(sections) > 1 else []
+
+
 def split_sections(lines: list[Line]) -> list[RawSection]:
     """Sections in reading order; text before the first heading is the header section."""
+    sections = _split_by_headings(lines)
+    if len(sections) == 1 and sections[0].key == SECTION_HEADER:
+        return _titled_sections(sections[0].lines) or sections
+    return sections
+
+
+def _split_by_headings(lines: list[Line]) -> list[RawSection]:
+    """Sections at the known headings; text before the first is the header section."""
     sections: list[RawSection] = []
     key, heading, body = SECTION_HEADER, "", []
     done = 0  # lines before this one are placed

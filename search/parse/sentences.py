@@ -64,6 +64,29 @@ def stated_outcome(text: str) -> str | None:
     return found
 
 
+# The subject of a decision sentence ("the request for X", "the denial of X"): until its
+# verb ("is not medically necessary", "is upheld") comes, the sentence goes on, over a
+# blank line or a line that ends in a colon ("... request for Associated surgical service:").
+# (A heading's noun phrase, "Retrospective request for X", has no article: it is no sentence.)
+_OPEN_SUBJECT = re.compile(r"\bthe\s+(?:request|denial|non-?certification)\s+(?:of|for)\b", re.I)
+_VERDICT = re.compile(
+    r"medically|medical\s+necessity|upheld|uphold|overturn|reversed|affirmed", re.I
+)
+
+
+def open_sentence(text: str) -> bool:
+    """Whether a decision sentence's subject has been read but not yet its verdict."""
+    return _OPEN_SUBJECT.search(text) is not None and _VERDICT.search(text) is None
+
+
+def implied_outcome(heading: str, request: str) -> str | None:
+    """The outcome a heading's sentence implies, judged without its request's own words
+    ("MRI without contrast is medically necessary": "without" negates nothing)."""
+    if request and len(request) > 3:
+        heading = heading.replace(request, " ")
+    return necessity_outcome(heading)
+
+
 def necessity_outcome(text: str) -> str | None:
     """Upheld when the conclusion is "not medically necessary", Overturned when "medically
     necessary"; judged from the last statement of necessity."""

@@ -1,0 +1,94 @@
+"""Traps by structure: wrapped decision sentences, headings cut by page breaks, wrapped
+credentials; small synthetic snippets, then generated letters of every layout."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.parse import parse_text
+
+NOTICE_HEAD = (
+    "Notice of Independent Medical Review Determination\n"
+    "IMR Case Number: CM13-0034567\n\n"
+    "INDEPENDENT MEDICAL REVIEW DECISION AND RATIONALE\n"
+    "The disputed items/services and the decision on each:\n\n"
+)
+NOTICE_TAIL = (
+    "\nMedical Qualifications of the Expert Reviewer:\n"
+    "The Expert Reviewer is Board Certified in Family Practice and is licensed to practice in "
+    "Ohio.\n\nCase Summary:\nThe injured worker is a 50 year old man.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("sentences", "want"),
+    [
+        pytest.param(  # the sentence's subject ends a line in a colon; its verb after a blank
+            "1) MAXIMUS Federal Services, Inc. has determined the request for Associated "
+            "surgical service:\n\nUltrasling is not medically necessary and appropriate.\n\n"
+            "2) MAXIMUS Federal Services, Inc. has determined the request for Sumatriptan "
+            "50mg #60 is not medically necessary and appropriate.\n",
+            [
+                ("Associated surgical service: Ultrasling", "Upheld"),
+                ("Sumatriptan 50mg #60", "Upheld"),
+            ],
+            id="colon-then-blank",
+        ),
+        pytest.param(  # a blank line inside the request (a page gap), next item right after
+            "1) MAXIMUS Federal Services, Inc. has determined the request for TAPENTADOL "
+            "100MG #60\n\nWITH 2 REFILLS is not medically necessary and appropriate.\n"
+            "2) MAXIMUS Federal Services, Inc. has determined the request for Cyclobenzaprine\n\n"
+            "4%/Amitriptyline 4% 180gm is not medically necessary and appropriate.\n",
+            [
+                ("TAPENTADOL 100MG #60 WITH 2 REFILLS", "Upheld"),
+                ("Cyclobenzaprine 4%/Amitriptyline 4% 180gm", "Upheld"),
+            ],
+            id="blank-inside-request",
+        ),
+        pytest.param(  # the continuation starts with the count: "#15 is ..." is no new item
+            "1) MAXIMUS Federal Services, Inc. has determined the request for Duragesic "
+            "25mcg/hr patch\n#15 is not medically necessary and appropriate.\n"
+            "2) MAXIMUS Federal Services, Inc. has determined the request for Lenzapatch 4%/1% "
+            "patch\n\n#90 is medically necessary and appropriate.\n",
+            [
+                ("Duragesic 25mcg/hr patch #15", "Upheld"),
+                ("Lenzapatch 4%/1% patch #90", "Overturned"),
+            ],
+            id="count-starts-the-line",
+        ),
+        pytest.param(  # "without" belongs to the request, not to the verdict
+            "1) MAXIMUS Federal Services, Inc. has determined that the request for MRI neck "
+            "without\ncontrast is medically necessary and appropriate.\n",
+            [("MRI neck without contrast", "Overturned")],
+            id="negation-word-in-request",
+        ),
+    ],
+)
+def test_notice2013_wrapped_decision_sentences(sentences: str, want: list[tuple[str, str]]) -> None:
+    d = parse_text(NOTICE_HEAD + sentences + NOTICE_TAIL)
+    assert d.layout == "notice2013"
+    assert [(x.request, x.outcome) for x in d.decisions] == want
+
+
+def test_a_letter_of_no_known_heading_is_split_at_its_own_titles() -> None:
+    d = parse_text(
+        "Notice of Review Outcome\n\nIMR Case Number: CM19-1254997\nUR Denial Date: 7/6/2019\n\n"
+        "Patient History\nThe injured worker is a 49-year-old woman. Current medications include "
+        "Zanaflex.\n\nSUBMITTED MATERIALS\n- Physical therapy notes\n\n"
+        "REVIEW OUTCOMES\n\nRequest 1: Ultracet 37.5/325mg #90\nThis request is not medically "
+        "necessary, and the denial is upheld.\nReasoning: No functional improvement.\n\n"
+        "Physician Reviewer\nThe reviewer is Board Certified in Family Practice and is licensed "
+        "in Colorado.\n"
+    )
+    keys = [(s.key, s.heading) for s in d.sections]
+    assert keys == [
+        ("header", ""),
+        ("case_summary", "Patient History"),
+        ("documents_reviewed", "SUBMITTED MATERIALS"),
+        ("decisions_and_rationales", "REVIEW OUTCOMES"),
+        ("reviewer_qualifications", "Physician Reviewer"),
+    ]
+    assert "Zanaflex" in d.section("case_summary")
+    assert [(x.request, x.outcome) for x in d.decisions] == [("Ultracet 37.5/325mg #90", "Upheld")]
+    # The letter's own title (before any text) is no section, though it names an outcome.
+    assert "Notice of Review Outcome" in d.section("header")
