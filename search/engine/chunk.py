@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from ..schema import SCHEMA, field_terms
+from ..schema import SCHEMA, PreAnalyzed, field_terms
 
 TERM_SEP: Final = "\x00"  # no term, id or path contains a NUL
 
@@ -40,10 +40,26 @@ class Inverted:
     fields: dict[str, FieldPostings]
 
 
-def _spec(fieldobj: Any) -> tuple[Any, bool, bool, bool, Any]:
-    """What inverting needs of a field: it, indexed, stored, scorable, its column function."""
+def _whole_value(fieldobj: Any) -> bool:
+    """Whether a field indexes a value as one term, as written (an ID field: Whoosh's
+    analysis per value is then skipped). Checked on sample values, not assumed."""
+    if isinstance(fieldobj, PreAnalyzed) or not fieldobj.indexed:
+        return False
+    samples = ("CM17-0013077", "/a/B c.txt ", "x")
+    return all(list(field_terms(fieldobj, v)) == [(v, 1)] for v in samples)
+
+
+def _spec(fieldobj: Any) -> tuple[bool, bool, bool, bool, Any]:
+    """What inverting needs of a field: indexed, one term per value, stored, scorable, its
+    column function."""
     column = fieldobj.to_column_value if fieldobj.column_type else None
-    return fieldobj, bool(fieldobj.indexed), bool(fieldobj.stored), bool(fieldobj.scorable), column
+    return (
+        bool(fieldobj.indexed),
+        _whole_value(fieldobj),
+        bool(fieldobj.stored),
+        bool(fieldobj.scorable),
+        column,
+    )
 
 
 # Looked up once per field here, not as four attributes of the field object per value.
@@ -53,6 +69,7 @@ _SPECS: Final = {name: _spec(fieldobj) for name, fieldobj in SCHEMA.items()}
 def invert(docs: list[dict[str, Any]]) -> Inverted:
     """Invert Whoosh documents (as record_documents makes them), numbered from 0 in order."""
     specs = _SPECS
+    schema = SCHEMA
     # field -> (terms, local documents, frequencies), one entry per posting, in document order
     flat: dict[str, tuple[list[str], array[int], array[int]]] = {}
     ops_of_docs: list[list[DocOp]] = []
@@ -62,10 +79,15 @@ def invert(docs: list[dict[str, Any]]) -> Inverted:
             value = doc[name]
             if value is None:
                 continue
-            fieldobj, indexed, stored, scorable, to_column = specs[name]
+            indexed, whole, stored, scorable, to_column = specs[name]
             length = 0
             if indexed:
-                counts = value if isinstance(value, dict) else dict(field_terms(fieldobj, value))
+                if whole:
+                    counts = {value: 1}
+                elif isinstance(value, dict):
+                    counts = value
+                else:
+                    counts = dict(field_terms(schema[name], value))
                 if counts:
                     found = flat.get(name)
                     if found is None:
@@ -76,8 +98,7 @@ def invert(docs: list[dict[str, Any]]) -> Inverted:
                     found[2].extend(freqs)
                     if scorable:
                         length = sum(freqs)
-            column = to_column(value) if to_column is not None else None
-            ops.append((name, value if stored else None, length, column))
+            ops.append((name, value if stored else None, length, to_column and to_column(value)))
         ops_of_docs.append(ops)
     return Inverted(ops_of_docs, {name: _group(*lists) for name, lists in flat.items()})
 
