@@ -31,8 +31,9 @@ from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from ..schema import SCHEMA, field_terms
-from ._codec import field_items, field_names, read_postings
+from ._codec import field_items, field_names
 from .chunk import TERM_SEP, Inverted
+from .merging import join_postings, shift_of, tagged
 
 BLOCK: Final = 128  # postings per block, as Whoosh's W3 codec
 NUMPY_FROM: Final = 48  # posting lists this long have their block deltas computed by numpy
@@ -53,12 +54,6 @@ def _fsync_path(path: str, *, directory: bool = False) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _tagged(items: Any, k: int) -> Any:
-    """(term bytes, k, info) for each (term bytes, info) of merged source k."""
-    for tbytes, info in items:
-        yield tbytes, k, info
 
 
 _LENFIELD: Final = {name: _lenfield(name) for name in SCHEMA.names()}  # field -> length column
@@ -424,62 +419,34 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
         if not self._sources:  # nothing merged in: no heap merge needed
             yield from self._own_postings()
             return
-        sources = [(reader._terms, mapping) for reader, mapping in self._sources]
+        sources = [(reader._terms, mapping, shift_of(mapping)) for reader, mapping in self._sources]
         names = set(self._post)
-        for terms, _ in sources:
+        for terms, _, _ in sources:
             names.update(n for n in field_names(terms) if n in self.schema)
         for name in sorted(names):
             own = _field_postings(self._post.get(name, []))
             streams: list[Any] = [
                 ((t.encode("utf-8"), -1, (ids, freqs)) for t, ids, freqs in own),
-                # _tagged binds each source's k now: a generator expression here would read
+                # tagged binds each source's k now: a generator expression here would read
                 # k when it runs, the last source's for every stream (wrong file, wrong ids).
-                *(_tagged(field_items(terms, name), k) for k, (terms, _) in enumerate(sources)),
+                *(tagged(field_items(terms, name), k) for k, (terms, _, _) in enumerate(sources)),
             ]
             group: list[tuple[int, Any]] = []
             current: bytes | None = None
-            for tbytes, k, payload in heapq.merge(*streams, key=lambda e: (e[0], e[1])):
+            # (term bytes, k, payload) tuples: ties on the term are broken by k, which differs
+            # in every stream, so payloads are never compared.
+            for tbytes, k, payload in heapq.merge(*streams):
                 if tbytes != current:
                     if group and current is not None:
-                        found = self._join(group, sources)
+                        found = join_postings(group, sources)
                         if found is not None:
                             yield name, current, *found
                     group, current = [], tbytes
                 group.append((k, payload))
             if group and current is not None:
-                found = self._join(group, sources)
+                found = join_postings(group, sources)
                 if found is not None:
                     yield name, current, *found
-
-    @staticmethod
-    def _join(group: list[tuple[int, Any]], sources: list[tuple[Any, Any]]) -> Any:
-        """One term's (ids, freqs) lists from its buffered and merged parts (None: empty)."""
-        if len(group) == 1 and group[0][0] < 0:
-            ids, freqs = group[0][1]
-            return ids, freqs
-        ids_parts = []
-        freq_parts = []
-        for k, payload in group:
-            if k < 0:
-                ids_parts.append(np.frombuffer(payload[0], dtype=np.uint32).astype(np.int64))
-                freq_parts.append(np.frombuffer(payload[1], dtype=np.uint32).astype(np.int64))
-                continue
-            terms, mapping = sources[k]
-            ids, weights = read_postings(terms, payload)
-            inside = ids < len(mapping)
-            new = mapping[ids[inside]]
-            keep = new >= 0
-            ids_parts.append(new[keep])
-            freq_parts.append(weights[inside][keep].astype(np.int64))
-        ids_all = np.concatenate(ids_parts)
-        if not len(ids_all):
-            return None
-        # Compact arrays (4 bytes a posting), not lists of ints: a merged list can be long.
-        ids_out = array("I")
-        ids_out.frombytes(ids_all.astype(np.uint32).tobytes())
-        freqs_out = array("I")
-        freqs_out.frombytes(np.concatenate(freq_parts).astype(np.uint32).tobytes())
-        return ids_out, freqs_out
 
     def _commit_toc(self, segments: Any) -> None:
         """Publish the generation power-safely (see toc.commit: Lucene's order)."""

@@ -1,0 +1,101 @@
+"""Merging segments into the writer's new one: each merged segment's posting lists read term
+by term, renumbered, and joined to the writer's own (only one term's lists in memory)."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import struct
+import zlib
+from array import array
+from pickle import Unpickler, loads
+from typing import Any, Final
+
+import numpy as np
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+
+from ._codec import _view, read_postings
+
+BLOCK: Final = 128  # postings per block, as Whoosh's W3 codec
+_BLOCK_LENGTH: Final = struct.Struct("!i")  # a posting block's length, negative for the last
+
+
+def tagged(items: Any, k: int) -> Any:
+    """(term bytes, k, info) for each (term bytes, info) of merged source k."""
+    for tbytes, info in items:
+        yield tbytes, k, info
+
+
+def shift_of(mapping: Any) -> int | None:
+    """The offset that renumbers a merged segment whose documents all stay, in order (None:
+    some are deleted)."""
+    n = len(mapping)
+    if n and mapping[0] >= 0 and bool((np.diff(mapping) == 1).all()):
+        return int(mapping[0])
+    return None
+
+
+def short_postings(terms: Any, info: Any) -> tuple[list[int], list[int]] | None:
+    """(ids, freqs) of a posting list inlined in the term index or of one block, unpickled
+    (cheaper for one block than numpy's decode); None for a longer list."""
+    if info.is_inlined():
+        ids, weights, _ = info.inlined_postings()
+        return list(ids), [int(w) for w in weights]
+    if info.doc_frequency() > BLOCK:
+        return None
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # Whoosh's W3TermInfo.from_bytes leaves it a 1-tuple
+        length = length[0]
+    data = bytes(_view(terms._postfile, offset, length))
+    (size,) = _BLOCK_LENGTH.unpack_from(data, len(WHOOSH3_HEADER_MAGIC))
+    if size >= 0:  # not the last block: a longer list than its count said
+        return None
+    start = len(WHOOSH3_HEADER_MAGIC) + 4
+    block = data[start : start + abs(size)]
+    head = io.BytesIO(block)
+    count, _maxid, _maxweight, compression, _minlen, _maxlen = Unpickler(head).load()
+    body = block[head.tell() :]
+    deltas, weights, _values = loads(zlib.decompress(body) if compression else body)
+    ids = list(itertools.accumulate(deltas))
+    if weights is None:
+        freqs = [1] * count
+    elif isinstance(weights, float):
+        freqs = [int(weights)] * count
+    else:
+        freqs = [int(w) for w in weights]
+    return ids, freqs
+
+
+def join_postings(group: list[tuple[int, Any]], sources: list[tuple[Any, Any, int | None]]) -> Any:
+    """One term's (ids, freqs) lists from its buffered and merged parts (None: empty)."""
+    if len(group) == 1 and group[0][0] < 0:
+        ids, freqs = group[0][1]
+        return ids, freqs
+    # Compact arrays (4 bytes a posting), not lists of ints: a merged list can be long.
+    ids_out = array("I")
+    freqs_out = array("I")
+    for k, payload in group:
+        if k < 0:
+            ids_out.extend(payload[0])
+            freqs_out.extend(payload[1])
+            continue
+        terms, mapping, shift = sources[k]
+        short = short_postings(terms, payload)
+        if short is not None and shift is not None and short[0][-1] < len(mapping):
+            # (most lists: one block, of a segment with nothing deleted) no numpy set-up
+            ids_out.extend([docnum + shift for docnum in short[0]])
+            freqs_out.extend(short[1])
+            continue
+        if short is not None:
+            ids = np.asarray(short[0], dtype=np.int64)
+            weights = np.asarray(short[1], dtype=np.float32)
+        else:
+            ids, weights = read_postings(terms, payload)
+        inside = ids < len(mapping)
+        new = mapping[ids[inside]]
+        keep = new >= 0
+        ids_out.frombytes(new[keep].astype(np.uint32).tobytes())
+        freqs_out.frombytes(weights[inside][keep].astype(np.uint32).tobytes())
+    if not ids_out:
+        return None
+    return ids_out, freqs_out
