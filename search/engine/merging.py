@@ -12,7 +12,9 @@ from pickle import Unpickler, loads
 from typing import Any, Final
 
 import numpy as np
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+from whoosh import columns
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
+from whoosh.util.numeric import byte_to_length
 
 from ._codec import _view, read_postings
 
@@ -99,3 +101,50 @@ def join_postings(group: list[tuple[int, Any]], sources: list[tuple[Any, Any, in
     if not ids_out:
         return None
     return ids_out, freqs_out
+
+
+def write_per_doc(writer: Any, fieldnames: Any, reader: Any) -> Any:
+    """SegmentWriter.write_per_doc (a merged segment's stored fields, lengths and columns),
+    the same calls in the same order, each lengths column looked up once per field: Whoosh
+    stats its file for every document and field, most of a merge's time."""
+    schema = writer.schema
+    docmap: dict[int, int] | None = {} if reader.has_deletions() else None
+    pdw = writer.perdocwriter
+    cols = {}
+    for fieldname in fieldnames:
+        fieldobj = schema[fieldname]
+        coltype = fieldobj.column_type
+        if coltype and reader.has_column(fieldname):
+            creader = reader.column_reader(fieldname, coltype)
+            if isinstance(creader, columns.TranslatingColumnReader):
+                creader = creader.raw_column()
+            cols[fieldname] = creader
+    perdoc = reader._perdoc
+    lengths: dict[str, Any] = {}
+
+    def length_of(docnum: int, fieldname: str) -> int | None:
+        """W3PerDocReader.doc_field_length (0 without a column, None for a zero byte)."""
+        if fieldname not in lengths:
+            lengths[fieldname] = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        found = lengths[fieldname]
+        if found is None:
+            return 0
+        lbyte = found[docnum]
+        return byte_to_length(lbyte) if lbyte else None
+
+    for docnum, stored in reader.iter_docs():
+        if docmap is not None:
+            docmap[docnum] = writer.docnum
+        pdw.start_doc(writer.docnum)
+        # (the same set expression as Whoosh's: its order decides the stored dict's)
+        for fieldname in fieldnames | set(s for s in stored if s in writer.schema):
+            fieldobj = schema[fieldname]
+            pdw.add_field(fieldname, fieldobj, stored.get(fieldname), length_of(docnum, fieldname))
+            if fieldobj.vector and reader.has_vector(docnum, fieldname):
+                v = reader.vector(docnum, fieldname, fieldobj.vector)
+                pdw.add_vector_matcher(fieldname, fieldobj, v)
+            if fieldname in cols:
+                pdw.add_column_value(fieldname, fieldobj.column_type, cols[fieldname][docnum])
+        pdw.finish_doc()
+        writer.docnum += 1
+    return docmap

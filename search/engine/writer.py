@@ -33,7 +33,7 @@ from whoosh.writing import SegmentWriter
 from ..schema import SCHEMA, field_terms
 from ._codec import field_items, field_names
 from .chunk import TERM_SEP, Inverted
-from .merging import join_postings, shift_of, tagged
+from .merging import join_postings, shift_of, tagged, write_per_doc
 
 BLOCK: Final = 128  # postings per block, as Whoosh's W3 codec
 NUMPY_FROM: Final = 48  # posting lists this long have their block deltas computed by numpy
@@ -315,6 +315,10 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
             post.setdefault(name, []).append((fp.terms, ends, pairs.reshape(-1)))
             self._entries_buffered += len(ends)
             self._pairs_buffered += pairs.size
+
+    def write_per_doc(self, fieldnames: Any, reader: Any) -> Any:
+        """Merging: a segment's per-document values copied (see merging.write_per_doc)."""
+        return write_per_doc(self, fieldnames, reader)
 
     def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
         """Merging: note a segment whose posting lists are streamed in at flush."""
