@@ -92,3 +92,40 @@ def test_a_letter_of_no_known_heading_is_split_at_its_own_titles() -> None:
     assert [(x.request, x.outcome) for x in d.decisions] == [("Ultracet 37.5/325mg #90", "Upheld")]
     # The letter's own title (before any text) is no section, though it names an outcome.
     assert "Notice of Review Outcome" in d.section("header")
+
+
+@pytest.mark.parametrize(
+    ("lines", "want"),
+    [
+        ("Certification(s)/Specialty: Internal\n\nMedicine, Gastroenterology",
+         ["Internal Medicine", "Gastroenterology"]),
+        ("Certification(s)/Specialty: Anesthesia, Acupuncture\n& Pain Medicine",
+         ["Anesthesiology", "Acupuncture and Pain Medicine"]),
+        ("Certification(s)/Specialty: Physical Medicine\n& Rehabilitation, Pain Medicine",
+         ["Physical Medicine and Rehabilitation", "Pain Medicine"]),
+        ("Certification(s)/Specialty: Family\n\nPractice", ["Family Medicine"]),
+        ("Certification(s)/Specialty: Public\n\nHealth and General Preventive Medicine",
+         ["Public Health and General Preventive Medicine"]),
+        # A line of prose after the credentials is no tail of them.
+        ("Certification(s)/Specialty: Orthopedic Surgery\n\nThe reviewer attests no conflict",
+         ["Orthopedic Surgery"]),
+    ],
+)  # fmt: skip
+def test_wrapped_credential_lines_are_joined(lines: str, want: list[str]) -> None:
+    d = parse_text(
+        "HOW THE IMR FINAL DETERMINATION WAS MADE\nMAXIMUS Federal Services sent the file.\n"
+        "The Expert Reviewer has the following credentials:\n\n"
+        f"State(s) of Licensure: Oregon\n\n{lines}\n\nCLINICAL CASE SUMMARY\nA 40 year old man.\n"
+    )
+    assert list(d.reviewer.specialties) == want
+    assert d.reviewer.states == ("Oregon",)
+
+
+def test_a_wrapped_district_of_columbia_is_a_state_not_a_specialty() -> None:
+    d = parse_text(
+        "MEDICAL PROFESSIONAL REVIEW\nIMR Case Number: CM19-8816647\n\n"
+        "MEDICAL REVIEWER QUALIFICATIONS:\nThe physician reviewer is Board Certified in Internal "
+        "Medicine and is licensed in\nDistrict of Columbia.\n"
+    )
+    assert d.reviewer.specialties == ("Internal Medicine",)
+    assert d.reviewer.states == ("District of Columbia",)
