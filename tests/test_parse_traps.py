@@ -129,3 +129,60 @@ def test_a_wrapped_district_of_columbia_is_a_state_not_a_specialty() -> None:
     )
     assert d.reviewer.specialties == ("Internal Medicine",)
     assert d.reviewer.states == ("District of Columbia",)
+
+
+MAXIMUS_HEAD = (
+    "IMR Case Number: CM17-0574299\n\nIMR DECISION(S) AND RATIONALE(S)\n"
+    "The Final Determination was based on decisions for the disputed items/services set forth "
+    "below:\n\n"
+)
+
+
+def test_a_guideline_list_whose_next_number_is_the_next_item() -> None:
+    d = parse_text(
+        MAXIMUS_HEAD + "1. Pre-operative PT/PTT\n\n"
+        "The Claims Administrator's decision regarding this request is upheld.\n\n"
+        "Guidelines: Decision based on MTUS Chronic Pain Treatment Guidelines Section(s):\n"
+        "1. Anti-inflammatory medications.\n\n"
+        "Rationale: The requested treatment is not medically necessary.\n\n"
+        "2. Cognitive behavioral therapy x 18 sessions\n\n"
+        "The Claims Administrator's decision regarding this request is overturned.\n\n"
+        "Rationale: The requested treatment is medically necessary.\n"
+    )
+    assert [(x.request, x.outcome) for x in d.decisions] == [
+        ("Pre-operative PT/PTT", "Upheld"),
+        ("Cognitive behavioral therapy x 18 sessions", "Overturned"),
+    ]
+    assert "Anti-inflammatory" in d.decisions[0].maximus_guideline
+
+
+PARTIAL = (
+    "1 prescription of MS Contin 30 mg #60 was the original request. 1 prescription of MS Contin "
+    "30 mg #32 was authorized by the Claims\n{brk}Administrator. The remaining IMR eligible "
+    "portion of the original request, 1 prescription of MS Contin 30 mg #28"
+)
+PAGE_BREAKS = ["", "\nPage 1 of 3\n\f\nCM17-0574299\n\n", "\n\nPage 2\n\f\n\n"]
+
+
+@pytest.mark.parametrize("brk", PAGE_BREAKS, ids=["none", "footer-header", "footer"])
+@pytest.mark.parametrize(
+    "item",
+    [
+        "1. {p}\n\nThe Claims Administrator's decision regarding this request is upheld.\n",
+        "1. {p}:  Upheld\n",
+        "1) {p} is not medically necessary and appropriate.\n",
+    ],
+    ids=["heading-and-sentence", "item-line", "sentence"],
+)
+def test_a_partial_approval_cut_by_a_page_break_is_kept_whole(item: str, brk: str) -> None:
+    body = item.format(p=PARTIAL.format(brk=brk))
+    d = parse_text(MAXIMUS_HEAD + body + "\nDecision rationale: Not medically necessary.\n")
+    assert [(x.request, x.original_request, x.authorized, x.ur_modified) for x in d.decisions] == [
+        (
+            "1 prescription of MS Contin 30 mg #28",
+            "1 prescription of MS Contin 30 mg #60",
+            "1 prescription of MS Contin 30 mg #32",
+            True,
+        )
+    ]
+    assert d.decisions[0].outcome == "Upheld"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from .blocks import Block
 from .clean import Line, open_end
-from .grammar import ANY_OUTCOME, BARE_OUTCOME, INTRO, is_label
+from .grammar import ANY_OUTCOME, BARE_OUTCOME, INTRO, ITEM_LINE, is_label
 from .sentences import NECESSITY
 
 _OWN_SUBJECT = re.compile(r"(?:the|this|these|that|it|its|such)\b", re.I)
@@ -23,9 +23,11 @@ def heading_lines(
     approval's further sentences; and the line after it. `stop` marks more lines that end it."""
 
     def ends(line: Line) -> bool:
+        if line.para and partial_continues(head, line):
+            return False
         return (
             _ends_heading(line.text, line.para)
-            or _decision_of_its_own(line.text)
+            or opens_own_decision(line.text)
             or (stop is not None and stop(line))
         )
 
@@ -67,11 +69,13 @@ def heading_lines(
     return head, j
 
 
-def _decision_of_its_own(text: str) -> bool:
+def opens_own_decision(text: str) -> bool:
     """Whether a line opens a decision sentence with its own subject ("This request is not
-    medically necessary ...", "The previous non-certification is upheld.")."""
+    medically necessary ...", "The previous non-certification is upheld."), with a capital:
+    "the bilateral knee x 3 is not medically necessary" goes on with a sentence."""
     return (
-        _OWN_SUBJECT.match(text) is not None
+        text[:1].isupper()
+        and _OWN_SUBJECT.match(text) is not None
         and (ANY_OUTCOME.search(text) or NECESSITY.search(text)) is not None
     )
 
@@ -88,6 +92,22 @@ def partial_goes_on(heading: str, following: str) -> bool:
         "original request" in heading.lower()
         and NECESSITY.search(heading) is None
         and ANY_OUTCOME.search(following) is None
+    )
+
+
+def partial_continues(heading: str, line: Line) -> bool:
+    """Whether a partial approval's heading goes on into `line` even where a page break sets
+    it off ("... authorized by the Claims" / page / "Administrator. The remaining ..."): no
+    decision in it yet, and the line holds no label or decision sentence of its own (an
+    outcome only at its end: "..., Z:  Upheld")."""
+    return (
+        "original request" in heading.lower()
+        and NECESSITY.search(heading) is None
+        and ANY_OUTCOME.search(heading) is None
+        and (ANY_OUTCOME.search(line.text) is None or ITEM_LINE.match(line.text) is not None)
+        and not is_label(line.text)
+        and not opens_own_decision(line.text)
+        and len(line.text) < 300
     )
 
 

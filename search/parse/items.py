@@ -21,7 +21,9 @@ from .grammar import (
 )
 from .heads import (
     heading_lines,
+    opens_own_decision,
     paragraph_tail,
+    partial_continues,
     partial_goes_on,
     request_above,
     wrapped_request_head,
@@ -102,26 +104,46 @@ def _label_position(lines: list[Line], i: int, kind: str) -> bool:
 def _next_in_sequence(
     blocks: list[Block],
     numbers: dict[int, int],
-    text: str,
+    lines: list[Line],
+    i: int,
     nested: list[int],
-    listed: bool,
     style: str,
 ) -> bool:
     """Whether a numbered line may open an item: the first item, or the next number of a letter
     whose items are numbered. A numbered list inside a guideline or rationale restarts its
-    numbering (nested[0] is its last number), or follows its lead line's colon (`listed`):
-    its lines are neither."""
+    numbering (nested[0] is its last number), or follows its lead line's colon: its lines
+    are neither, unless the list's next number is the next item's and a decision stands
+    under the line ("Section(s):" / "1. NSAIDs." / ... / "2. CBT x 18" / "... is upheld.")."""
     if not blocks:
         return True
+    text = lines[i].text
     if 0 not in numbers:  # the letter's first item was not numbered
         return False
     if marker_style(text) != style:  # "(1)" under items numbered "1.": a list of its text
         return False
     last, number = numbers[max(numbers)], item_number(text)
-    if number and (number <= last or number == nested[0] + 1 or listed):
+    listed = i > 0 and lines[i - 1].text.endswith(":")
+    nested_next = number == nested[0] + 1 and not (number == last + 1 and _decided_under(lines, i))
+    if number and (number <= last or nested_next or listed):
         nested[0] = number  # a list of the item's own text
         return False
     return not last or not number or number == last + 1
+
+
+def _decided_under(lines: list[Line], i: int) -> bool:
+    """Whether a numbered line opening a paragraph has its decision in or just under it; one
+    inside a paragraph (a double-spaced letter) only after a full stop, with the decision's
+    own sentence on the next line."""
+    if not lines[i].para:
+        below = lines[i + 1].text if i + 1 < len(lines) else ""
+        after_stop = i > 0 and lines[i - 1].text[-1:] == "."
+        return after_stop and (BARE_OUTCOME.match(below) or stated_outcome(below)) is not None
+    rest = _rest_of_paragraph(lines, i, 3)
+    para = " ".join([lines[i].text, *(ln.text for ln in rest)])
+    if ANY_OUTCOME.search(para) or NECESSITY.search(para):
+        return True
+    ahead = [ln.text for ln in lines[i + 1 + len(rest) : i + 3 + len(rest)]]
+    return any(BARE_OUTCOME.match(t) for t in ahead) or stated_outcome(" ".join(ahead)) is not None
 
 
 def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
@@ -186,14 +208,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             _numbered_item(lines, i)
             if not kind
             and (first == "(" or first == "#" or first.isdigit())
-            and _next_in_sequence(
-                blocks,
-                numbers,
-                text,
-                nested,
-                i > 0 and lines[i - 1].text.endswith(":"),
-                style,
-            )
+            and _next_in_sequence(blocks, numbers, lines, i, nested, style)
             else None
         )
         if numbered is not None:
@@ -203,11 +218,15 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             while (
                 i + 1 < len(lines)
                 and len(numbered) < 400
-                and _sentence_goes_on(numbered, lines[i + 1].text)
+                and (
+                    _sentence_goes_on(numbered, lines[i + 1].text)
+                    or partial_continues(numbered, lines[i + 1])
+                )
             ) or (
                 i + 1 < len(lines)
                 and not lines[i + 1].para
                 and not is_label(lines[i + 1].text)
+                and not opens_own_decision(lines[i + 1].text)
                 and len(numbered) < 400
                 and (
                     partial_goes_on(numbered, lines[i + 1].text)
