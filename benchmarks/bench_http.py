@@ -12,7 +12,9 @@ non-blocking event loop over raw sockets with the request bytes built beforehand
 reports its own CPU time. The server's CPU time (the parent and its worker processes, from
 /proc) is read before and after each run, so the table shows CPU per request on both sides:
 throughput divided by the cores the server actually got is the honest scaling figure on a
-machine the load generator and other work share.
+machine the load generator and other work share. Halfway through a run the client reads from
+/proc which worker holds each of its connections, so the table also shows how the requests
+split between the workers.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from benchmarks import querymix
+from web.prefork import connection_owners
 
 MAX_REQUESTS: Final = 20_000  # per run, whatever the duration
 TIMEOUT: Final = 30.0  # seconds one request may take before the client counts an error
@@ -68,6 +71,7 @@ class _Conn:
         self.sock = socket.create_connection(("127.0.0.1", port))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.setblocking(False)
+        self.port: int = self.sock.getsockname()[1]
         self.buf = bytearray()
         self.need = -1  # total bytes of the response once its head is read
         self.status = 0
@@ -94,13 +98,18 @@ class _Conn:
         return len(self.buf) >= self.need
 
 
-def client_run(port: int, paths: list[str], clients: int, seconds: float) -> dict[str, Any]:
-    """Closed-loop clients on raw sockets in one loop; q/s, latencies, errors, own CPU."""
+def client_run(
+    port: int, paths: list[str], clients: int, seconds: float, server_pid: int = 0
+) -> dict[str, Any]:
+    """Closed-loop clients on raw sockets in one loop; q/s, latencies, errors, own CPU, and
+    requests per server worker (which one holds each connection, read halfway)."""
     requests = [_request_bytes(p) for p in paths]
     sel = selectors.DefaultSelector()
     latencies: list[float] = []
     errors = 0
     sent = 0
+    served: dict[int, int] = {}  # the client side's port of a connection -> responses
+    owners: dict[int, int] | None = None
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     stop = started + seconds
@@ -121,6 +130,8 @@ def client_run(port: int, paths: list[str], clients: int, seconds: float) -> dic
         send(conn, k)
     while conns:
         now = time.perf_counter()
+        if owners is None and server_pid and now >= started + seconds / 2:
+            owners = connection_owners(port, set(_cpu_seconds(server_pid)) - {server_pid})
         for key, _ in sel.select(timeout=1.0):
             k, conn = conns[key.fd]
             try:
@@ -134,6 +145,7 @@ def client_run(port: int, paths: list[str], clients: int, seconds: float) -> dic
             if done:
                 latencies.append((end - conn.started) * 1000)
                 errors += conn.status != 200
+                served[conn.port] = served.get(conn.port, 0) + 1
             else:
                 errors += 1  # the server closed the connection mid-response
             if not done or conn.close_after:
@@ -166,6 +178,11 @@ def client_run(port: int, paths: list[str], clients: int, seconds: float) -> dic
     def pct(p: float) -> float:
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
+    per_worker: dict[int, int] = {}
+    for client_port, count in served.items():
+        pid = (owners or {}).get(client_port, 0)  # 0: a connection made after the reading
+        per_worker[pid] = per_worker.get(pid, 0) + count
+
     return {
         "clients": clients,
         "requests": len(latencies),
@@ -176,6 +193,8 @@ def client_run(port: int, paths: list[str], clients: int, seconds: float) -> dic
         "p95": pct(95),
         "p99": pct(99),
         "client_cpu_s": cpu,
+        "per_worker": sorted((n for pid, n in per_worker.items() if pid), reverse=True),
+        "unattributed": per_worker.get(0, 0),
     }
 
 
@@ -199,10 +218,12 @@ def _cpu_seconds(pid: int) -> dict[int, float]:
     return out
 
 
-def _load(port: int, paths_file: Path, clients: int, seconds: float) -> dict[str, Any]:
+def _load(
+    port: int, paths_file: Path, clients: int, seconds: float, server_pid: int = 0
+) -> dict[str, Any]:
     """Run the client process once and return its report."""
     command = [sys.executable, "-m", "benchmarks.bench_http", "_client", str(port)]
-    command += [str(paths_file), str(clients), str(seconds)]
+    command += [str(paths_file), str(clients), str(seconds), str(server_pid)]
     done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -237,7 +258,7 @@ def run(
         rows = []
         for c in clients:
             before = _cpu_seconds(server.pid)
-            row = _load(port, paths_file, c, seconds)
+            row = _load(port, paths_file, c, seconds, server.pid)
             after = _cpu_seconds(server.pid)
             spent = sorted((after[p] - before.get(p, 0.0) for p in after), reverse=True)
             row.update(workers=workers, server_cpu_s=sum(spent), process_cpu_s=spent)
@@ -255,7 +276,8 @@ def table(rows: list[dict[str, Any]]) -> str:
         f"{os.cpu_count()} cores shared with other work (load average {load[0]:.1f}); "
         "client = the load generator's process",
         "workers clients    q/s   p50 ms   p95 ms   p99 ms  requests errors"
-        "  server CPU ms/req (cores)  client CPU ms/req (cores)  busiest processes' CPU share",
+        "  server CPU ms/req (cores)  client CPU ms/req (cores)  busiest processes' CPU share"
+        "  requests per worker",
     ]
     for r in rows:
         n, secs = max(1, r["requests"]), r["seconds"]
@@ -265,7 +287,8 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"{r['p95']:8.1f} {r['p99']:8.1f} {r['requests']:>9} {r['errors']:>6}"
             f"  {1000 * server / n:10.1f} ({server / secs:4.2f})"
             f"        {1000 * client / n:10.2f} ({client / secs:4.2f})"
-            f"  {_shares(r.get('process_cpu_s', []))}"
+            f"  {_shares(r.get('process_cpu_s', [])):>27}"
+            f"  {_split(r.get('per_worker', []), r.get('unattributed', 0))}"
         )
     by = {(r["workers"], r["clients"]): r for r in rows}
     for (w, c), r in sorted(by.items()):
@@ -281,13 +304,20 @@ def _shares(spent: list[float]) -> str:
     return "/".join(f"{100 * x / total:.0f}%" for x in spent[:4] if x > 0) if total else "-"
 
 
+def _split(per_worker: list[int], unattributed: int) -> str:
+    """Requests answered by each worker (busiest first), and those not attributed."""
+    text = "/".join(str(n) for n in per_worker) or "-"
+    return f"{text} (+{unattributed} unattributed)" if unattributed else text
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the load test and print its table."""
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_client":
-        port, paths_file, clients, seconds = argv[1:5]
+        port, paths_file, clients, seconds, server_pid = argv[1:6]
         paths = json.loads(Path(paths_file).read_text())
-        print(json.dumps(client_run(int(port), paths, int(clients), float(seconds))))
+        report = client_run(int(port), paths, int(clients), float(seconds), int(server_pid))
+        print(json.dumps(report))
         return 0
     p = argparse.ArgumentParser(prog="python -m benchmarks.bench_http", description=__doc__)
     p.add_argument("--index", type=Path, required=True)

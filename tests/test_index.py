@@ -337,3 +337,23 @@ def test_record_dict_is_asdict(sample_paths: list[Path], generated_dir: Path) ->
         got = record.to_dict()
         assert repr(got) == repr(expected), path
     assert len(sample_paths) == 45
+
+
+def test_tokenize_ascii_path_matches_the_regex(sample_paths: list[Path]) -> None:
+    # ASCII text takes a translate-and-split path; it must give the regex's words exactly.
+    import random
+    import re
+
+    from search.schema import tokenize
+
+    def regex(text: str) -> list[str]:
+        return re.findall(r"[^\W_]+", text.lower())
+
+    rng = random.Random(7)
+    alphabet = [chr(c) for c in range(128)] + ["é", "ß", "İ", "\u00a0", "\u2028", "٣"]
+    texts = [p.read_text(encoding="utf-8") for p in sample_paths]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(3000)]
+    texts += ["a_b", "x\x1cy\x1fz", "TIZANIDINE-4mg", "on-\ngoing", "", "   ", "ÉCOLE école"]
+    for text in texts:
+        assert tokenize(text) == regex(text), repr(text)
+    assert sum(t.isascii() for t in texts) > 100 and sum(not t.isascii() for t in texts) > 100

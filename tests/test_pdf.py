@@ -22,6 +22,10 @@ REAL = ROOT.parent / "shared" / "real-letters"
 REAL_PDFS = sorted((REAL / "pdf").glob("*.pdf"))
 BUNDLED_PDFS = sorted((ROOT / "tests" / "letters" / "pdf").glob("*.pdf"))
 SAMPLES = ROOT / "search" / "samples"
+# A main dependency; a venv made before it was one may lack it (then pypdf reads every PDF).
+needs_pdfium = pytest.mark.skipif(
+    not pdf_worker.pdfium_available(), reason="pypdfium2 is not installed (pip install -e .)"
+)
 
 
 def parsed(text: str) -> dict[str, Any]:
@@ -43,6 +47,7 @@ def assert_same_fields(got: dict[str, Any], want: dict[str, Any]) -> None:
             assert a[key] == b[key], f"decision {number}: {key}"
 
 
+@needs_pdfium
 @pytest.mark.skipif(not REAL_PDFS, reason=f"the real letters are not here ({REAL / 'pdf'})")
 @pytest.mark.parametrize("path", REAL_PDFS, ids=lambda p: p.stem)
 def test_pdfium_parses_as_pypdf_on_the_real_letters(path: Path) -> None:
@@ -83,6 +88,7 @@ def fpdf_letter(pages: list[list[str]]) -> bytes:
     return bytes(pdf.output())
 
 
+@needs_pdfium
 def test_blank_lines_and_line_end_hyphens_as_pypdf_gives_them() -> None:
     # An empty paragraph written as a lone space is a blank line (the parser reads paragraph
     # breaks from them); PDFium's text drops it and joins "anti-" with the next line.
@@ -101,6 +107,7 @@ def test_blank_lines_and_line_end_hyphens_as_pypdf_gives_them() -> None:
     assert extract_text(data) == want
 
 
+@needs_pdfium
 def test_spaces_between_words_are_not_blank_lines() -> None:
     pdf = FPDF()
     pdf.set_font("Helvetica", size=10)
@@ -113,6 +120,7 @@ def test_spaces_between_words_are_not_blank_lines() -> None:
     assert extract_text_pdfium(data).split("\n") == ["Case Number: CM16-0234464", "Next line"]
 
 
+@needs_pdfium
 def test_page_cap() -> None:
     data = fpdf_letter([["one"], ["two"], ["three"]])
     for extract in (extract_text_pdfium, extract_text_pypdf):
@@ -124,6 +132,7 @@ def test_page_cap() -> None:
         assert extractor.extract(data, max_pages=3) == "one\n\ntwo\n\nthree"
 
 
+@needs_pdfium
 def test_text_cap() -> None:
     data = fpdf_letter([["x" * 50], ["y" * 50]])
     for extract in (extract_text_pdfium, extract_text_pypdf):

@@ -1,8 +1,9 @@
 """`imr-search serve --workers 2`: real server processes on one socket, refreshed after a
-commit, stopped cleanly by SIGTERM."""
+commit, stopped cleanly by SIGTERM, keep-alive connections spread over the workers."""
 
 from __future__ import annotations
 
+import http.client
 import importlib.resources
 import json
 import os
@@ -17,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from search.index import index_paths
+from web.prefork import Balance, connection_owners
 
 SAMPLES = Path(str(importlib.resources.files("search.samples")))
 
@@ -85,3 +87,64 @@ def test_prefork_workers_serve_refresh_and_stop(tmp_path: Path) -> None:
     assert all(not Path(f"/proc/{pid}").exists() for pid in workers)
     if server.stderr:
         server.stderr.close()
+
+
+def _start(index: Path, workers: int) -> tuple[subprocess.Popen[str], int]:
+    """A real `imr-search serve` on a free port, once it answers."""
+    port = _free_port()
+    command = [sys.executable, "-m", "search.cli", "serve", "--index", str(index)]
+    command += ["--port", str(port), "--workers", str(workers), "--threads", "4"]
+    server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            _total(port)
+            return server, port
+        except OSError:
+            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+
+
+def test_keep_alive_clients_are_spread_over_the_workers(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    index_paths(index, sorted(SAMPLES.glob("*.txt"))[:10], workers=1)
+    server, port = _start(index, workers=2)
+    try:
+        workers = _children(server.pid)
+        assert len(workers) == 2
+        for _ in range(3):  # the four connections open at once, as a load test's clients do
+            clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(4)]
+            with ThreadPoolExecutor(4) as pool:
+                list(pool.map(lambda c: c.connect(), clients))
+            for _ in range(5):  # several requests on each kept-alive connection
+                for client in clients:
+                    client.request("GET", "/api/search?q=pain")
+                    response = client.getresponse()
+                    assert response.status == 200 and json.loads(response.read())
+            ports = {c.sock.getsockname()[1] for c in clients}
+            owners = connection_owners(port, workers)
+            assert set(owners) >= ports
+            per_worker = [sum(owners[p] == pid for p in ports) for pid in sorted(workers)]
+            assert per_worker == [2, 2], per_worker
+            for client in clients:
+                client.close()
+            time.sleep(1.5)  # the workers see the connections go
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+        if server.stderr:
+            server.stderr.close()
+
+
+def test_balance_defers_to_the_worker_with_fewer_connections() -> None:
+    balance = Balance(3)
+    assert balance.may_accept(0, 5)  # the others have not published: nobody to defer to
+    assert balance.may_accept(1, 2)
+    assert not balance.may_accept(0, 5)  # worker 1 holds fewer
+    assert balance.may_accept(2, 2)  # a tie races
+    assert balance.counts() == [5, 2, 2]
+    balance.vacate(1)
+    balance.vacate(2)
+    assert balance.counts() == [5, None, None]
+    assert balance.may_accept(0, 5)  # the ones that ended no longer count

@@ -4,6 +4,7 @@ security headers, and each request's arrival time reaches the app (for its deadl
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, Final
 
 import waitress
@@ -55,14 +56,30 @@ class Channel(HTTPChannel):  # type: ignore[misc]
     error_task_class = _ErrorTask
 
 
-def create_server(app: Any, **kw: Any) -> Any:
-    """waitress.create_server, every listening socket using Channel."""
+def create_server(app: Any, accept_if: Callable[[int], bool] | None = None, **kw: Any) -> Any:
+    """waitress.create_server, every listening socket using Channel; with accept_if, a
+    listener accepts only while accept_if(this process's open connections) is true."""
     server = waitress.create_server(app, **kw)
     listeners = server.map.values() if hasattr(server, "effective_listen") else [server]
-    for listener in listeners:
+    for listener in list(listeners):
         if hasattr(listener, "channel_class"):
             listener.channel_class = Channel
+            if accept_if is not None:
+                listener.readable = _balanced(listener, accept_if)
     return server
+
+
+def _balanced(listener: Any, accept_if: Callable[[int], bool]) -> Callable[[], bool]:
+    """The listener's readable(), which its event loop asks before each wait: false (do not
+    accept now) also when another worker should take the next connection."""
+    waitress_readable = listener.readable
+
+    def readable() -> bool:
+        ready = bool(waitress_readable())  # first: its upkeep and the connection limit
+        connections = sum(isinstance(d, HTTPChannel) for d in list(listener._map.values()))
+        return accept_if(connections) and ready
+
+    return readable
 
 
 def serve(app: Any, **kw: Any) -> None:

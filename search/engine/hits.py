@@ -1,8 +1,9 @@
-"""Helpers of the engine: synonyms, ordering letters and facet values, hits, similar terms."""
+"""Engine helpers: the request as run (synonyms, read filters), ordering, hits, similar terms."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any, Final
 
@@ -11,16 +12,20 @@ import numpy as np
 from ..fields import (
     AGE_BANDS,
     FACET_AGE,
+    FACET_CATEGORY,
+    FACET_DRUG,
     FACET_YEAR,
     SCOPE_AUTO,
+    SCOPE_DECISION,
     SECTION_CASE_SUMMARY,
     SORT_NEWEST,
     SORT_OLDEST,
 )
 from ..model import Determination
 from ..query import ParsedQuery, build_query
-from ..results import DecisionHit, Hit
+from ..results import DecisionHit, Hit, QueryError, SearchRequest
 from ..schema import TEXT_FIELDS, tokenize
+from ..understand import Understood, merge_filters, understand
 from .highlight import Terms
 from .segments import IntArray
 
@@ -124,6 +129,34 @@ def parse_request(
         treatments=_treatments(),
         scope=scope,
     )
+
+
+def read_terms(understood: Understood) -> frozenset[tuple[str, str]]:
+    """Highlight terms of the words read as drug or service filters (in decisions' text)."""
+    words = " ".join(c.words for c in understood.chips if c.facet in (FACET_DRUG, FACET_CATEGORY))
+    if not words:
+        return frozenset()
+    try:
+        return parse_request(words, {}, SCOPE_DECISION).highlight
+    except QueryError:
+        return frozenset()
+
+
+def understood_request(request: SearchRequest) -> tuple[ParsedQuery, Understood | None]:
+    """The request's query as the engine runs it: words read as filters (unless literal),
+    the rest parsed under the request's scope; and the interpretation, if any."""
+    understood = None if request.literal else understand(request.q)
+    if understood is None or not understood.interpreted:
+        return parse_request(request.q, request.filters, request.scope), None
+    filters = merge_filters(request.filters, understood.filters)
+    return parse_request(understood.text, filters, request.scope), understood
+
+
+def highlight_terms(parsed: ParsedQuery, understood: Understood | None) -> dict[str, Terms]:
+    """What to mark per text field: the query's words, and the names read as filters."""
+    if understood is None:
+        return field_terms(parsed)
+    return field_terms(replace(parsed, highlight=parsed.highlight | read_terms(understood)))
 
 
 def make_hit(

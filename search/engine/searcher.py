@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -20,15 +18,10 @@ import numpy as np
 
 from ..fields import (
     ENGINE_MAX_PAGE_SIZE,
-    FACET_CATEGORY,
-    FACET_DRUG,
     FACETS,
     MAX_PAGE,
     SCOPE_AUTO,
-    SCOPE_DECISION,
     SCOPE_LETTER,
-    SECTION_CASE_SUMMARY,
-    SECTION_ISSUE_AT_DISPUTE,
     SORT_NEWEST,
     SORT_RELEVANCE,
     SORTS,
@@ -36,7 +29,7 @@ from ..fields import (
 from ..index import IndexMissing, open_index
 from ..model import Determination, determination_from_dict
 from ..query import ParsedQuery
-from ..results import DecisionHit, Hit, QueryError, SearchRequest, SearchResponse
+from ..results import Hit, QueryError, SearchRequest, SearchResponse
 from ..schema import (
     C_REC,
     F_RID,
@@ -44,33 +37,40 @@ from ..schema import (
     TEXT_FIELDS,
     unpack_record,
 )
-from ..understand import Understood, merge_filters, understand
 from ._codec import VarBytesView
 from .deadline import search_deadline
-from .docs import letter_texts
 from .evaluate import Evaluator, Leaf, PostingCache, SearchTimeout
 from .facets import FacetCounter, SegmentMatch, final_mask
-from .highlight import Terms, highlight
+from .highlight import Terms
 from .hits import (
     LetterRows,
     characteristic_words,
     distinctive_words,
-    field_terms,
-    make_hit,
+    highlight_terms,
     page_order,
     parse_request,
+    understood_request,
 )
+from .letters import letter_hit, letter_rows, matching_ordinals, same_letters, select
 from .segments import (
     BoolArray,
     FacetTable,
-    IntArray,
     SegmentData,
     live_mask,
     load_segment,
 )
+from .snapshot import LRU, Snapshot
 from .suggest import Speller, segment_words, suggest
 
-__all__ = ["IndexMissing", "SearchIndex", "SearchTimeout"]
+__all__ = [
+    "IndexMissing",
+    "SearchIndex",
+    "SearchTimeout",
+    "highlight_terms",
+    "understood_request",
+]
+
+_LRU = LRU  # the name tests and older callers import
 
 TIME_LIMIT: Final = 5.0  # seconds a search may take (less when its request must end sooner)
 HIGHLIGHT_HITS: Final = 100  # hits of a page that get highlights (a 5000-hit page would not)
@@ -80,89 +80,6 @@ RECORD_CACHE: Final = 4096
 MASK_CACHE: Final = 256
 BROWSE_ROWS: Final = 10_000  # letters of browsing everything kept in sort order per commit
 MASK_CACHE_BYTES: Final = 64 * 1024 * 1024  # filter masks are a byte per document of a segment
-
-
-def read_terms(understood: Understood) -> frozenset[tuple[str, str]]:
-    """Highlight terms of the words read as drug or service filters (in decisions' text)."""
-    words = " ".join(c.words for c in understood.chips if c.facet in (FACET_DRUG, FACET_CATEGORY))
-    if not words:
-        return frozenset()
-    try:
-        return parse_request(words, {}, SCOPE_DECISION).highlight
-    except QueryError:
-        return frozenset()
-
-
-def understood_request(request: SearchRequest) -> tuple[ParsedQuery, Understood | None]:
-    """The request's query as the engine runs it: words read as filters (unless literal),
-    the rest parsed under the request's scope; and the interpretation, if any."""
-    understood = None if request.literal else understand(request.q)
-    if understood is None or not understood.interpreted:
-        return parse_request(request.q, request.filters, request.scope), None
-    filters = merge_filters(request.filters, understood.filters)
-    return parse_request(understood.text, filters, request.scope), understood
-
-
-def highlight_terms(parsed: ParsedQuery, understood: Understood | None) -> dict[str, Terms]:
-    """What to mark per text field: the query's words, and the names read as filters."""
-    if understood is None:
-        return field_terms(parsed)
-    return field_terms(replace(parsed, highlight=parsed.highlight | read_terms(understood)))
-
-
-class _Snapshot:
-    """One generation of the index: its reader and segments, never changed once made.
-
-    A search takes the current snapshot once and works on it alone; refresh() makes a new
-    one and swaps the reference, so searches never wait for each other or for a refresh.
-    """
-
-    def __init__(self, reader: Any, leaves: list[Leaf], generation: int) -> None:
-        self.reader = reader
-        self.leaves = leaves
-        self.generation = generation
-        self.browse: dict[str, tuple[Any, LetterRows, int, int, IntArray]] = {}
-        self.speller: Speller | None = None
-
-
-class _LRU(OrderedDict[Any, Any]):
-    """A least-recently-used cache whose operations are atomic across threads, bounded in
-    entries and, for arrays, in bytes."""
-
-    def __init__(self, size: int, max_bytes: int | None = None) -> None:
-        super().__init__()
-        self.size = size
-        self.max_bytes = max_bytes
-        self.used = 0  # bytes of the arrays held (when bounded in bytes)
-        self.guard = threading.Lock()
-
-    def fetch(self, key: Any) -> Any:
-        with self.guard:
-            found = self.get(key)
-            if found is not None:
-                self.move_to_end(key)
-            return found
-
-    def store(self, key: Any, value: Any) -> None:
-        with self.guard:
-            if key in self:
-                return
-            self[key] = value
-            self.used += self._weight(value)
-            while len(self) > self.size or (
-                self.max_bytes is not None and self.used > self.max_bytes and len(self) > 1
-            ):
-                _, old = self.popitem(last=False)
-                self.used -= self._weight(old)
-
-    def drop_all(self) -> None:
-        """Forget every entry."""
-        with self.guard:
-            self.clear()
-            self.used = 0
-
-    def _weight(self, value: Any) -> int:
-        return int(getattr(value, "nbytes", 0)) if self.max_bytes is not None else 0
 
 
 class SearchIndex:
@@ -177,11 +94,11 @@ class SearchIndex:
         self._segments: dict[str, SegmentData] = {}
         self._words: dict[str, dict[str, int]] = {}  # segment -> the speller's words (lazy)
         self._lives: dict[tuple[str, int], BoolArray] = {}
-        self._masks = _LRU(MASK_CACHE, MASK_CACHE_BYTES)  # (segment, facet, values) -> mask
-        self._records = _LRU(RECORD_CACHE)  # (segment, docnum) -> Determination
+        self._masks = LRU(MASK_CACHE, MASK_CACHE_BYTES)  # (segment, facet, values) -> mask
+        self._records = LRU(RECORD_CACHE)  # (segment, docnum) -> Determination
         self._counter = FacetCounter(self._tables)
         self._postings = PostingCache()
-        self._snap: _Snapshot | None = None
+        self._snap: Snapshot | None = None
         self._pinned = False
         self._open_reader()
 
@@ -231,7 +148,7 @@ class SearchIndex:
         self._masks.drop_all()
         # The old reader is not closed: searches still running use it, and it is released
         # (its maps unmapped) when the last of them drops the old snapshot.
-        self._snap = _Snapshot(reader, leaves, self._ix.latest_generation())
+        self._snap = Snapshot(reader, leaves, self._ix.latest_generation())
 
     def pinned(self) -> SearchIndex:
         """A view fixed on the current snapshot, sharing this index's caches: refreshes do
@@ -272,7 +189,7 @@ class SearchIndex:
 
     # --- searching ------------------------------------------------------------------------
 
-    def _current(self) -> _Snapshot:
+    def _current(self) -> Snapshot:
         """The snapshot a search works on (taken once per search)."""
         snap = self._snap
         if snap is None or snap.reader is None:
@@ -280,7 +197,7 @@ class SearchIndex:
         return snap
 
     def _matches(
-        self, snap: _Snapshot, parsed: ParsedQuery, deadline: float
+        self, snap: Snapshot, parsed: ParsedQuery, deadline: float
     ) -> tuple[list[SegmentMatch], list[tuple[BoolArray, np.ndarray]], Evaluator]:
         """Per segment: the text query's matches with each filter's mask, and (matching live
         documents, scores)."""
@@ -334,8 +251,7 @@ class SearchIndex:
             if browse:
                 # Browsing everything (the landing page) is sorted once per commit, and only
                 # the rows the first pages can show are kept: memory bounded, not per letter.
-                s, lt, best, dates, keys = letters
-                letters = (s[order], lt[order], best[order], dates[order], keys[order])
+                letters = select(letters, order)
                 order = np.arange(len(order))
                 snap.browse[sort] = (facets, letters, total, total_decisions, order)
         else:
@@ -379,7 +295,7 @@ class SearchIndex:
 
     def _also_mentioned(
         self,
-        snap: _Snapshot,
+        snap: Snapshot,
         text: str,
         filters: Mapping[str, tuple[str, ...]],
         narrow: list[tuple[BoolArray, np.ndarray]],
@@ -395,7 +311,7 @@ class SearchIndex:
 
     def _same_letters(
         self,
-        snap: _Snapshot,
+        snap: Snapshot,
         q: str,
         request: SearchRequest,
         found: list[tuple[BoolArray, np.ndarray]],
@@ -407,59 +323,17 @@ class SearchIndex:
             _found, matches, _ev = self._matches(snap, parsed, search_deadline(TIME_LIMIT))
         except QueryError:
             return False
-        other, _, _ = self._letters(snap, matches)
-        letters, _, _ = self._letters(snap, found)
-        if len(other[0]) != len(letters[0]):
-            return False
-        return set(zip(other[0].tolist(), other[1].tolist(), strict=True)) == set(
-            zip(letters[0].tolist(), letters[1].tolist(), strict=True)
-        )
+        return same_letters(self._letters(snap, matches)[0], self._letters(snap, found)[0])
 
     def _letters(
         self,
-        snap: _Snapshot,
+        snap: Snapshot,
         matches: list[tuple[BoolArray, np.ndarray]],
         top: int | None = None,
         sort: str = SORT_RELEVANCE,
     ) -> tuple[LetterRows, int, int]:
-        """Matching letters as rows (segment, letter, best score, date, key), the number of
-        matching letters, and of matching decisions.
-
-        With `top`, each segment keeps only its rows that can be among the first `top` in
-        `sort` order (the rest cannot reach the page), so a broad query holds a page's worth
-        of rows per segment, not a row per matching letter of the index.
-        """
-        parts: list[LetterRows] = []
-        decisions = total = 0
-        for s, (leaf, (mask, score)) in enumerate(zip(snap.leaves, matches, strict=True)):
-            docs = np.flatnonzero(mask)
-            if not len(docs):
-                continue
-            data = leaf.data
-            decisions += int(np.count_nonzero(data.ordinal[docs] > 0))
-            letter = data.letter[docs]
-            starts = np.flatnonzero(np.r_[True, letter[1:] != letter[:-1]])
-            ids: IntArray = letter[starts].astype(np.int64)
-            total += len(ids)
-            rows: LetterRows = (
-                np.full(len(ids), s, dtype=np.int64),
-                ids,
-                np.maximum.reduceat(score[docs], starts),
-                data.date[data.starts[ids]],
-                data.lkey[data.starts[ids]],
-            )
-            del docs, letter, starts
-            if top is not None and len(ids) > top:
-                keep = page_order(rows, sort, top)
-                rows = (rows[0][keep], rows[1][keep], rows[2][keep], rows[3][keep], rows[4][keep])
-            parts.append(rows)
-        if not parts:
-            empty = np.zeros(0, dtype=np.int64)
-            return (empty, empty, np.zeros(0, dtype=np.float32), empty, empty), 0, 0
-        cat = np.concatenate
-        columns = [cat([p[k] for p in parts]) for k in range(5)]
-        rows = (columns[0], columns[1], columns[2], columns[3], columns[4])
-        return rows, total, decisions
+        """Matching letters as rows, their number and the matching decisions' (letters.py)."""
+        return letter_rows(snap.leaves, matches, top, sort)
 
     def _record(self, leaf: Leaf, docnum: int) -> Determination:
         """The stored record of the letter whose primary document this is (cached)."""
@@ -475,53 +349,18 @@ class SearchIndex:
 
     def _hit(
         self,
-        snap: _Snapshot,
+        snap: Snapshot,
         letters: LetterRows,
         row: int,
         matches: list[tuple[BoolArray, np.ndarray]],
         terms: Mapping[str, Terms],
     ) -> Hit:
         """One result: the letter, its matching decisions and highlights."""
-        s, letter, score = int(letters[0][row]), int(letters[1][row]), float(letters[2][row])
-        leaf = snap.leaves[s]
-        data = leaf.data
-        start = int(data.starts[letter])
-        end = int(data.starts[letter + 1]) if letter + 1 < data.letters else data.n
-        rec = self._record(leaf, start)
-        mask = matches[s][0][start:end]
-        ordinals = {int(o) for o in data.ordinal[start:end][mask] if o > 0}
-        decisions = []
-        others = []
-        for d in rec.decisions:
-            if d.ordinal not in ordinals:
-                others.append(DecisionHit(d.ordinal, d.request, d.outcome, d.drug))
-                continue
-            marks: list[str] = []
-            if terms:
-                marks = highlight(d.rationale, terms.get("rationale", Terms()))
-                if not marks:
-                    marks = highlight(d.request, terms.get("request", Terms()), passages=1)
-            decisions.append(DecisionHit(d.ordinal, d.request, d.outcome, d.drug, tuple(marks)))
-        marks = []
-        if terms:
-            texts = letter_texts(rec)
-            summary = "\n\n".join(
-                rec.section(k) for k in (SECTION_ISSUE_AT_DISPUTE, SECTION_CASE_SUMMARY)
-            )
-            for field, text in (
-                ("summary", summary),
-                ("reviewer", texts["reviewer"]),
-                ("other", texts["other"]),
-            ):
-                if len(marks) < 3:
-                    marks += highlight(text, terms.get(field, Terms()), passages=3 - len(marks))
-        return replace(
-            make_hit(rec, score, tuple(decisions), tuple(marks)), other_decisions=tuple(others)
-        )
+        return letter_hit(snap.leaves, letters, row, matches, terms, self._record)
 
     # --- records, similar, counts -----------------------------------------------------------
 
-    def _find(self, snap: _Snapshot, letter_id: str) -> tuple[Leaf, int] | None:
+    def _find(self, snap: Snapshot, letter_id: str) -> tuple[Leaf, int] | None:
         """The segment and primary docnum of a letter id (live only)."""
         from .segments import postings
 
@@ -545,11 +384,8 @@ class SearchIndex:
         leaf, start = found
         _, matches, _ = self._matches(snap, parsed, search_deadline(TIME_LIMIT))
         s = next(i for i, other in enumerate(snap.leaves) if other is leaf)
-        data = leaf.data
-        letter = int(data.letter[start])
-        end = int(data.starts[letter + 1]) if letter + 1 < data.letters else data.n
-        mask = matches[s][0][start:end]
-        return tuple(sorted({int(o) for o in data.ordinal[start:end][mask] if o > 0}))
+        letter = int(leaf.data.letter[start])
+        return tuple(sorted(matching_ordinals(leaf.data, matches[s][0], letter)))
 
     def get(self, id: str) -> Determination | None:
         """The record of a letter id, or None."""
@@ -584,9 +420,7 @@ class SearchIndex:
         _, matches, _ = self._matches(snap, parsed, search_deadline(TIME_LIMIT))
         letters, _, _ = self._letters(snap, matches, max(1, min(limit, 100)) + 1)
         own = found[0].data.lkey[found[1]]
-        keep = letters[4] != own
-        s, lt, best, dates, keys = letters
-        letters = (s[keep], lt[keep], best[keep], dates[keep], keys[keep])
+        letters = select(letters, letters[4] != own)
         order = page_order(letters, SORT_RELEVANCE, max(1, min(limit, 100)))
         return [self._hit(snap, letters, int(r), matches, {}) for r in order[:limit]]
 
@@ -622,7 +456,7 @@ class SearchIndex:
             decisions += int(np.count_nonzero(leaf.live & (leaf.data.ordinal > 0)))
         return letters, decisions
 
-    def _get_speller(self, snap: _Snapshot) -> Speller:
+    def _get_speller(self, snap: Snapshot) -> Speller:
         """The did-you-mean vocabulary of a snapshot (built on first need)."""
         if snap.speller is None:
             vocab: dict[str, int] = {}

@@ -17,6 +17,7 @@ import heapq
 import os
 import struct
 from array import array
+from collections.abc import Iterator
 from hashlib import md5
 from operator import sub
 from pickle import dumps
@@ -37,8 +38,11 @@ BLOCK: Final = 128  # postings per block, as Whoosh's W3 codec
 NUMPY_FROM: Final = 48  # posting lists this long have their block deltas computed by numpy
 INDEX_NAME: Final = "MAIN"
 INLINE_MAX: Final = 4  # posting lists this short are inlined into the term index
+LIST_WINDOW: Final = 1 << 16  # postings converted to Python ints at a time at flush
 FLUSH_BYTES: Final = 8 << 20  # posting bytes buffered before a write
-TERM_BYTES: Final = 200  # heap bytes of one buffered term (dict entry, str, array header)
+# Heap bytes of one buffered (part, term) entry: its share of the part's joined terms and
+# ends, and of the flush, which splits a field's terms into strs and ranks them in a dict.
+ENTRY_BYTES: Final = 96
 DOC_BYTES: Final = 120  # heap bytes of one buffered document (column and length buffers)
 
 
@@ -59,6 +63,7 @@ def _tagged(items: Any, k: int) -> Any:
 
 _LENFIELD: Final = {name: _lenfield(name) for name in SCHEMA.names()}  # field -> length column
 _LENGTHS: Final = struct.Struct("!ii")  # a hash file record's key and value lengths
+_POINTER_SIZE: Final = struct.calcsize("!Iq")  # a hash table slot: hash, position
 
 
 def _block_deltas(ids: array[int]) -> list[int]:
@@ -72,6 +77,85 @@ def _block_deltas(ids: array[int]) -> list[int]:
     return out
 
 
+_Part = tuple[str, Any, Any]  # terms joined by TERM_SEP, their ends (in ints), uint32 pairs
+
+
+def _field_postings(parts: list[_Part]) -> Iterator[tuple[str, array[int], array[int]]]:
+    """(term, ids, freqs) of one field's buffered parts, in term order, the documents in
+    the order they were added."""
+    if not parts:
+        return
+    names: list[str] = []
+    for terms, _, _ in parts:
+        names += terms.split(TERM_SEP)
+    unique = sorted(set(names))  # code point order: the order of the terms' UTF-8 bytes
+    rank = dict(zip(unique, range(len(unique)), strict=True))
+    entry_term = np.fromiter(map(rank.__getitem__, names), np.int64, len(names))
+    del names, rank
+    # Each entry's postings are a run of the parts' pairs: sort the entries (stable: the
+    # documents stay in order) and gather their runs, rather than sorting every posting.
+    ends_of = [ends // 2 for _, ends, _ in parts]  # in pairs, from 0 in each part
+    offsets = np.cumsum([0] + [len(flat) // 2 for _, _, flat in parts[:-1]])
+    sizes = np.concatenate([np.diff(ends, prepend=0) for ends in ends_of])
+    starts = np.concatenate([ends + offset for ends, offset in zip(ends_of, offsets, strict=True)])
+    starts -= sizes
+    del ends_of, offsets
+    order = np.argsort(entry_term, kind="stable")
+    sizes = sizes[order]
+    run_starts = np.cumsum(sizes) - sizes
+    gather = np.arange(int(sizes.sum())) + np.repeat(starts[order] - run_starts, sizes)
+    del starts, run_starts
+    pairs = np.concatenate([flat for _, _, flat in parts]).reshape(-1, 2)
+    ids = pairs[gather, 0]
+    freqs = pairs[gather, 1]
+    del pairs, gather
+    per_term = np.bincount(entry_term[order], weights=sizes, minlength=len(unique))
+    bounds = np.cumsum(per_term.astype(np.int64)).tolist()
+    del entry_term, order, sizes, per_term
+    # As uint32 arrays (Python ints when indexed), converted a window at a time.
+    low = high = 0
+    window_ids = array("I")
+    window_freqs = array("I")
+    start = 0
+    for term, end in zip(unique, bounds, strict=True):
+        if end > start:  # a term whose documents were all dropped (keep) has none
+            if end > high:
+                low, high = start, max(end, start + LIST_WINDOW)
+                window_ids = array("I", ids[low:high].tobytes())
+                window_freqs = array("I", freqs[low:high].tobytes())
+            yield term, window_ids[start - low : end - low], window_freqs[start - low : end - low]
+        start = end
+
+
+def _offsets_typecode(largest: int) -> str:
+    """The array type Whoosh's GrowableArray("H") ends with after appending up to `largest`."""
+    if largest < 1 << 16:
+        return "H"
+    if largest < 1 << 31:
+        return "i"
+    return "I" if largest < 1 << 32 else "q"
+
+
+def _write_hash_tables(tindex: Any) -> None:
+    """HashWriter._write_hashes, the same bytes, written at once rather than a slot a call."""
+    dbfile = tindex.dbfile
+    pos = dbfile.tell()
+    out: list[bytes] = []
+    for entries in tindex.buckets:
+        slots = 2 * len(entries)
+        tindex.directory.append((pos, slots))
+        table = [0] * (2 * slots)  # hash, position per slot; position 0: empty (the header)
+        for hashval, position in entries:
+            slot = (hashval >> 8) % slots
+            while table[2 * slot + 1]:  # linear probing, as Whoosh's
+                slot = (slot + 1) % slots
+            table[2 * slot] = hashval
+            table[2 * slot + 1] = position
+        out.append(struct.pack("!" + "Iq" * slots, *table))
+        pos += _POINTER_SIZE * slots
+    dbfile.write(b"".join(out))
+
+
 class _TermIndex:
     """Appends to Whoosh's ordered term hash file in memory, with the positions it would log."""
 
@@ -79,8 +163,10 @@ class _TermIndex:
         self.tindex = tindex
         self.out: list[bytes] = []
         self.pos = tindex.dbfile.tell()
-        self.offsets = tindex.index  # the position of every key, in order
+        self.offsets: list[int] = []  # the position of every key, in order
         self.buckets = tindex.buckets
+        # Its hash tables are written in one go when the term file closes (same bytes).
+        tindex._write_hashes = lambda: _write_hash_tables(tindex)
 
     def add(self, key: bytes, value: bytes) -> None:
         """One term's key and info (keys in increasing order, as OrderedHashWriter.add)."""
@@ -97,6 +183,7 @@ class _TermIndex:
         self.tindex.dbfile.write(b"".join(self.out))
         self.out = []
         if self.offsets:
+            self.tindex.index.array = array(_offsets_typecode(self.offsets[-1]), self.offsets)
             self.tindex.lastkey = self.last
 
 
@@ -112,20 +199,22 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
         toc = ix.toc()
         self._known_files = toc.files
         self.generation: int = max(self.generation, ix.newest_on_disk() + 1)
-        # fieldname -> term -> array("I", [docnum, freq, docnum, freq, ...]): 8 bytes a
-        # posting. Chunks extend a term's array by a whole slice at a time (add_chunk).
-        self._post: dict[str, dict[str, array[int]]] = {}
+        # fieldname -> the parts added to it, in document order: (terms joined by TERM_SEP,
+        # where each term's pairs end, docnum/freq pairs). A chunk is kept as it came (no
+        # per-term work when it is added); the flush ranks each field's terms once and
+        # sorts its postings by term with numpy (_field_postings).
+        self._post: dict[str, list[_Part]] = {}
         # Segments being merged in: (reader, old docnum -> new docnum or -1). Their posting
         # lists are streamed term by term at flush, never held whole (bounded memory).
         self._sources: list[tuple[Any, Any]] = []
-        self._terms_buffered = 0
+        self._entries_buffered = 0
         self._pairs_buffered = 0
 
     def ram_bytes(self) -> int:
         """Estimated heap bytes of what this writer buffers (the RAM budget's measure)."""
         return (
             4 * self._pairs_buffered
-            + TERM_BYTES * self._terms_buffered
+            + ENTRY_BYTES * self._entries_buffered
             + DOC_BYTES * (self.docnum - self._merged_docs())
         )
 
@@ -147,20 +236,18 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
             fieldobj = schema[name]
             length = 0
             if fieldobj.indexed:
-                items = field_terms(fieldobj, value)
-                terms = post.get(name)
-                if terms is None:
-                    terms = post[name] = {}
-                get = terms.get
-                for term, freq in items:
-                    found = get(term)
-                    if found is None:
-                        terms[term] = array("I", (docnum, freq))
-                        self._terms_buffered += 1
-                    else:
-                        found.extend((docnum, freq))
-                    length += freq
-                    self._pairs_buffered += 2
+                counts = dict(field_terms(fieldobj, value))
+                if counts:
+                    pairs = np.empty((len(counts), 2), dtype=np.uint32)
+                    pairs[:, 0] = docnum
+                    pairs[:, 1] = list(counts.values())
+                    ends = np.arange(2, 2 * len(counts) + 1, 2, dtype=np.int64)
+                    post.setdefault(name, []).append(
+                        (TERM_SEP.join(counts), ends, pairs.reshape(-1))
+                    )
+                    self._entries_buffered += len(counts)
+                    self._pairs_buffered += 2 * len(counts)
+                    length = sum(counts.values())
             stored = value if fieldobj.stored else None
             pdw.add_field(name, fieldobj, stored, length if fieldobj.scorable else 0)
             column = fieldobj.column_type
@@ -228,23 +315,11 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
                 owner = np.repeat(np.arange(len(ends)), counts)
                 ends = 2 * np.cumsum(np.bincount(owner[live], minlength=len(ends)))
                 pairs = np.stack((docs[live], pairs[1::2][live]), axis=1).astype(np.uint32)
-            flat = memoryview(pairs.tobytes())
-            self._pairs_buffered += len(pairs.reshape(-1))
-            ends *= 4  # in bytes
-            terms = post.get(name)
-            if terms is None:
-                terms = post[name] = {}
-            get = terms.get
-            start = 0
-            names = fp.terms.split(TERM_SEP) if len(ends) else []
-            for term, end in zip(names, ends.tolist(), strict=True):
-                if end > start:
-                    found = get(term)
-                    if found is None:
-                        found = terms[term] = array("I")
-                        self._terms_buffered += 1
-                    found.frombytes(flat[start:end])
-                start = end
+            if not len(ends):
+                continue
+            post.setdefault(name, []).append((fp.terms, ends, pairs.reshape(-1)))
+            self._entries_buffered += len(ends)
+            self._pairs_buffered += pairs.size
 
     def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
         """Merging: note a segment whose posting lists are streamed in at flush."""
@@ -269,7 +344,7 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
                 reader.close()
             self._sources = []
         self._post = {}
-        self._terms_buffered = self._pairs_buffered = 0
+        self._entries_buffered = self._pairs_buffered = 0
         fw.close()
 
     def _write_postings(self, fw: Any) -> None:
@@ -335,10 +410,8 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
     def _own_postings(self) -> Any:
         """(fieldname, term bytes, ids, freqs) of this writer's own buffer, in key order."""
         for name in sorted(self._post):
-            own = self._post[name]
-            for term in sorted(own):
-                flat = own[term]
-                yield name, term.encode("utf-8"), flat[0::2], flat[1::2]
+            for term, ids, freqs in _field_postings(self._post[name]):
+                yield name, term.encode("utf-8"), ids, freqs
 
     def _merged_postings(self) -> Any:
         """(fieldname, term bytes, ids, freqs) in Whoosh's key order: this writer's own
@@ -356,9 +429,9 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
         for terms, _ in sources:
             names.update(n for n in field_names(terms) if n in self.schema)
         for name in sorted(names):
-            own = self._post.get(name, {})
+            own = _field_postings(self._post.get(name, []))
             streams: list[Any] = [
-                ((t.encode("utf-8"), -1, own[t]) for t in sorted(own)),
+                ((t.encode("utf-8"), -1, (ids, freqs)) for t, ids, freqs in own),
                 # _tagged binds each source's k now: a generator expression here would read
                 # k when it runs, the last source's for every stream (wrong file, wrong ids).
                 *(_tagged(field_items(terms, name), k) for k, (terms, _) in enumerate(sources)),
@@ -382,15 +455,14 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
     def _join(group: list[tuple[int, Any]], sources: list[tuple[Any, Any]]) -> Any:
         """One term's (ids, freqs) lists from its buffered and merged parts (None: empty)."""
         if len(group) == 1 and group[0][0] < 0:
-            flat = group[0][1]
-            return flat[0::2], flat[1::2]
+            ids, freqs = group[0][1]
+            return ids, freqs
         ids_parts = []
         freq_parts = []
         for k, payload in group:
             if k < 0:
-                pairs = np.frombuffer(payload, dtype=np.uint32)
-                ids_parts.append(pairs[0::2].astype(np.int64))
-                freq_parts.append(pairs[1::2].astype(np.int64))
+                ids_parts.append(np.frombuffer(payload[0], dtype=np.uint32).astype(np.int64))
+                freq_parts.append(np.frombuffer(payload[1], dtype=np.uint32).astype(np.int64))
                 continue
             terms, mapping = sources[k]
             ids, weights = read_postings(terms, payload)

@@ -1,0 +1,131 @@
+"""Matching decisions grouped into letter rows, and a page's rows made into hits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from ..fields import SECTION_CASE_SUMMARY, SECTION_ISSUE_AT_DISPUTE, SORT_RELEVANCE
+from ..model import Determination
+from ..results import DecisionHit, Hit
+from .docs import letter_texts
+from .evaluate import Leaf
+from .highlight import Terms, highlight
+from .hits import LetterRows, make_hit, page_order
+from .segments import BoolArray, IntArray, SegmentData
+
+Matches = Sequence[tuple[BoolArray, np.ndarray]]  # per segment: (matching documents, scores)
+RecordOf = Callable[[Leaf, int], Determination]  # a letter's record by its primary document
+
+
+def letter_span(data: SegmentData, letter: int) -> tuple[int, int]:
+    """The documents [start, end) of one letter of a segment."""
+    start = int(data.starts[letter])
+    end = int(data.starts[letter + 1]) if letter + 1 < data.letters else data.n
+    return start, end
+
+
+def letter_rows(
+    leaves: Sequence[Leaf], matches: Matches, top: int | None = None, sort: str = SORT_RELEVANCE
+) -> tuple[LetterRows, int, int]:
+    """Matching letters as rows (segment, letter, best score, date, key), the number of
+    matching letters, and of matching decisions.
+
+    With `top`, each segment keeps only its rows that can be among the first `top` in
+    `sort` order (the rest cannot reach the page), so a broad query holds a page's worth
+    of rows per segment, not a row per matching letter of the index.
+    """
+    parts: list[LetterRows] = []
+    decisions = total = 0
+    for s, (leaf, (mask, score)) in enumerate(zip(leaves, matches, strict=True)):
+        docs = np.flatnonzero(mask)
+        if not len(docs):
+            continue
+        data = leaf.data
+        decisions += int(np.count_nonzero(data.ordinal[docs] > 0))
+        letter = data.letter[docs]
+        starts = np.flatnonzero(np.r_[True, letter[1:] != letter[:-1]])
+        ids: IntArray = letter[starts].astype(np.int64)
+        total += len(ids)
+        rows: LetterRows = (
+            np.full(len(ids), s, dtype=np.int64),
+            ids,
+            np.maximum.reduceat(score[docs], starts),
+            data.date[data.starts[ids]],
+            data.lkey[data.starts[ids]],
+        )
+        del docs, letter, starts
+        if top is not None and len(ids) > top:
+            keep = page_order(rows, sort, top)
+            rows = (rows[0][keep], rows[1][keep], rows[2][keep], rows[3][keep], rows[4][keep])
+        parts.append(rows)
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return (empty, empty, np.zeros(0, dtype=np.float32), empty, empty), 0, 0
+    cat = np.concatenate
+    columns = [cat([p[k] for p in parts]) for k in range(5)]
+    return (columns[0], columns[1], columns[2], columns[3], columns[4]), total, decisions
+
+
+def select(rows: LetterRows, keep: np.ndarray) -> LetterRows:
+    """The rows picked by an index or mask array."""
+    return (rows[0][keep], rows[1][keep], rows[2][keep], rows[3][keep], rows[4][keep])
+
+
+def same_letters(a: LetterRows, b: LetterRows) -> bool:
+    """Whether two sets of rows are the same letters (segment and letter), in any order."""
+    if len(a[0]) != len(b[0]):
+        return False
+    return set(zip(a[0].tolist(), a[1].tolist(), strict=True)) == set(
+        zip(b[0].tolist(), b[1].tolist(), strict=True)
+    )
+
+
+def matching_ordinals(data: SegmentData, mask: BoolArray, letter: int) -> set[int]:
+    """The ordinals of a letter's decisions that the mask of its segment matches."""
+    start, end = letter_span(data, letter)
+    return {int(o) for o in data.ordinal[start:end][mask[start:end]] if o > 0}
+
+
+def letter_hit(
+    leaves: Sequence[Leaf],
+    letters: LetterRows,
+    row: int,
+    matches: Matches,
+    terms: Mapping[str, Terms],
+    record_of: RecordOf,
+) -> Hit:
+    """One result: the letter, its matching decisions and highlights."""
+    s, letter, score = int(letters[0][row]), int(letters[1][row]), float(letters[2][row])
+    leaf = leaves[s]
+    rec = record_of(leaf, int(leaf.data.starts[letter]))
+    ordinals = matching_ordinals(leaf.data, matches[s][0], letter)
+    decisions = []
+    others = []
+    for d in rec.decisions:
+        if d.ordinal not in ordinals:
+            others.append(DecisionHit(d.ordinal, d.request, d.outcome, d.drug))
+            continue
+        marks: list[str] = []
+        if terms:
+            marks = highlight(d.rationale, terms.get("rationale", Terms()))
+            if not marks:
+                marks = highlight(d.request, terms.get("request", Terms()), passages=1)
+        decisions.append(DecisionHit(d.ordinal, d.request, d.outcome, d.drug, tuple(marks)))
+    marks = []
+    if terms:
+        texts = letter_texts(rec)
+        summary = "\n\n".join(
+            rec.section(k) for k in (SECTION_ISSUE_AT_DISPUTE, SECTION_CASE_SUMMARY)
+        )
+        for field, text in (
+            ("summary", summary),
+            ("reviewer", texts["reviewer"]),
+            ("other", texts["other"]),
+        ):
+            if len(marks) < 3:
+                marks += highlight(text, terms.get(field, Terms()), passages=3 - len(marks))
+    hit = make_hit(rec, score, tuple(decisions), tuple(marks))
+    return replace(hit, other_decisions=tuple(others))
