@@ -186,3 +186,73 @@ def test_a_partial_approval_cut_by_a_page_break_is_kept_whole(item: str, brk: st
         )
     ]
     assert d.decisions[0].outcome == "Upheld"
+
+
+PRO_HEAD = "MEDICAL PROFESSIONAL REVIEW\nIMR Case Number: CM19-8816647\n\nISSUE AT DISPUTE:\n"
+PRO_TAIL = "\nCASE SUMMARY:\nThe patient is a 67-year-old man.\n"
+
+
+@pytest.mark.parametrize(
+    ("issue", "want"),
+    [
+        pytest.param(  # sentences wrapped before their verb, one with a decimal in it
+            "Upon independent review, the denial of Gralise 100mg is\nupheld.\n"
+            "Upon independent review, the denial of Amitriptyline 10mg QTY\n150 is upheld.\n"
+            "The denial of Genicin 500MG #150 is upheld.\n"
+            "The denial of Compound Capsaicin 0.0375%/Lidocaine 5%/Camphor\n\n"
+            "2% cream 240g is overturned.\n",
+            [
+                ("Gralise 100mg", "Upheld"),
+                ("Amitriptyline 10mg QTY 150", "Upheld"),
+                ("Genicin 500MG #150", "Upheld"),
+                ("Compound Capsaicin 0.0375%/Lidocaine 5%/Camphor 2% cream 240g", "Overturned"),
+            ],
+            id="sentences",
+        ),
+        pytest.param(  # a dash before an outcome wrapped to the next line
+            "1 trigger point injections x 8 \u2013 Upheld\n"
+            "Cervical epidural steroid injection at C5-6 \u2013\nUpheld\n",
+            [
+                ("1 trigger point injections x 8", "Upheld"),
+                ("Cervical epidural steroid injection at C5-6", "Upheld"),
+            ],
+            id="dash-wrapped",
+        ),
+        pytest.param(  # a date of service wrapped after its label, or set off by a page gap
+            "1. 18 sessions of physical therapy for the left\nshoulder - Upheld\n"
+            "2. Cervical epidural steroid injection at C6-7 DOS:\n2/19/2020 - Overturned\n"
+            "3. Hydrocodone/Acetaminophen 7.5/325mg BID #30\n\nDOS: 3/4/2018 - Upheld\n",
+            [
+                ("18 sessions of physical therapy for the left shoulder", "Upheld"),
+                ("Cervical epidural steroid injection at C6-7 DOS: 2/19/2020", "Overturned"),
+                ("Hydrocodone/Acetaminophen 7.5/325mg BID #30 DOS: 3/4/2018", "Upheld"),
+            ],
+            id="date-of-service",
+        ),
+        pytest.param(  # a partial approval after an item line, in a run of short lines
+            "1 trigger point injections x 8 \u2013 Upheld\n"
+            "Voltaren XR 100MG #90 was the\noriginal request. Voltaren XR 100MG\n"
+            "#24 was authorized by the Claims Administrator. The\nremaining IMR eligible "
+            "portion of the original\nrequest, Voltaren XR 100MG #66 \u2013\nUpheld\n",
+            [
+                ("1 trigger point injections x 8", "Upheld"),
+                ("Voltaren XR 100MG #66", "Upheld"),
+            ],
+            id="partial-after-item",
+        ),
+    ],
+)
+def test_professional_issue_lines(issue: str, want: list[tuple[str, str]]) -> None:
+    d = parse_text(PRO_HEAD + issue + PRO_TAIL)
+    assert [(x.request, x.outcome) for x in d.decisions] == want
+
+
+def test_a_compound_set_off_by_a_page_gap_is_one_request() -> None:
+    d = parse_text(
+        PRO_HEAD + "Resveratrol 1%/Tramadol 8%/Ketoprofen\n\n10%/Camphor 2%\nDecision: Upheld\n"
+        "Bilateral knee brace\nDecision: Overturned\n" + PRO_TAIL
+    )
+    assert [(x.request, x.outcome) for x in d.decisions] == [
+        ("Resveratrol 1%/Tramadol 8%/Ketoprofen 10%/Camphor 2%", "Upheld"),
+        ("Bilateral knee brace", "Overturned"),
+    ]

@@ -37,6 +37,7 @@ from .sentences import (
     stated_outcome,
 )
 
+_DATE_LABEL = re.compile(r"\b(?:dos|date of service):$", re.I)
 # A line that opens a sentence of its own: "The Claims Administrator's decision ...".
 _OWN_SUBJECT = re.compile(r"(?:the|this|these|that|it|its|such)\s", re.I)
 
@@ -69,7 +70,10 @@ def _numbered_item(lines: list[Line], i: int) -> str | None:
     """The request of a numbered item line ("1. Norco ... is not medically necessary")."""
     line = lines[i]
     m = NUMBERED_LINE.match(line.text)
-    after_sentence = i > 0 and lines[i - 1].text[-1:] in ".:;"
+    previous = lines[i - 1].text if i > 0 else ""
+    after_sentence = previous[-1:] in ".:;" or previous.rstrip(" .!").lower().endswith(
+        OUTCOME_ENDINGS
+    )  # (after "X - Upheld": a list of items, one a line)
     if not m or not (line.para or after_sentence) or len(line.text) > 400:
         return None
     # The item's sentence may wrap: its paragraph's next few lines count with it.
@@ -99,6 +103,30 @@ def _label_position(lines: list[Line], i: int, kind: str) -> bool:
         return True
     previous = lines[i - 1].text
     return previous[-1:] in '.:;!?")' or previous.rstrip(" .!").lower().endswith(OUTCOME_ENDINGS)
+
+
+def _heading_goes_on(heading: str, lines: list[Line], i: int) -> bool:
+    """Whether a numbered heading read up to line i goes on into the next line: its open
+    decision sentence or partial approval (over a page break too), else a line of its
+    paragraph that it runs into; never past its own outcome ("X:  Upheld" / "2. Y")."""
+    if i + 1 >= len(lines) or len(heading) >= 400:
+        return False
+    last, following = lines[i].text, lines[i + 1]
+    end = last.rstrip(" .!")
+    if end[-1:] in "dDnN" and end.lower().endswith(OUTCOME_ENDINGS) and ITEM_LINE.match(last):
+        return False
+    if _sentence_goes_on(heading, following.text) or partial_continues(heading, following):
+        return True
+    text = following.text
+    if following.para or is_label(text) or opens_own_decision(text):
+        return False
+    if partial_goes_on(heading, text):
+        return True
+    if heading[-1:] == ":" and _DATE_LABEL.search(heading):  # "... DOS:" / "2/19/2020 - Upheld"
+        return True
+    return heading[-1:] not in ".:" and (
+        wraps_into(last) or open_end(last) or not text[:1].isupper()
+    )
 
 
 def _next_in_sequence(
@@ -215,31 +243,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             # A long numbered request wraps: "3. Physical therapy ... is not" / "medically ...";
             # a short line before a capital ends a heading ("2. Tramadol 50mg #60" / "The
             # Claims Administrator's decision ... is overturned.").
-            while (
-                i + 1 < len(lines)
-                and len(numbered) < 400
-                and (
-                    _sentence_goes_on(numbered, lines[i + 1].text)
-                    or partial_continues(numbered, lines[i + 1])
-                )
-            ) or (
-                i + 1 < len(lines)
-                and not lines[i + 1].para
-                and not is_label(lines[i + 1].text)
-                and not opens_own_decision(lines[i + 1].text)
-                and len(numbered) < 400
-                and (
-                    partial_goes_on(numbered, lines[i + 1].text)
-                    or (
-                        numbered[-1:] not in ".:"
-                        and (
-                            wraps_into(lines[i].text)
-                            or open_end(lines[i].text)
-                            or not lines[i + 1].text[:1].isupper()
-                        )
-                    )
-                )
-            ):
+            while _heading_goes_on(numbered, lines, i):
                 i += 1
                 numbered = f"{numbered} {lines[i].text}"
             said = stated_outcome(numbered)
