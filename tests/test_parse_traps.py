@@ -92,3 +92,167 @@ def test_a_letter_of_no_known_heading_is_split_at_its_own_titles() -> None:
     assert [(x.request, x.outcome) for x in d.decisions] == [("Ultracet 37.5/325mg #90", "Upheld")]
     # The letter's own title (before any text) is no section, though it names an outcome.
     assert "Notice of Review Outcome" in d.section("header")
+
+
+@pytest.mark.parametrize(
+    ("lines", "want"),
+    [
+        ("Certification(s)/Specialty: Internal\n\nMedicine, Gastroenterology",
+         ["Internal Medicine", "Gastroenterology"]),
+        ("Certification(s)/Specialty: Anesthesia, Acupuncture\n& Pain Medicine",
+         ["Anesthesiology", "Acupuncture and Pain Medicine"]),
+        ("Certification(s)/Specialty: Physical Medicine\n& Rehabilitation, Pain Medicine",
+         ["Physical Medicine and Rehabilitation", "Pain Medicine"]),
+        ("Certification(s)/Specialty: Family\n\nPractice", ["Family Medicine"]),
+        ("Certification(s)/Specialty: Public\n\nHealth and General Preventive Medicine",
+         ["Public Health and General Preventive Medicine"]),
+        # A line of prose after the credentials is no tail of them.
+        ("Certification(s)/Specialty: Orthopedic Surgery\n\nThe reviewer attests no conflict",
+         ["Orthopedic Surgery"]),
+    ],
+)  # fmt: skip
+def test_wrapped_credential_lines_are_joined(lines: str, want: list[str]) -> None:
+    d = parse_text(
+        "HOW THE IMR FINAL DETERMINATION WAS MADE\nMAXIMUS Federal Services sent the file.\n"
+        "The Expert Reviewer has the following credentials:\n\n"
+        f"State(s) of Licensure: Oregon\n\n{lines}\n\nCLINICAL CASE SUMMARY\nA 40 year old man.\n"
+    )
+    assert list(d.reviewer.specialties) == want
+    assert d.reviewer.states == ("Oregon",)
+
+
+def test_a_wrapped_district_of_columbia_is_a_state_not_a_specialty() -> None:
+    d = parse_text(
+        "MEDICAL PROFESSIONAL REVIEW\nIMR Case Number: CM19-8816647\n\n"
+        "MEDICAL REVIEWER QUALIFICATIONS:\nThe physician reviewer is Board Certified in Internal "
+        "Medicine and is licensed in\nDistrict of Columbia.\n"
+    )
+    assert d.reviewer.specialties == ("Internal Medicine",)
+    assert d.reviewer.states == ("District of Columbia",)
+
+
+MAXIMUS_HEAD = (
+    "IMR Case Number: CM17-0574299\n\nIMR DECISION(S) AND RATIONALE(S)\n"
+    "The Final Determination was based on decisions for the disputed items/services set forth "
+    "below:\n\n"
+)
+
+
+def test_a_guideline_list_whose_next_number_is_the_next_item() -> None:
+    d = parse_text(
+        MAXIMUS_HEAD + "1. Pre-operative PT/PTT\n\n"
+        "The Claims Administrator's decision regarding this request is upheld.\n\n"
+        "Guidelines: Decision based on MTUS Chronic Pain Treatment Guidelines Section(s):\n"
+        "1. Anti-inflammatory medications.\n\n"
+        "Rationale: The requested treatment is not medically necessary.\n\n"
+        "2. Cognitive behavioral therapy x 18 sessions\n\n"
+        "The Claims Administrator's decision regarding this request is overturned.\n\n"
+        "Rationale: The requested treatment is medically necessary.\n"
+    )
+    assert [(x.request, x.outcome) for x in d.decisions] == [
+        ("Pre-operative PT/PTT", "Upheld"),
+        ("Cognitive behavioral therapy x 18 sessions", "Overturned"),
+    ]
+    assert "Anti-inflammatory" in d.decisions[0].maximus_guideline
+
+
+PARTIAL = (
+    "1 prescription of MS Contin 30 mg #60 was the original request. 1 prescription of MS Contin "
+    "30 mg #32 was authorized by the Claims\n{brk}Administrator. The remaining IMR eligible "
+    "portion of the original request, 1 prescription of MS Contin 30 mg #28"
+)
+PAGE_BREAKS = ["", "\nPage 1 of 3\n\f\nCM17-0574299\n\n", "\n\nPage 2\n\f\n\n"]
+
+
+@pytest.mark.parametrize("brk", PAGE_BREAKS, ids=["none", "footer-header", "footer"])
+@pytest.mark.parametrize(
+    "item",
+    [
+        "1. {p}\n\nThe Claims Administrator's decision regarding this request is upheld.\n",
+        "1. {p}:  Upheld\n",
+        "1) {p} is not medically necessary and appropriate.\n",
+    ],
+    ids=["heading-and-sentence", "item-line", "sentence"],
+)
+def test_a_partial_approval_cut_by_a_page_break_is_kept_whole(item: str, brk: str) -> None:
+    body = item.format(p=PARTIAL.format(brk=brk))
+    d = parse_text(MAXIMUS_HEAD + body + "\nDecision rationale: Not medically necessary.\n")
+    assert [(x.request, x.original_request, x.authorized, x.ur_modified) for x in d.decisions] == [
+        (
+            "1 prescription of MS Contin 30 mg #28",
+            "1 prescription of MS Contin 30 mg #60",
+            "1 prescription of MS Contin 30 mg #32",
+            True,
+        )
+    ]
+    assert d.decisions[0].outcome == "Upheld"
+
+
+PRO_HEAD = "MEDICAL PROFESSIONAL REVIEW\nIMR Case Number: CM19-8816647\n\nISSUE AT DISPUTE:\n"
+PRO_TAIL = "\nCASE SUMMARY:\nThe patient is a 67-year-old man.\n"
+
+
+@pytest.mark.parametrize(
+    ("issue", "want"),
+    [
+        pytest.param(  # sentences wrapped before their verb, one with a decimal in it
+            "Upon independent review, the denial of Gralise 100mg is\nupheld.\n"
+            "Upon independent review, the denial of Amitriptyline 10mg QTY\n150 is upheld.\n"
+            "The denial of Genicin 500MG #150 is upheld.\n"
+            "The denial of Compound Capsaicin 0.0375%/Lidocaine 5%/Camphor\n\n"
+            "2% cream 240g is overturned.\n",
+            [
+                ("Gralise 100mg", "Upheld"),
+                ("Amitriptyline 10mg QTY 150", "Upheld"),
+                ("Genicin 500MG #150", "Upheld"),
+                ("Compound Capsaicin 0.0375%/Lidocaine 5%/Camphor 2% cream 240g", "Overturned"),
+            ],
+            id="sentences",
+        ),
+        pytest.param(  # a dash before an outcome wrapped to the next line
+            "1 trigger point injections x 8 \u2013 Upheld\n"
+            "Cervical epidural steroid injection at C5-6 \u2013\nUpheld\n",
+            [
+                ("1 trigger point injections x 8", "Upheld"),
+                ("Cervical epidural steroid injection at C5-6", "Upheld"),
+            ],
+            id="dash-wrapped",
+        ),
+        pytest.param(  # a date of service wrapped after its label, or set off by a page gap
+            "1. 18 sessions of physical therapy for the left\nshoulder - Upheld\n"
+            "2. Cervical epidural steroid injection at C6-7 DOS:\n2/19/2020 - Overturned\n"
+            "3. Hydrocodone/Acetaminophen 7.5/325mg BID #30\n\nDOS: 3/4/2018 - Upheld\n",
+            [
+                ("18 sessions of physical therapy for the left shoulder", "Upheld"),
+                ("Cervical epidural steroid injection at C6-7 DOS: 2/19/2020", "Overturned"),
+                ("Hydrocodone/Acetaminophen 7.5/325mg BID #30 DOS: 3/4/2018", "Upheld"),
+            ],
+            id="date-of-service",
+        ),
+        pytest.param(  # a partial approval after an item line, in a run of short lines
+            "1 trigger point injections x 8 \u2013 Upheld\n"
+            "Voltaren XR 100MG #90 was the\noriginal request. Voltaren XR 100MG\n"
+            "#24 was authorized by the Claims Administrator. The\nremaining IMR eligible "
+            "portion of the original\nrequest, Voltaren XR 100MG #66 \u2013\nUpheld\n",
+            [
+                ("1 trigger point injections x 8", "Upheld"),
+                ("Voltaren XR 100MG #66", "Upheld"),
+            ],
+            id="partial-after-item",
+        ),
+    ],
+)
+def test_professional_issue_lines(issue: str, want: list[tuple[str, str]]) -> None:
+    d = parse_text(PRO_HEAD + issue + PRO_TAIL)
+    assert [(x.request, x.outcome) for x in d.decisions] == want
+
+
+def test_a_compound_set_off_by_a_page_gap_is_one_request() -> None:
+    d = parse_text(
+        PRO_HEAD + "Resveratrol 1%/Tramadol 8%/Ketoprofen\n\n10%/Camphor 2%\nDecision: Upheld\n"
+        "Bilateral knee brace\nDecision: Overturned\n" + PRO_TAIL
+    )
+    assert [(x.request, x.outcome) for x in d.decisions] == [
+        ("Resveratrol 1%/Tramadol 8%/Ketoprofen 10%/Camphor 2%", "Upheld"),
+        ("Bilateral knee brace", "Overturned"),
+    ]

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from search.index import index_paths
-from web.prefork import Balance, connection_owners
+from web.prefork import STALE, Balance, connection_owners
 
 SAMPLES = Path(str(importlib.resources.files("search.samples")))
 
@@ -148,3 +148,15 @@ def test_balance_defers_to_the_worker_with_fewer_connections() -> None:
     balance.vacate(2)
     assert balance.counts() == [5, None, None]
     assert balance.may_accept(0, 5)  # the ones that ended no longer count
+
+
+def test_balance_stops_deferring_to_a_silent_worker() -> None:
+    now = [100.0]
+    balance = Balance(2, clock=lambda: now[0])
+    assert balance.may_accept(1, 0)  # worker 1 publishes once, then hangs
+    assert not balance.may_accept(0, 3)
+    now[0] += STALE - 0.5
+    assert not balance.may_accept(0, 3)
+    now[0] += 1.0  # worker 1 has been silent for longer than STALE
+    assert balance.may_accept(0, 3)
+    assert balance.counts() == [3, None]

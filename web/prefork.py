@@ -36,14 +36,15 @@ class Balance:
     fewer connections, so the one with the fewest always accepts and ties race as before.
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.workers = workers
+        self._clock = clock
         self._memory = mmap.mmap(-1, 16 * workers)  # anonymous and shared: survives fork
         self._slots = memoryview(self._memory).cast("d")  # [count, published at] per worker
 
     def may_accept(self, slot: int, connections: int) -> bool:
         """Publish this worker's connections; whether it should accept another now."""
-        now = time.monotonic()
+        now = self._clock()
         self._slots[2 * slot] = float(connections)
         self._slots[2 * slot + 1] = now
         for other in range(self.workers):
@@ -61,7 +62,7 @@ class Balance:
 
     def counts(self) -> list[int | None]:
         """Each slot's published connections (None: no live worker there)."""
-        now = time.monotonic()
+        now = self._clock()
         return [
             int(self._slots[2 * k]) if now - self._slots[2 * k + 1] < STALE else None
             for k in range(self.workers)

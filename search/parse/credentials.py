@@ -114,6 +114,14 @@ def _specialties() -> _Specialties:
     return _Specialties(by_key, pattern, words)
 
 
+def specialty_words(text: str) -> bool:
+    """Whether every word of `text` is a word of the specialty names ("Medicine, Pain
+    Medicine", "& Rehabilitation"): a credential line's wrapped tail, not prose."""
+    words = WORD().findall(text.lower())
+    known = _specialties().words
+    return bool(words) and all(w in known or w in _SMALL_WORDS for w in words)
+
+
 def _distance(a: str, b: str, limit: int) -> int:
     """The edit distance (with transpositions) of a and b, or limit + 1 when above limit."""
     if abs(len(a) - len(b)) > limit:

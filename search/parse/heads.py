@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from .blocks import Block
 from .clean import Line, open_end
-from .grammar import ANY_OUTCOME, BARE_OUTCOME, INTRO, is_label
+from .grammar import ANY_OUTCOME, BARE_OUTCOME, INTRO, ITEM_LINE, OUTCOME_ENDINGS, is_label
 from .sentences import NECESSITY
 
 _OWN_SUBJECT = re.compile(r"(?:the|this|these|that|it|its|such)\b", re.I)
@@ -23,9 +23,11 @@ def heading_lines(
     approval's further sentences; and the line after it. `stop` marks more lines that end it."""
 
     def ends(line: Line) -> bool:
+        if line.para and partial_continues(head, line):
+            return False
         return (
             _ends_heading(line.text, line.para)
-            or _decision_of_its_own(line.text)
+            or opens_own_decision(line.text)
             or (stop is not None and stop(line))
         )
 
@@ -67,11 +69,13 @@ def heading_lines(
     return head, j
 
 
-def _decision_of_its_own(text: str) -> bool:
+def opens_own_decision(text: str) -> bool:
     """Whether a line opens a decision sentence with its own subject ("This request is not
-    medically necessary ...", "The previous non-certification is upheld.")."""
+    medically necessary ...", "The previous non-certification is upheld."), with a capital:
+    "the bilateral knee x 3 is not medically necessary" goes on with a sentence."""
     return (
-        _OWN_SUBJECT.match(text) is not None
+        text[:1].isupper()
+        and _OWN_SUBJECT.match(text) is not None
         and (ANY_OUTCOME.search(text) or NECESSITY.search(text)) is not None
     )
 
@@ -88,6 +92,22 @@ def partial_goes_on(heading: str, following: str) -> bool:
         "original request" in heading.lower()
         and NECESSITY.search(heading) is None
         and ANY_OUTCOME.search(following) is None
+    )
+
+
+def partial_continues(heading: str, line: Line) -> bool:
+    """Whether a partial approval's heading goes on into `line` even where a page break sets
+    it off ("... authorized by the Claims" / page / "Administrator. The remaining ..."): no
+    decision in it yet, and the line holds no label or decision sentence of its own (an
+    outcome only at its end: "..., Z:  Upheld")."""
+    return (
+        "original request" in heading.lower()
+        and NECESSITY.search(heading) is None
+        and ANY_OUTCOME.search(heading) is None
+        and (ANY_OUTCOME.search(line.text) is None or ITEM_LINE.match(line.text) is not None)
+        and not is_label(line.text)
+        and not opens_own_decision(line.text)
+        and len(line.text) < 300
     )
 
 
@@ -128,9 +148,66 @@ def _heading_paragraph(source: list[Line], in_part: bool) -> int | None:
         if len(text) > 300 or is_label(text) or INTRO.search(text) or NECESSITY.search(text):
             return None
         k -= 1
-        if source[k].para:
+        if source[k].para and not (k and _gap_inside(source[k - 1].text, source[k].text)):
             return None if in_part and k == 0 else k
     return None
+
+
+def _gap_inside(before: str, after: str) -> bool:
+    """Whether a paragraph mark between two lines is a page gap inside a heading: the first
+    ends no sentence, label or outcome, and the second goes on with a lowercase word or a
+    number ("Ketoprofen" / "10%/Camphor 2%", "... 0.0375%" / "cream 240g")."""
+    first = after[:1]
+    return (
+        (first.islower() or first.isdigit() or first in "#%")
+        and before[-1:] not in '.:;!?")'
+        and not _ends_in_outcome(before)
+        and not is_label(before)
+    )
+
+
+def _in_part(block: Block | None) -> bool:
+    """Whether a block's current lines are a part of its own (labelled, or text before its
+    outcome), not the lines after an item's outcome that can only be the next heading."""
+    return block is not None and not (block.current == "text" and block.outcome is not None)
+
+
+# What never stands as a request alone: its date of service ("DOS: 3/4/2018 - Upheld").
+_DATE_ONLY = re.compile(r"\(?(?:dos|date of service)?\W*\d{1,2}[/-]\d{1,2}[/-]\d{2,4}\)?$", re.I)
+_ORIGINAL_SENTENCE = re.compile(r"\b(?:was|were|is)\s+the\s+original\s+request\b", re.I)
+
+
+def _partial_front(source: list[Line], heading: str) -> str:
+    """Remove and return the lines above a partial approval's heading that a page break cut
+    off it: back to its "X was the original request" (a line more where that line goes on
+    with a lowercase word); nothing where they are not there."""
+    if "original request" not in heading.lower() or _ORIGINAL_SENTENCE.search(heading):
+        return ""
+    k = len(source)
+    while k > 0 and len(source) - k < 4:
+        text = source[k - 1].text
+        if len(text) > 400 or is_label(text) or _ends_in_outcome(text):
+            return ""
+        k -= 1
+        if _ORIGINAL_SENTENCE.search(" ".join(ln.text for ln in source[k:])):
+            above = source[k - 1].text if k > 0 else "."
+            if source[k].text[:1].islower() and above[-1:] not in ".:;!?":
+                k -= 0 if _ends_in_outcome(above) else 1
+            front = " ".join(ln.text for ln in source[k:])
+            del source[k:]
+            return front
+    return ""
+
+
+def _ends_in_outcome(text: str) -> bool:
+    """Whether a line ends in an outcome word ("X - Upheld", "... is upheld.")."""
+    return text.rstrip(" .!").lower().endswith(OUTCOME_ENDINGS)
+
+
+def _with_front(source: list[Line], head: str, rest: str) -> str:
+    """`head` with a partial approval's front cut off by a page break put back before it."""
+    front = _partial_front(source, f"{head} {rest}")
+    return f"{front} {head}".strip() if front else head
 
 
 def request_above(block: Block | None, intro: list[Line], whole: bool = True) -> str:
@@ -138,11 +215,11 @@ def request_above(block: Block | None, intro: list[Line], whole: bool = True) ->
     Upheld"): its whole paragraph (if `whole`), else up to two short lines that end no
     sentence."""
     source = intro if block is None else block.parts.get(block.current, [])
-    start = _heading_paragraph(source, block is not None) if whole else None
+    start = _heading_paragraph(source, _in_part(block)) if whole else None
     if start is not None:
         head = " ".join(ln.text for ln in source[start:])
         del source[start:]
-        return head
+        return _with_front(source, head, "")
     taken: list[str] = []
     while source and len(taken) < 2:
         text = source[-1].text
@@ -151,7 +228,7 @@ def request_above(block: Block | None, intro: list[Line], whole: bool = True) ->
         taken.insert(0, source.pop().text)
         if text.endswith(":") or (source and source[-1].text.endswith(":")):
             break
-    return " ".join(taken)
+    return _with_front(source, " ".join(taken), "")
 
 
 def wrapped_request_head(block: Block | None, intro: list[Line], line: Line) -> str:
@@ -162,13 +239,15 @@ def wrapped_request_head(block: Block | None, intro: list[Line], line: Line) -> 
     # A page break inside a request sets off its last line like a paragraph: it is one only
     # where the line before ends a sentence (or ends in anything but a word or comma).
     last = source[-1].text if source else ""
-    if line.para and not (last[-1:] == "," or last[-1:].islower()):
+    item = ITEM_LINE.match(line.text) if line.para else None
+    fragment = _DATE_ONLY.match(item.group("req")) if item else None
+    if line.para and not (last[-1:] == "," or last[-1:].islower()) and fragment is None:
         return ""
-    start = _heading_paragraph(source, block is not None)
+    start = _heading_paragraph(source, _in_part(block))
     if start is not None:
         text = " ".join(ln.text for ln in source[start:])
         del source[start:]
-        return text
+        return _with_front(source, text, line.text)
     head: list[str] = []
     while source and len(head) < 2:
         prev = source[-1]
@@ -184,4 +263,4 @@ def wrapped_request_head(block: Block | None, intro: list[Line], line: Line) -> 
         head.insert(0, source.pop().text)
         if prev.para:
             break
-    return " ".join(head)
+    return _with_front(source, " ".join(head), line.text)

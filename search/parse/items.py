@@ -21,7 +21,9 @@ from .grammar import (
 )
 from .heads import (
     heading_lines,
+    opens_own_decision,
     paragraph_tail,
+    partial_continues,
     partial_goes_on,
     request_above,
     wrapped_request_head,
@@ -35,6 +37,7 @@ from .sentences import (
     stated_outcome,
 )
 
+_DATE_LABEL = re.compile(r"\b(?:dos|date of service):$", re.I)
 # A line that opens a sentence of its own: "The Claims Administrator's decision ...".
 _OWN_SUBJECT = re.compile(r"(?:the|this|these|that|it|its|such)\s", re.I)
 
@@ -67,7 +70,10 @@ def _numbered_item(lines: list[Line], i: int) -> str | None:
     """The request of a numbered item line ("1. Norco ... is not medically necessary")."""
     line = lines[i]
     m = NUMBERED_LINE.match(line.text)
-    after_sentence = i > 0 and lines[i - 1].text[-1:] in ".:;"
+    previous = lines[i - 1].text if i > 0 else ""
+    after_sentence = previous[-1:] in ".:;" or previous.rstrip(" .!").lower().endswith(
+        OUTCOME_ENDINGS
+    )  # (after "X - Upheld": a list of items, one a line)
     if not m or not (line.para or after_sentence) or len(line.text) > 400:
         return None
     # The item's sentence may wrap: its paragraph's next few lines count with it.
@@ -99,29 +105,73 @@ def _label_position(lines: list[Line], i: int, kind: str) -> bool:
     return previous[-1:] in '.:;!?")' or previous.rstrip(" .!").lower().endswith(OUTCOME_ENDINGS)
 
 
+def _heading_goes_on(heading: str, lines: list[Line], i: int) -> bool:
+    """Whether a numbered heading read up to line i goes on into the next line: its open
+    decision sentence or partial approval (over a page break too), else a line of its
+    paragraph that it runs into; never past its own outcome ("X:  Upheld" / "2. Y")."""
+    if i + 1 >= len(lines) or len(heading) >= 400:
+        return False
+    last, following = lines[i].text, lines[i + 1]
+    end = last.rstrip(" .!")
+    if end[-1:] in "dDnN" and end.lower().endswith(OUTCOME_ENDINGS) and ITEM_LINE.match(last):
+        return False
+    if _sentence_goes_on(heading, following.text) or partial_continues(heading, following):
+        return True
+    text = following.text
+    if following.para or is_label(text) or opens_own_decision(text):
+        return False
+    if partial_goes_on(heading, text):
+        return True
+    if heading[-1:] == ":" and _DATE_LABEL.search(heading):  # "... DOS:" / "2/19/2020 - Upheld"
+        return True
+    return heading[-1:] not in ".:" and (
+        wraps_into(last) or open_end(last) or not text[:1].isupper()
+    )
+
+
 def _next_in_sequence(
     blocks: list[Block],
     numbers: dict[int, int],
-    text: str,
+    lines: list[Line],
+    i: int,
     nested: list[int],
-    listed: bool,
     style: str,
 ) -> bool:
     """Whether a numbered line may open an item: the first item, or the next number of a letter
     whose items are numbered. A numbered list inside a guideline or rationale restarts its
-    numbering (nested[0] is its last number), or follows its lead line's colon (`listed`):
-    its lines are neither."""
+    numbering (nested[0] is its last number), or follows its lead line's colon: its lines
+    are neither, unless the list's next number is the next item's and a decision stands
+    under the line ("Section(s):" / "1. NSAIDs." / ... / "2. CBT x 18" / "... is upheld.")."""
     if not blocks:
         return True
+    text = lines[i].text
     if 0 not in numbers:  # the letter's first item was not numbered
         return False
     if marker_style(text) != style:  # "(1)" under items numbered "1.": a list of its text
         return False
     last, number = numbers[max(numbers)], item_number(text)
-    if number and (number <= last or number == nested[0] + 1 or listed):
+    listed = i > 0 and lines[i - 1].text.endswith(":")
+    nested_next = number == nested[0] + 1 and not (number == last + 1 and _decided_under(lines, i))
+    if number and (number <= last or nested_next or listed):
         nested[0] = number  # a list of the item's own text
         return False
     return not last or not number or number == last + 1
+
+
+def _decided_under(lines: list[Line], i: int) -> bool:
+    """Whether a numbered line opening a paragraph has its decision in or just under it; one
+    inside a paragraph (a double-spaced letter) only after a full stop, with the decision's
+    own sentence on the next line."""
+    if not lines[i].para:
+        below = lines[i + 1].text if i + 1 < len(lines) else ""
+        after_stop = i > 0 and lines[i - 1].text[-1:] == "."
+        return after_stop and (BARE_OUTCOME.match(below) or stated_outcome(below)) is not None
+    rest = _rest_of_paragraph(lines, i, 3)
+    para = " ".join([lines[i].text, *(ln.text for ln in rest)])
+    if ANY_OUTCOME.search(para) or NECESSITY.search(para):
+        return True
+    ahead = [ln.text for ln in lines[i + 1 + len(rest) : i + 3 + len(rest)]]
+    return any(BARE_OUTCOME.match(t) for t in ahead) or stated_outcome(" ".join(ahead)) is not None
 
 
 def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
@@ -186,41 +236,14 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             _numbered_item(lines, i)
             if not kind
             and (first == "(" or first == "#" or first.isdigit())
-            and _next_in_sequence(
-                blocks,
-                numbers,
-                text,
-                nested,
-                i > 0 and lines[i - 1].text.endswith(":"),
-                style,
-            )
+            and _next_in_sequence(blocks, numbers, lines, i, nested, style)
             else None
         )
         if numbered is not None:
             # A long numbered request wraps: "3. Physical therapy ... is not" / "medically ...";
             # a short line before a capital ends a heading ("2. Tramadol 50mg #60" / "The
             # Claims Administrator's decision ... is overturned.").
-            while (
-                i + 1 < len(lines)
-                and len(numbered) < 400
-                and _sentence_goes_on(numbered, lines[i + 1].text)
-            ) or (
-                i + 1 < len(lines)
-                and not lines[i + 1].para
-                and not is_label(lines[i + 1].text)
-                and len(numbered) < 400
-                and (
-                    partial_goes_on(numbered, lines[i + 1].text)
-                    or (
-                        numbered[-1:] not in ".:"
-                        and (
-                            wraps_into(lines[i].text)
-                            or open_end(lines[i].text)
-                            or not lines[i + 1].text[:1].isupper()
-                        )
-                    )
-                )
-            ):
+            while _heading_goes_on(numbered, lines, i):
                 i += 1
                 numbered = f"{numbered} {lines[i].text}"
             said = stated_outcome(numbered)

@@ -8,7 +8,13 @@ find_drug`` keeps working.
 
 from __future__ import annotations
 
-from .credentials import find_states, normalize_specialty, normalize_state, split_specialties
+from .credentials import (
+    find_states,
+    normalize_specialty,
+    normalize_state,
+    specialty_words,
+    split_specialties,
+)
 from .dosage import parse_quantity, parse_strength
 from .drugs import DrugMatch, drug_class, drug_synonyms, find_drug, ingredients
 from .guidelines import guideline_sources, mtus_pages
@@ -33,5 +39,6 @@ __all__ = [
     "normalize_state",
     "parse_quantity",
     "parse_strength",
+    "specialty_words",
     "split_specialties",
 ]

@@ -19,8 +19,9 @@ class Partial(NamedTuple):
     ur_modified: bool
 
 
-# Sentences of a heading: a full stop, then a space and a capital (not "7.5mg", "Dr. X" rare).
-_SENTENCES = re.compile(r"(?<=[a-z0-9)\]])\.\s+(?=[A-Z])")
+# Sentences of a heading: a full stop, then a space and a capital or a count ("... the original
+# request. 5 Tablets of ..."; not "7.5mg").
+_SENTENCES = re.compile(r"(?<=[a-z0-9)\]])\.\s+(?=[A-Z0-9])")
 _ORIGINAL = re.compile(
     r"^(?:the\s+)?(?:request\s+for\s+)?(?P<x>.+?)\s+(?:was|were|is)\s+the\s+original\s+request$",
     re.I,

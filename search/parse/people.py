@@ -36,7 +36,9 @@ _BOARD_PROSE = re.compile(
 # "is Licensed in Psychology" (not a state), "is a Licensed Chiropractor". ("\bis" written
 # "i(?<!\w.)s": a search skips from i to i, where a leading \b tries every position.)
 _LICENSED_SPECIALTY = re.compile(
-    r"i(?<!\w.)s\s+(?:a\s+)?(?i:licensed)\s+(?:in\s+)?([A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+)*)", re.M
+    r"i(?<!\w.)s\s+(?:a\s+)?(?i:licensed)\s+(?:in\s+)?"
+    r"([A-Z][A-Za-z]+(?:\s+(?:of\s+)?[A-Z][A-Za-z]+)*)",  # "... in District of Columbia"
+    re.M,
 )
 _SUBSPECIALTY = re.compile(
     r"sub-?specialty\s+(?:certification\s+)?in\s+(.+?)(?=,|;|\.\s|\.$|\s+and\s+(?:is|has)\b|\n|$)",
@@ -56,18 +58,20 @@ _CREDENTIAL_LABEL = re.compile(r"(?:state|certification|specialt|board)[^:]{0,40
 
 def credential_lines(lines: list[Line]) -> str:
     """Credential lines joined by "\n", with a labelled line's wrapped tail joined back on
-    ("Public Health &" / "General Preventive Medicine")."""
+    ("Public Health &" / "General Preventive Medicine"): a short line of no label that goes
+    on with the line ("& Pain Medicine") or, set off by a blank line, is words of specialty
+    names only ("Internal" / "" / "Medicine, Gastroenterology")."""
     out: list[str] = []
     labelled = False
     for ln in lines:
         text = ln.text
         wrapped = (
             labelled
-            and not ln.para
             and len(text) <= 80
             and ":" not in text
             and not text.endswith(".")
-            and text[:1].isupper()
+            and (text[:1].isupper() or text[:1] == "&")
+            and (not ln.para or normalize.specialty_words(text))
         )
         if wrapped:
             out[-1] = f"{out[-1]} {text}"

@@ -54,9 +54,16 @@ def _open_sentence(unit: list[Line]) -> bool:
 
 
 def _issue_items(lines: list[Line]) -> list[RawDecision]:
-    """Requests under ISSUE AT DISPUTE: structured items, else one per sentence or line."""
+    """Requests under ISSUE AT DISPUTE: structured items, else one per sentence or line (and
+    those where each decides its own request and they are more: "After review, the denial
+    of X is upheld." / "Y - Upheld" / ...)."""
     items, _ = scan_items(lines)
-    return items or _units(lines)
+    if len(lines) <= len(items):
+        return items
+    units = _units(lines)
+    if len(units) > len(items) and all(u.outcome and u.request for u in units):
+        return units
+    return items or units
 
 
 def _units(lines: list[Line]) -> list[RawDecision]:

@@ -8,9 +8,10 @@ from ..fields import OUTCOME_OVERTURNED, OUTCOME_UPHELD
 from .clean import fold, ifinditer
 from .grammar import NUMBERED_LINE, outcome_word
 
+# (A decimal point, "Capsaicin 0.0375%", is no sentence's end.)
 DECISION_SENTENCE = re.compile(
     r"\b(?:decision|determination|denial|non-?certification|review|request|item|service)s?\b"
-    r"[^.;]{0,120}?\b(?:is|are|was|were|be|been|being|hereby)\s+(?:hereby\s+)?"
+    r"(?:[^.;]|(?<=\d)\.(?=\d)){0,120}?\b(?:is|are|was|were|be|been|being|hereby)\s+(?:hereby\s+)?"
     r"(upheld|overturned|reversed|affirmed)\b"
     r"|\b(?:I|we|reviewer)\s+(?:hereby\s+)?(uphold|overturn)s?\b",
     re.I,
@@ -122,4 +123,4 @@ def clean_request(text: str) -> str:
     if "medically" in fold(text):  # else neither regex can match
         text = _TRAILING_NECESSITY.sub("", text)
         text = _REQUEST_PREFIX.sub("", text) if _TRAILING_NECESSITY.search(text) else text
-    return text.strip().rstrip(":;,.-").strip()
+    return text.strip().rstrip(":;,.-\u2013\u2014").strip()  # (a dash before a wrapped outcome)
