@@ -256,3 +256,16 @@ def test_a_compound_set_off_by_a_page_gap_is_one_request() -> None:
         ("Resveratrol 1%/Tramadol 8%/Ketoprofen 10%/Camphor 2%", "Upheld"),
         ("Bilateral knee brace", "Overturned"),
     ]
+
+
+def test_a_2013_partial_approval_sentence_set_off_by_a_page_gap() -> None:
+    d = parse_text(
+        NOTICE_HEAD + "1) Nucynta ER 50mg QHS #30 was the original request. Nucynta ER 50mg QHS "
+        "#17 was certified by\nthe Claims Administrator. The remaining IMR eligible portion of "
+        "the original request, Nucynta\n\n\nER 50mg QHS #13 is not medically necessary and "
+        "appropriate.\n" + NOTICE_TAIL
+    )
+    assert [(x.request, x.original_request, x.authorized, x.outcome) for x in d.decisions] == [
+        ("Nucynta ER 50mg QHS #13", "Nucynta ER 50mg QHS #30", "Nucynta ER 50mg QHS #17", "Upheld")
+    ]
+    assert not any("fallback" in w for w in d.warnings)

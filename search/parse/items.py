@@ -46,11 +46,12 @@ __all__ = ["Block", "RawDecision", "finish", "partial_goes_on", "scan_items", "w
 
 def _rest_of_paragraph(lines: list[Line], i: int, most: int) -> list[Line]:
     """Up to `most` lines after line i that continue its paragraph, or its open decision
-    sentence (over a blank line: "... the request for Cyclobenzaprine" / "" / "4%/...")."""
+    sentence or partial approval (over a blank line: "... the request for Cyclobenzaprine" /
+    "" / "4%/...")."""
     out: list[Line] = []
     text = lines[i].text
     for ln in lines[i + 1 : i + 1 + most]:
-        if ln.para and not _sentence_goes_on(text, ln.text):
+        if ln.para and not (_sentence_goes_on(text, ln.text) or partial_continues(text, ln)):
             break
         out.append(ln)
         text = f"{text} {ln.text}"
