@@ -20,6 +20,7 @@ from .grammar import (
     outcome_word,
 )
 from .heads import (
+    capitals_go_on,
     heading_lines,
     opens_own_decision,
     paragraph_tail,
@@ -117,6 +118,8 @@ def _heading_goes_on(heading: str, lines: list[Line], i: int) -> bool:
     if end[-1:] in "dDnN" and end.lower().endswith(OUTCOME_ENDINGS) and ITEM_LINE.match(last):
         return False
     if _sentence_goes_on(heading, following.text) or partial_continues(heading, following):
+        return True
+    if capitals_go_on(last, following):
         return True
     text = following.text
     if following.para or is_label(text) or opens_own_decision(text):
