@@ -300,3 +300,20 @@ def test_criteria_numbered_in_a_reason_are_no_items_of_an_unknown_layout() -> No
         ("Comprehensive metabolic panel", "Upheld"),
         ("Anaprox 275mg 30 tablets", "Upheld"),
     ]
+
+
+def test_a_numbered_partial_approval_wrapped_over_many_short_lines() -> None:
+    d = parse_text(
+        MAXIMUS_HEAD + "1) Celebrex 100mg is not medically necessary\nand appropriate.\n\n"
+        "The Expert Reviewer's decision rationale: Not recommended.\n\n"
+        "2) Klonopin 0.5 mg 1 by mouth twice a day #15\nwas the original request. Klonopin 0.5 "
+        "mg 1 by\nmouth twice a day #14 was authorized by the\nClaims Administrator. The "
+        "remaining IMR\neligible portion of the original request,\nKlonopin 0.5 mg 1 by mouth "
+        "twice a day #1 is\nnot medically necessary and appropriate.\n\n"
+        "The Expert Reviewer's decision rationale: Not recommended.\n"
+    )
+    assert [(x.request, x.authorized, x.outcome) for x in d.decisions] == [
+        ("Celebrex 100mg", "", "Upheld"),
+        ("Klonopin 0.5 mg 1 by mouth twice a day #1", "Klonopin 0.5 mg 1 by mouth twice a day #14",
+         "Upheld"),
+    ]  # fmt: skip

@@ -38,6 +38,7 @@ from .sentences import (
     stated_outcome,
 )
 
+_PARTIAL_LINES = 5  # more lines a partial approval's heading may wrap over
 _DATE_LABEL = re.compile(r"\b(?:dos|date of service):$", re.I)
 # A line that opens a sentence of its own: "The Claims Administrator's decision ...".
 _OWN_SUBJECT = re.compile(r"(?:the|this|these|that|it|its|such)\s", re.I)
@@ -51,7 +52,9 @@ def _rest_of_paragraph(lines: list[Line], i: int, most: int) -> list[Line]:
     "" / "4%/...")."""
     out: list[Line] = []
     text = lines[i].text
-    for ln in lines[i + 1 : i + 1 + most]:
+    for ln in lines[i + 1 : i + 1 + most + _PARTIAL_LINES]:
+        if len(out) >= most and not partial_goes_on(text, ln.text):
+            break  # (a partial approval's three sentences wrap over more lines)
         if ln.para and not (_sentence_goes_on(text, ln.text) or partial_continues(text, ln)):
             break
         out.append(ln)
