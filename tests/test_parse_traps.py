@@ -269,3 +269,51 @@ def test_a_2013_partial_approval_sentence_set_off_by_a_page_gap() -> None:
         ("Nucynta ER 50mg QHS #13", "Nucynta ER 50mg QHS #30", "Nucynta ER 50mg QHS #17", "Upheld")
     ]
     assert not any("fallback" in w for w in d.warnings)
+
+
+def test_a_heading_in_capitals_wraps_into_a_line_its_case_set_off() -> None:
+    d = parse_text(
+        MAXIMUS_HEAD + "1. PSYCHOTHERAPY ONCE A WEEK FOR 10\nWEEKS\n\n"
+        "The Claims Administrator's decision regarding this request is upheld.\n\n"
+        "Decision rationale: Not medically necessary.\n"
+    )
+    assert [(x.request, x.outcome) for x in d.decisions] == [
+        ("PSYCHOTHERAPY ONCE A WEEK FOR 10 WEEKS", "Upheld")
+    ]
+
+
+def test_criteria_numbered_in_a_reason_are_no_items_of_an_unknown_layout() -> None:
+    d = parse_text(
+        "Notice of Review Outcome\n\nIMR Case Number: CM19-1254997\n\n"
+        "BACKGROUND\nThe injured worker is a 49-year-old woman.\n\n"
+        "Findings\n\nService 1: Comprehensive metabolic panel\n"
+        "The denial of this request is upheld.\n"
+        "Discussion: The guidelines call for:\n1. No evidence of drug-seeking behavior.\n"
+        "2. Documentation of objective functional improvement.\n"
+        "3. Clear clinical findings that support the diagnosis.\n"
+        "Therefore, the request is not medically necessary.\n\n"
+        "Item 2: Anaprox 275mg 30 tablets\nThis request is not medically necessary.\n"
+        "Reasoning: No functional improvement.\n\n"
+        "Physician Reviewer\nThe reviewer is Board Certified in Family Practice.\n"
+    )
+    assert [(x.request, x.outcome) for x in d.decisions] == [
+        ("Comprehensive metabolic panel", "Upheld"),
+        ("Anaprox 275mg 30 tablets", "Upheld"),
+    ]
+
+
+def test_a_numbered_partial_approval_wrapped_over_many_short_lines() -> None:
+    d = parse_text(
+        MAXIMUS_HEAD + "1) Celebrex 100mg is not medically necessary\nand appropriate.\n\n"
+        "The Expert Reviewer's decision rationale: Not recommended.\n\n"
+        "2) Klonopin 0.5 mg 1 by mouth twice a day #15\nwas the original request. Klonopin 0.5 "
+        "mg 1 by\nmouth twice a day #14 was authorized by the\nClaims Administrator. The "
+        "remaining IMR\neligible portion of the original request,\nKlonopin 0.5 mg 1 by mouth "
+        "twice a day #1 is\nnot medically necessary and appropriate.\n\n"
+        "The Expert Reviewer's decision rationale: Not recommended.\n"
+    )
+    assert [(x.request, x.authorized, x.outcome) for x in d.decisions] == [
+        ("Celebrex 100mg", "", "Upheld"),
+        ("Klonopin 0.5 mg 1 by mouth twice a day #1", "Klonopin 0.5 mg 1 by mouth twice a day #14",
+         "Upheld"),
+    ]  # fmt: skip

@@ -95,5 +95,7 @@ def find_items(
     rest = [ln for s in after for ln in s.lines]
     structured = fallback_items([ln for s in after if s.key not in _NO_ITEMS for ln in s.lines])
     scanned, _ = scan_items(rest or lines)
-    # The openers' items unless the plain scan finds more ("X: Upheld" lines, no numbering).
-    return (structured if len(structured) >= len(scanned) else scanned), True
+    # The openers' items unless the plain scan finds more ("X: Upheld" lines, no numbering)
+    # with an outcome (a numbered list of criteria it took for items has none).
+    decided = sum(1 for i in structured if i.outcome), sum(1 for i in scanned if i.outcome)
+    return (structured if decided[0] >= decided[1] else scanned), True

@@ -23,7 +23,7 @@ def heading_lines(
     approval's further sentences; and the line after it. `stop` marks more lines that end it."""
 
     def ends(line: Line) -> bool:
-        if line.para and partial_continues(head, line):
+        if line.para and (partial_continues(head, line) or capitals_go_on(head, line)):
             return False
         return (
             _ends_heading(line.text, line.para)
@@ -93,6 +93,28 @@ def partial_goes_on(heading: str, following: str) -> bool:
         and NECESSITY.search(heading) is None
         and ANY_OUTCOME.search(following) is None
     )
+
+
+def capitals_go_on(last: str, line: Line) -> bool:
+    """Whether a heading in capitals wraps into a short line in capitals that its case alone
+    set off as a title ("VISCOSUPPLEMENTATION INJECTIONS TO THE RIGHT" / "KNEE X 3")."""
+    text = line.text
+    return (
+        line.para
+        and len(text) <= 60
+        and last[-1:] not in '.:;!?")'
+        and ":" not in text
+        and _mostly_capitals(last)
+        and _mostly_capitals(text)
+        and BARE_OUTCOME.match(text) is None
+        and not _ends_in_outcome(last)
+    )
+
+
+def _mostly_capitals(text: str) -> bool:
+    """Whether the letters of a line are capitals (at least three of them)."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 3 and all(c.isupper() for c in letters)
 
 
 def partial_continues(heading: str, line: Line) -> bool:

@@ -20,6 +20,7 @@ from .grammar import (
     outcome_word,
 )
 from .heads import (
+    capitals_go_on,
     heading_lines,
     opens_own_decision,
     paragraph_tail,
@@ -37,6 +38,7 @@ from .sentences import (
     stated_outcome,
 )
 
+_PARTIAL_LINES = 5  # more lines a partial approval's heading may wrap over
 _DATE_LABEL = re.compile(r"\b(?:dos|date of service):$", re.I)
 # A line that opens a sentence of its own: "The Claims Administrator's decision ...".
 _OWN_SUBJECT = re.compile(r"(?:the|this|these|that|it|its|such)\s", re.I)
@@ -50,7 +52,9 @@ def _rest_of_paragraph(lines: list[Line], i: int, most: int) -> list[Line]:
     "" / "4%/...")."""
     out: list[Line] = []
     text = lines[i].text
-    for ln in lines[i + 1 : i + 1 + most]:
+    for ln in lines[i + 1 : i + 1 + most + _PARTIAL_LINES]:
+        if len(out) >= most and not partial_goes_on(text, ln.text):
+            break  # (a partial approval's three sentences wrap over more lines)
         if ln.para and not (_sentence_goes_on(text, ln.text) or partial_continues(text, ln)):
             break
         out.append(ln)
@@ -117,6 +121,8 @@ def _heading_goes_on(heading: str, lines: list[Line], i: int) -> bool:
     if end[-1:] in "dDnN" and end.lower().endswith(OUTCOME_ENDINGS) and ITEM_LINE.match(last):
         return False
     if _sentence_goes_on(heading, following.text) or partial_continues(heading, following):
+        return True
+    if capitals_go_on(last, following):
         return True
     text = following.text
     if following.para or is_label(text) or opens_own_decision(text):
