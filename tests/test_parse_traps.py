@@ -317,3 +317,22 @@ def test_a_numbered_partial_approval_wrapped_over_many_short_lines() -> None:
         ("Klonopin 0.5 mg 1 by mouth twice a day #1", "Klonopin 0.5 mg 1 by mouth twice a day #14",
          "Upheld"),
     ]  # fmt: skip
+
+
+def test_professional_sentences_beside_a_partial_approval_with_its_outcome_below() -> None:
+    d = parse_text(
+        PRO_HEAD + "After review, the denial of BUTRANS 10MCG/HR PATCH #90 is\nupheld.\n"
+        "Prozac 20mg #30 was the original request. Prozac 20mg #3 was\nauthorized by the "
+        "Claims Administrator. The remaining IMR\neligible portion of the original request, "
+        "Prozac 20mg #27:\nUpheld\nAfter review, the denial of Ativan (unspecified strength "
+        "and\nquantity) is upheld.\n"
+        "Metoclopramide 10mg #90 was the original request. Metoclopramide 10mg #2 was "
+        "authorized by the\nClaims Administrator. The remaining IMR eligible portion of the "
+        "original request, Metoclopramide\n\n10mg #88 - Upheld\n" + PRO_TAIL
+    )
+    assert [(x.request, x.outcome, x.ur_modified) for x in d.decisions] == [
+        ("BUTRANS 10MCG/HR PATCH #90", "Upheld", False),
+        ("Prozac 20mg #27", "Upheld", True),
+        ("Ativan (unspecified strength and quantity)", "Upheld", False),
+        ("Metoclopramide 10mg #88", "Upheld", True),
+    ]

@@ -7,8 +7,9 @@ import itertools
 import re
 
 from .clean import Line, join_lines
-from .grammar import ITEM_LINE, NUMBERED_LINE, outcome_word
-from .items import RawDecision, partial_goes_on, scan_items
+from .grammar import ANY_OUTCOME, BARE_OUTCOME, ITEM_LINE, NUMBERED_LINE, outcome_word
+from .heads import partial_continues
+from .items import RawDecision, scan_items
 from .sentences import clean_request, necessity_outcome, stated_outcome
 
 _SUBHEADING_MAX = 200
@@ -53,6 +54,12 @@ def _open_sentence(unit: list[Line]) -> bool:
     )
 
 
+def _undecided(unit: list[Line]) -> bool:
+    """Whether a unit states no outcome yet."""
+    text = _text(unit)
+    return ANY_OUTCOME.search(text) is None and necessity_outcome(text) is None
+
+
 def _issue_items(lines: list[Line]) -> list[RawDecision]:
     """Requests under ISSUE AT DISPUTE: structured items, else one per sentence or line (and
     those where each decides its own request and they are more: "After review, the denial
@@ -74,8 +81,12 @@ def _units(lines: list[Line]) -> list[RawDecision]:
         # One request a line, unless a long line of prose runs on into this one, or a decision
         # sentence not yet at its verb ("the denial of X" / "ER 100 mg #90 is upheld.").
         runs_on = len(previous) >= 60 and previous[-1:] not in ".;:"
+        # (A partial approval goes on over a page gap up to its outcome, which may stand on a
+        # line of its own: "... the original request, X:" / "Upheld".)
         goes_on = bool(units) and (
-            _open_sentence(units[-1]) or partial_goes_on(_text(units[-1]), line.text)
+            _open_sentence(units[-1])
+            or partial_continues(_text(units[-1]), line)
+            or (BARE_OUTCOME.match(line.text) is not None and _undecided(units[-1]))
         )
         if not units or ((line.para or not runs_on) and not goes_on):
             units.append([])
