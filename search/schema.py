@@ -178,24 +178,17 @@ def tokenize(text: str) -> list[str]:
     return _WORD.findall(low)
 
 
-# A whitespace-separated part holding a hyphen (whole: it starts where a part starts), and
-# the part after it, for a word broken at a line end.
-_HYPHEN_PART = re.compile(r"(?<!\S)\S*-\S*")
-_NEXT_PART = re.compile(r"\s+(\S+)")
-
-
 def compounds(text: str) -> list[str]:
     """Hyphenated words joined ("on-\\ngoing" -> "ongoing"), so either spelling matches."""
     if "-" not in text:
         return []
     out: list[str] = []
-    low = text.lower()
-    for found in _HYPHEN_PART.finditer(low):
-        part = found.group()
-        if part.endswith("-"):  # broken at a line end: "on-" "going"
-            after = _NEXT_PART.match(low, found.end())
-            if after is not None:
-                part += after.group(1)
+    parts = text.lower().split()
+    for i, part in enumerate(parts):
+        if "-" not in part:
+            continue
+        if part.endswith("-") and i + 1 < len(parts):  # broken at a line end: "on-" "going"
+            part += parts[i + 1]
         out.extend(m.replace("-", "") for m in _HYPHENATED.findall(part))
     return out
 
