@@ -381,3 +381,20 @@ def test_analysis_matches_its_first_form(sample_paths: list[Path]) -> None:
             Counter(map(" ".join, itertools.pairwise(words))).items()
         )
     assert sum(bool(compounds(t)) for t in texts) > 500
+
+
+@pytest.mark.parametrize(
+    ("text", "joined"),
+    [
+        ("on-\ngoing", ["ongoing"]),  # broken at a line end
+        ("re-evaluate follow-up", ["reevaluate", "followup"]),
+        ("TIZANIDINE-4mg", ["tizanidine4mg"]),
+        ("no hyphen", []),
+        ("x-", []),  # a trailing hyphen with nothing after it
+        ("a- -b", []),  # stray hyphens join nothing
+    ],
+)
+def test_compounds_join_hyphenated_words(text: str, joined: list[str]) -> None:
+    from search.schema import compounds
+
+    assert compounds(text) == joined
