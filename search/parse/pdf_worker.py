@@ -14,6 +14,7 @@ import math
 import os
 import re
 import sys
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 MAX_CAUSE_CHARS = 160
@@ -92,6 +93,18 @@ def _too_much_text(max_chars: int) -> PdfExtractionError:
     return PdfExtractionError(f"extracted text too large (limit {max_chars} characters)")
 
 
+def _capped(pages: Iterator[str], max_chars: int | None) -> list[str]:
+    """The pages' texts, raising once their joined length would pass max_chars."""
+    texts: list[str] = []
+    total = 0
+    for text in pages:
+        texts.append(text)
+        total += len(text) + 2  # the blank line _joined puts between pages
+        if max_chars is not None and total > max_chars:
+            raise _too_much_text(max_chars)
+    return texts
+
+
 def _joined(texts: list[str]) -> str:
     """Pages joined by a blank line; raises if there is no text at all."""
     text = "\n\n".join(texts)
@@ -120,22 +133,22 @@ def extract_text_pypdf(
         raise PdfExtractionError("corrupt PDF: no pages")
     if count > max_pages:
         raise _too_many_pages(count, max_pages)
-    texts: list[str] = []
-    total = 0
-    for number in range(count):
-        try:
-            texts.append(reader.pages[number].extract_text())
-        except MemoryError:
-            raise
-        except Exception as exc:
-            reason = _failure_reason(exc)
-            if reason.startswith("corrupt PDF: ") and count > 1:
-                reason = f"corrupt PDF: page {number + 1}: {reason.removeprefix('corrupt PDF: ')}"
-            raise PdfExtractionError(reason) from None
-        total += len(texts[-1]) + 2
-        if max_chars is not None and total > max_chars:
-            raise _too_much_text(max_chars)
-    return _joined(texts)
+
+    def pages() -> Iterator[str]:
+        for number in range(count):
+            try:
+                text = reader.pages[number].extract_text()
+            except MemoryError:
+                raise
+            except Exception as exc:
+                reason = _failure_reason(exc)
+                if reason.startswith("corrupt PDF: ") and count > 1:
+                    page = f"page {number + 1}: "
+                    reason = f"corrupt PDF: {page}{reason.removeprefix('corrupt PDF: ')}"
+                raise PdfExtractionError(reason) from None
+            yield text
+
+    return _joined(_capped(pages(), max_chars))
 
 
 def _address(obj: Any) -> int:
@@ -250,20 +263,20 @@ def extract_text_pdfium(
             raise _PdfiumCannot
         if count > max_pages:
             raise _too_many_pages(count, max_pages)
-        texts: list[str] = []
-        total = 0
-        for number in range(count):
-            try:
-                page = pdf[number]
-            except pdfium.PdfiumError:
-                raise _PdfiumCannot from None
-            try:
-                texts.append(_pdfium_page_text(raw, page))
-            finally:
-                page.close()
-            total += len(texts[-1]) + 2
-            if max_chars is not None and total > max_chars:
-                raise _too_much_text(max_chars)
+
+        def pages() -> Iterator[str]:
+            for number in range(count):
+                try:
+                    page = pdf[number]
+                except pdfium.PdfiumError:
+                    raise _PdfiumCannot from None
+                try:
+                    text = _pdfium_page_text(raw, page)
+                finally:
+                    page.close()
+                yield text  # the page is closed before the caller counts its text
+
+        texts = _capped(pages(), max_chars)
     finally:
         pdf.close()
     if not any(t.strip() for t in texts):
