@@ -106,6 +106,43 @@ def _start(index: Path, workers: int) -> tuple[subprocess.Popen[str], int]:
             time.sleep(0.2)
 
 
+def _owners_of(
+    clients: list[http.client.HTTPConnection], port: int, workers: set[int]
+) -> list[int]:
+    """Connect the clients at once, as a load test's do; how many each worker holds."""
+    with ThreadPoolExecutor(len(clients)) as pool:
+        list(pool.map(lambda c: c.connect(), clients))
+    for _ in range(5):  # several requests on each kept-alive connection
+        for client in clients:
+            client.request("GET", "/api/search?q=pain")
+            response = client.getresponse()
+            assert response.status == 200 and json.loads(response.read())
+    ports = {c.sock.getsockname()[1] for c in clients}
+    owners = connection_owners(port, workers)
+    assert set(owners) >= ports
+    return [sum(owners[p] == pid for p in ports) for pid in sorted(workers)]
+
+
+def _wait_until_both_serve(port: int, workers: set[int]) -> None:
+    """Until each worker has answered on a connection of its own.
+
+    The server answers as soon as one worker is up; a worker still starting has not published
+    its connections yet, so the one already up rightly takes every connection until then.
+    """
+    deadline = time.monotonic() + 30
+    while True:
+        clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(2)]
+        try:
+            if 0 not in _owners_of(clients, port, workers):
+                break
+        finally:
+            for client in clients:
+                client.close()
+        assert time.monotonic() < deadline, "the second worker never took a connection"
+        time.sleep(0.5)
+    time.sleep(1.5)  # the workers see the connections go
+
+
 def test_keep_alive_clients_are_spread_over_the_workers(tmp_path: Path) -> None:
     index = tmp_path / "index"
     index_paths(index, sorted(SAMPLES.glob("*.txt"))[:10], workers=1)
@@ -113,22 +150,14 @@ def test_keep_alive_clients_are_spread_over_the_workers(tmp_path: Path) -> None:
     try:
         workers = _children(server.pid)
         assert len(workers) == 2
-        for _ in range(3):  # the four connections open at once, as a load test's clients do
+        _wait_until_both_serve(port, workers)
+        for _ in range(3):
             clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(4)]
-            with ThreadPoolExecutor(4) as pool:
-                list(pool.map(lambda c: c.connect(), clients))
-            for _ in range(5):  # several requests on each kept-alive connection
+            try:
+                assert _owners_of(clients, port, workers) == [2, 2]
+            finally:
                 for client in clients:
-                    client.request("GET", "/api/search?q=pain")
-                    response = client.getresponse()
-                    assert response.status == 200 and json.loads(response.read())
-            ports = {c.sock.getsockname()[1] for c in clients}
-            owners = connection_owners(port, workers)
-            assert set(owners) >= ports
-            per_worker = [sum(owners[p] == pid for p in ports) for pid in sorted(workers)]
-            assert per_worker == [2, 2], per_worker
-            for client in clients:
-                client.close()
+                    client.close()
             time.sleep(1.5)  # the workers see the connections go
     finally:
         server.send_signal(signal.SIGTERM)
