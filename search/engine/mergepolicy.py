@@ -110,7 +110,14 @@ def merge_segments(writer: Any, segments: list[Any]) -> list[Any]:
     """Whoosh merge function (commit(mergetype=...)): merge the chosen segments into the
     writer's new segment; the segments kept as they are."""
     counts = [(seg.doc_count_all(), seg.doc_count()) for seg in segments]
-    merged = choose_merges(counts, deletes_allowed=DELETES_ALLOWED)
+    # (the module's constants read at each call: benchmarks scale them to their run)
+    merged = choose_merges(
+        counts,
+        factor=MERGE_FACTOR,
+        floor=FLOOR_DOCS,
+        max_docs=MAX_MERGED_DOCS,
+        deletes_allowed=DELETES_ALLOWED,
+    )
     if not merged:
         return list(segments)
     from whoosh.reading import SegmentReader
