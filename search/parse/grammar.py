@@ -80,6 +80,19 @@ def label_kind(label: str, rest: str) -> str | None:
     return None
 
 
+_SERVICE_DATE = re.compile(r"(?:dos|dates?\s+of\s+service)", re.I)
+
+
+# A heading that ends on its date of service's label, the date on the next line ("... DOS:").
+SERVICE_DATE_END = re.compile(r"\b(?:dos|dates?\s+of\s+service):$", re.I)
+
+
+def is_service_date(label: str) -> bool:
+    """Whether a label names a request's date of service ("DOS: 9/14/2021"), which belongs to
+    the request and opens no part of its own."""
+    return _SERVICE_DATE.fullmatch(label.strip()) is not None
+
+
 def is_label(text: str) -> bool:
     """True when the line opens a labelled part."""
     m = LABEL.match(text) if text.find(":", 0, 95) >= 0 else None
