@@ -282,6 +282,21 @@ PRO_TAIL = "\nCASE SUMMARY:\nThe patient is a 67-year-old man.\n"
             [("INTERDISCIPLINARY PAIN PROGRAM EVALUATION", "Overturned")],
             id="subject-at-line-end",
         ),
+        pytest.param(  # an item line's outcome wrapped with its dash, a paragraph apart or not
+            "1. Prospective request for massage therapy 2x4 to the low back\n\n- Upheld\n"
+            "2. Naproxen 550mg, #60 - Upheld\n"
+            "3. Compound Ketoprofen 10% + Lidocaine 5% -\nOverturned\n"
+            "Baclofen 10mg #90 was the original request. Baclofen 10mg #30 was authorized by "
+            "the\nClaims Administrator. The remaining IMR eligible portion of the original "
+            "request, Baclofen 10mg #60\n\n- Upheld\n",
+            [
+                ("Prospective request for massage therapy 2x4 to the low back", "Upheld"),
+                ("Naproxen 550mg, #60", "Upheld"),
+                ("Compound Ketoprofen 10% + Lidocaine 5%", "Overturned"),
+                ("Baclofen 10mg #60", "Upheld"),
+            ],
+            id="dash-outcome-line",
+        ),
     ],
 )
 def test_professional_issue_lines(issue: str, want: list[tuple[str, str]]) -> None:
@@ -500,3 +515,23 @@ def test_unknown_layout_wrapped_requests(items: str, want: list[tuple[str, str, 
         letter = letter.replace("\n", "\n\n")
     d = parse_text(letter)
     assert [(x.request, x.outcome, x.authorized) for x in d.decisions] == want
+
+
+def test_a_heading_in_capitals_whose_partial_approval_opens_the_next_line() -> None:
+    d = parse_text(
+        MAXIMUS_HEAD + "1. Norco 10/325mg #60\n\n"
+        "The Claims Administrator's decision on this request is upheld.\n\n"
+        "Rationale: Not recommended.\n\n"
+        "2. RETROSPECTIVE REQUEST FOR FLEXERIL 10MG #30 (DOS 2/2/21)\n"
+        "was the original request. RETROSPECTIVE REQUEST FOR FLEXERIL\n"
+        "10MG #10 (DOS 2/2/21) was certified by the Claims\n"
+        "Administrator. The remaining IMR eligible portion of the\n"
+        "original request, RETROSPECTIVE REQUEST FOR FLEXERIL 10MG\n#20 (DOS 2/2/21)\n\n"
+        "The Claims Administrator's decision on this request is upheld.\n\n"
+        "Rationale: Not recommended.\n"
+    )
+    assert [(x.request, x.original_request, x.outcome) for x in d.decisions] == [
+        ("Norco 10/325mg #60", "", "Upheld"),
+        ("RETROSPECTIVE REQUEST FOR FLEXERIL 10MG #20 (DOS 2/2/21)",
+         "RETROSPECTIVE REQUEST FOR FLEXERIL 10MG #30 (DOS 2/2/21)", "Upheld"),
+    ]  # fmt: skip

@@ -21,9 +21,10 @@ OUTCOME_ENDINGS = ("upheld", "uphold", "overturned", "overturn")
 ANY_OUTCOME = re.compile(_OUT, re.I)
 # "Norco 10/325 mg #30:  Upheld", "Tramadol 50mg #60 - Overturned", "Item: UPHELD."
 ITEM_LINE = re.compile(rf"^(?P<req>.*?\S)\s*(?::|\s[-\u2013\u2014|]|\s=)\s*{_OUT}\s*[.!]?$", re.I)
-# "Upheld", "Decision: Overturned", "The decision is upheld." on a line of its own.
+# "Upheld", "Decision: Overturned", "The decision is upheld." on a line of its own; "- Upheld"
+# (an item line's outcome wrapped with its dash).
 BARE_OUTCOME = re.compile(
-    r"^(?:(?:the\s+)?(?:final\s+|imr\s+|expert\s+reviewer'?s?\s+)?(?:decision|determination|"
+    r"^(?:[-\u2013\u2014:]\s*)?(?:(?:the\s+)?(?:final\s+|imr\s+|expert\s+reviewer'?s?\s+)?(?:decision|determination|"
     rf"outcome|result)\s*(?:is|:|-|=)?\s*)?{_OUT}\s*[.!]?$",
     re.I,
 )

@@ -170,6 +170,8 @@ def partial_begun(heading: str, following: str) -> bool:
     low = heading.lower()
     if "original request" in low:
         return True
+    if following[:4].lower() in ("was ", "were") and _ORIGINAL_SENTENCE.match(following):
+        return True  # the verb opens the next line: "3. SOMA 250MG #15" / "was the original ..."
     if not low.endswith(_PARTIAL_CUTS):
         return False
     tail = heading[-40:]

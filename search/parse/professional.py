@@ -49,6 +49,7 @@ def _open_sentence(unit: list[Line]) -> bool:
     return (
         len(text) < 300
         and text[-1:] not in ".;:!?"
+        and not ends_in_outcome(text)  # "Retrospective request for X" / "- Upheld"
         and _SUBJECT.search(text) is not None
         and stated_outcome(text) is None
         and necessity_outcome(text) is None
