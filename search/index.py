@@ -190,9 +190,14 @@ class _Batch:
         elif merges is None:
             if self._writer is not None:
                 self._writer.commit(mergetype=merge_segments)
-        elif self._writer is not None or (final and merges.running):
-            # (a finished merge is published; the last commit waits for a running one)
-            self.writer.commit(mergetype=lambda w, segs: merges.publish(w, segs, wait=final))
+        elif final and (self._writer is not None or merges.running):
+            # The last commit waits for a running merge, publishes it, and merges inline
+            # what the policy picks with the new documents (a one-commit run: as before).
+            self.writer.commit(
+                mergetype=lambda w, segs: merge_segments(w, merges.publish(w, segs, wait=True))
+            )
+        elif self._writer is not None:  # (a finished merge is published)
+            self._writer.commit(mergetype=merges.publish)
         self._writer = None
         self.registry.committed()
         self.pending = 0
