@@ -176,8 +176,9 @@ def _next_in_sequence(
     # (An item's own heading is decided under it, or names its request by a label as the items
     # do: "3. Request: X" after a guideline's "Section(s):" / "2. Chronic pain programs.", but
     # not "3. Time-limited use." after "1. ..." / "2. ..." under "2. Request: Y".)
-    own = _request_labelled(text) if headed else _decided_under(lines, i)
-    nested_next = number == nested[0] + 1 and not (number == last + 1 and own)
+    nested_next = number == nested[0] + 1 and not (
+        number == last + 1 and (_request_labelled(text) if headed else _decided_under(lines, i))
+    )
     if number and (number <= last or nested_next or listed):
         nested[0] = number  # a list of the item's own text
         return False
