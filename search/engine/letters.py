@@ -44,11 +44,15 @@ def letter_rows(
         if not len(docs):
             continue
         data = leaf.data
-        decisions += int(np.count_nonzero(data.ordinal[docs] > 0))
+        decisions += int(np.count_nonzero(data.decided()[docs]))
         letter = data.letter[docs]
         starts = np.flatnonzero(np.r_[True, letter[1:] != letter[:-1]])
+        total += len(starts)
+        if top is not None and sort == SORT_RELEVANCE and len(starts) > top:
+            # Only letters whose best decision is among the best-scored ones can reach
+            # the page: their rows are made, not one per matching letter.
+            docs, letter, starts = _best_docs(docs, letter, score, top)
         ids: IntArray = letter[starts].astype(np.int64)
-        total += len(ids)
         rows: LetterRows = (
             np.full(len(ids), s, dtype=np.int64),
             ids,
@@ -67,6 +71,28 @@ def letter_rows(
     cat = np.concatenate
     columns = [cat([p[k] for p in parts]) for k in range(5)]
     return (columns[0], columns[1], columns[2], columns[3], columns[4]), total, decisions
+
+
+def _best_docs(
+    docs: IntArray, letter: np.ndarray, score: np.ndarray, top: int
+) -> tuple[IntArray, np.ndarray, IntArray]:
+    """The matching documents scored at least the k-th best score, for the smallest k (from
+    4 * top, growing) at which they hold `top` letters, with their letters and letter starts.
+
+    Exact: a letter outside them scores below every one of them, and at least `top`
+    letters inside them score at least as much, so it cannot reach the first `top` rows
+    (ties included: a letter tying the last row's score has a document inside).
+    """
+    scores = score[docs]
+    k = min(len(scores), 4 * top)
+    while True:
+        threshold = np.partition(scores, len(scores) - k)[len(scores) - k]
+        keep = np.flatnonzero(scores >= threshold)
+        letters = letter[keep]
+        starts = np.flatnonzero(np.r_[True, letters[1:] != letters[:-1]])
+        if len(starts) >= top or k == len(scores):
+            return docs[keep], letters, starts
+        k = min(len(scores), 4 * k)
 
 
 def select(rows: LetterRows, keep: np.ndarray) -> LetterRows:
