@@ -12,11 +12,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from search.engine import _blocks, _codec
+from search.engine import _blocks, _codec, segments
 from search.engine.hits import page_order
 from search.engine.letters import letter_rows
 from search.engine.searcher import SearchIndex, understood_request
-from search.fields import SORT_RELEVANCE
+from search.engine.segments import GROUP_BINS
+from search.fields import FACETS, SORT_RELEVANCE
 from search.results import SearchRequest
 from search.schema import TEXT_FIELDS
 
@@ -171,3 +172,28 @@ def test_best_letters_with_tied_scores(search_index: SearchIndex, seed: int) -> 
         assert total2 == total
         got = _rows_in_order(pruned, SORT_RELEVANCE, top)
         assert got == _rows_in_order(every, SORT_RELEVANCE, top), (seed, top)
+
+
+@pytest.mark.parametrize("bins", [4, 64, GROUP_BINS])
+def test_facets_counted_in_groups_as_one_by_one(
+    search_index: SearchIndex, bins: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(segments, "GROUP_BINS", bins)
+    rng = np.random.default_rng(bins)
+    grouped = 0
+    for leaf in search_index._current().leaves:
+        data = leaf.data
+        groups = segments.facet_groups(data.facets)
+        assert sorted(f for g in groups for f in g.facets) == sorted(FACETS)
+        grouped += sum(len(g.facets) > 1 for g in groups)
+        data._groups = groups
+        sizes = {f: int(data.facets[f].lookup.max()) + 3 for f in FACETS}
+        some = np.flatnonzero(rng.random(data.n) < 0.4)
+        for docs in (None, some, rng.random(data.n) < 0.7, some[:0]):
+            for wanted in (None, FACETS[:1], FACETS[::2]):
+                got = segments.segment_counts(data, docs, sizes, wanted)
+                assert sorted(got) == sorted(wanted or FACETS)
+                for facet, counts in got.items():
+                    assert np.array_equal(counts, data.facets[facet].counts(docs, sizes[facet]))
+        data._groups = None
+    assert grouped > 0 or bins < 8  # (with 4 joint values no two facets fit together)
