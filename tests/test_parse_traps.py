@@ -240,6 +240,63 @@ PRO_TAIL = "\nCASE SUMMARY:\nThe patient is a 67-year-old man.\n"
             ],
             id="partial-after-item",
         ),
+        pytest.param(  # a long line that ends in its outcome ends its unit
+            "Upon independent review, the denial of Celebrex 200mg #30 is upheld.\n"
+            "1 prescription of Lyrica 75mg #90 was the original request. 1 prescription of "
+            "Lyrica 75mg #30 was authorized by the Claims Administrator. The remaining IMR "
+            "eligible portion of the original request, 1 prescription of Lyrica 75mg #60 - Upheld\n"
+            "After review, the denial of Lidoderm 5% patch #30 is upheld.\n",
+            [
+                ("Celebrex 200mg #30", "Upheld"),
+                ("1 prescription of Lyrica 75mg #60", "Upheld"),
+                ("Lidoderm 5% patch #30", "Upheld"),
+            ],
+            id="long-partial-line-ends-in-outcome",
+        ),
+        pytest.param(  # numbered, the partial line over 200 characters, an en dash outcome
+            "1. Upon independent review, the denial of Prilosec 20mg #60 is upheld.\n"
+            "2. Norco 10/325mg #120 was the original request. Norco 10/325mg #40 was authorized "
+            "by the Claims Administrator. The remaining IMR eligible portion of the original "
+            "request, Norco 10/325mg #80 \u2013 Upheld\n"
+            "3. The denial of Home health aide 4 hours a day is upheld.\n",
+            [
+                ("Prilosec 20mg #60", "Upheld"),
+                ("Norco 10/325mg #80", "Upheld"),
+                ("Home health aide 4 hours a day", "Upheld"),
+            ],
+            id="numbered-long-partial-line",
+        ),
+        pytest.param(  # narrow lines: the first sentence's verb wrapped before "request."
+            "After review, the denial of Ibuprofen\n800 mg, #90 is upheld.\n"
+            "1 prescription of Zoloft 50mg #60 was the original\n"
+            "request. 1 prescription of Zoloft 50mg #15 was authorized\n"
+            "by the Claims Administrator. The remaining IMR eligible\n"
+            "portion of the original request, 1 prescription of Zoloft\n"
+            "50mg #45 - Upheld\n",
+            [("Ibuprofen 800 mg, #90", "Upheld"), ("1 prescription of Zoloft 50mg #45", "Upheld")],
+            id="partial-verb-wrapped-on-short-lines",
+        ),
+        pytest.param(  # the subject ends a line ("the denial of"), paragraphs set apart
+            "Upon independent review, the denial of\n\nINTERDISCIPLINARY PAIN PROGRAM\n\n"
+            "EVALUATION is overturned.\n",
+            [("INTERDISCIPLINARY PAIN PROGRAM EVALUATION", "Overturned")],
+            id="subject-at-line-end",
+        ),
+        pytest.param(  # an item line's outcome wrapped with its dash, a paragraph apart or not
+            "1. Prospective request for massage therapy 2x4 to the low back\n\n- Upheld\n"
+            "2. Naproxen 550mg, #60 - Upheld\n"
+            "3. Compound Ketoprofen 10% + Lidocaine 5% -\nOverturned\n"
+            "Baclofen 10mg #90 was the original request. Baclofen 10mg #30 was authorized by "
+            "the\nClaims Administrator. The remaining IMR eligible portion of the original "
+            "request, Baclofen 10mg #60\n\n- Upheld\n",
+            [
+                ("Prospective request for massage therapy 2x4 to the low back", "Upheld"),
+                ("Naproxen 550mg, #60", "Upheld"),
+                ("Compound Ketoprofen 10% + Lidocaine 5%", "Overturned"),
+                ("Baclofen 10mg #60", "Upheld"),
+            ],
+            id="dash-outcome-line",
+        ),
     ],
 )
 def test_professional_issue_lines(issue: str, want: list[tuple[str, str]]) -> None:
@@ -336,3 +393,145 @@ def test_professional_sentences_beside_a_partial_approval_with_its_outcome_below
         ("Ativan (unspecified strength and quantity)", "Upheld", False),
         ("Metoclopramide 10mg #88", "Upheld", True),
     ]
+
+
+UNKNOWN_HEAD = (
+    "Notice of Review Outcome\n\nIMR Case Number: CM19-1254997\n\n"
+    "BACKGROUND\nThe injured worker is a 49-year-old woman.\n\nFindings\n\n"
+)
+UNKNOWN_TAIL = "\nPhysician Reviewer\nThe reviewer is Board Certified in Family Practice.\n"
+
+
+@pytest.mark.parametrize(
+    ("items", "want"),
+    [
+        pytest.param(  # a label's request wrapped into a short line in capitals
+            "Service 1: PSYCHOTHERAPY TWICE A WEEK FOR 6\nWEEKS\n"
+            "This request is not medically necessary, and the denial is upheld.\n",
+            [("PSYCHOTHERAPY TWICE A WEEK FOR 6 WEEKS", "Upheld", "")],
+            id="capitals-wrap",
+        ),
+        pytest.param(  # the wrap set off by blank lines (a double-spaced letter)
+            "Requested service: EXTRACORPOREAL SHOCKWAVE\n\nTHERAPY X 3 TO THE RIGHT SHOULDER\n\n"
+            "Decision: The previous non-certification is upheld.\n\n"
+            "Requested service: AQUATIC THERAPY 2 X 6 FOR THE\n\nLUMBAR SPINE\n\n"
+            "Decision: The previous non-certification is upheld.\n",
+            [
+                ("EXTRACORPOREAL SHOCKWAVE THERAPY X 3 TO THE RIGHT SHOULDER", "Upheld", ""),
+                ("AQUATIC THERAPY 2 X 6 FOR THE LUMBAR SPINE", "Upheld", ""),
+            ],
+            id="blank-line-wrap",
+        ),
+        pytest.param(  # a count set off by a page break
+            "Requested service: Tizanidine 4mg quantity\n\nPage 1\n\n90\n\n"
+            "Finding: The reviewer overturns the denial of this request.\n",
+            [("Tizanidine 4mg quantity 90", "Overturned", "")],
+            id="page-break-wrap",
+        ),
+        pytest.param(  # a date of service: its own label, or after the label on the next line
+            "Requested service: Chiropractic care x 8 sessions\nDOS: 5/2/2019\n"
+            "Outcome: The reviewer upholds the denial of this request.\n\n"
+            "Requested service: Urine drug screen DOS:\n\n3/3/2018\n"
+            "The previous non-certification is upheld.\n",
+            [
+                ("Chiropractic care x 8 sessions DOS: 5/2/2019", "Upheld", ""),
+                ("Urine drug screen DOS: 3/3/2018", "Upheld", ""),
+            ],
+            id="date-of-service",
+        ),
+        pytest.param(  # a partial approval whose original request wraps ("(DOS" / "1/2/22)")
+            "Requested service: RETROSPECTIVE REQUEST FOR NAPROXEN 550MG #60 (DOS\n\n"
+            "1/2/22) was the original request. RETROSPECTIVE REQUEST FOR\n"
+            "NAPROXEN 550MG #20 (DOS 1/2/22) was approved by the Claims\n\n"
+            "Administrator. The remaining IMR eligible portion of the original\n"
+            "request, RETROSPECTIVE REQUEST FOR NAPROXEN 550MG #40 (DOS 1/2/22)\n"
+            "Decision: The denial of this request is upheld.\n",
+            [
+                (
+                    "RETROSPECTIVE REQUEST FOR NAPROXEN 550MG #40 (DOS 1/2/22)",
+                    "Upheld",
+                    "RETROSPECTIVE REQUEST FOR NAPROXEN 550MG #20 (DOS 1/2/22)",
+                )
+            ],
+            id="partial-original-wrapped",
+        ),
+        pytest.param(  # a wrapped line opening with a count ("#10 ...") opens no item
+            "Requested service: Sentra PM 540 mg #60 with one refill was the original request. "
+            "Sentra PM 540 mg\n#20 with one refill was authorized by the Claims Administrator. "
+            "The remaining IMR eligible portion\nof the original request, Sentra PM 540 mg #40 "
+            "with one refill\nOutcome: The denial of this request is upheld.\n",
+            [
+                (
+                    "Sentra PM 540 mg #40 with one refill",
+                    "Upheld",
+                    "Sentra PM 540 mg #20 with one refill",
+                )
+            ],
+            id="partial-count-line",
+        ),
+        pytest.param(  # the first sentence's request wrapped before "was the original request"
+            "Service 1: Retrospective Meloxicam 15 mg #30\nDOS 2/4/16 was the original request.\n"
+            "Retrospective Meloxicam 15 mg #10 DOS 2/4/16\nwas authorized by the Claims "
+            "Administrator. The\nremaining IMR eligible portion of the original\n"
+            "request, Retrospective Meloxicam 15 mg #20\nDOS 2/4/16\n"
+            "Finding: The denial of this request is upheld.\n",
+            [
+                (
+                    "Retrospective Meloxicam 15 mg #20 DOS 2/4/16",
+                    "Upheld",
+                    "Retrospective Meloxicam 15 mg #10 DOS 2/4/16",
+                )
+            ],
+            id="partial-many-lines",
+        ),
+        pytest.param(  # a numbered partial approval after a numbered list inside a guideline
+            "1. Lumbar MRI\nFinding: The reviewer upholds the denial of this request.\n"
+            "Guidelines considered: MTUS, page(s) 30-34 Section(s):\n2. Topical Analgesics.\n"
+            "The request is not medically necessary.\n\n"
+            "2. Retrospective request for Colace 100 mg #60 (DOS\n\n"
+            "3/1/21) was the original request. Retrospective request\n\n"
+            "for Colace 100 mg #20 (DOS 3/1/21) was approved by\n\n"
+            "the Claims Administrator. The remaining IMR eligible\n\n"
+            "portion of the original request, Retrospective request\n\n"
+            "for Colace 100 mg #40 (DOS 3/1/21)\n\n"
+            "Finding: The previous non-certification is upheld.\n\n"
+            "3. Knee brace\n\nFinding: This request is not medically necessary.\n",
+            [
+                ("Lumbar MRI", "Upheld", ""),
+                (
+                    "Retrospective request for Colace 100 mg #40 (DOS 3/1/21)",
+                    "Upheld",
+                    "Retrospective request for Colace 100 mg #20 (DOS 3/1/21)",
+                ),
+                ("Knee brace", "Upheld", ""),
+            ],
+            id="numbered-partial-after-nested-list",
+        ),
+    ],
+)
+def test_unknown_layout_wrapped_requests(items: str, want: list[tuple[str, str, str]]) -> None:
+    letter = UNKNOWN_HEAD + items + UNKNOWN_TAIL
+    if "\n\n" in items:  # a double-spaced letter (pdftotext's), its blank lines page gaps
+        letter = letter.replace("\n", "\n\n")
+    d = parse_text(letter)
+    assert [(x.request, x.outcome, x.authorized) for x in d.decisions] == want
+
+
+def test_a_heading_in_capitals_whose_partial_approval_opens_the_next_line() -> None:
+    d = parse_text(
+        MAXIMUS_HEAD + "1. Norco 10/325mg #60\n\n"
+        "The Claims Administrator's decision on this request is upheld.\n\n"
+        "Rationale: Not recommended.\n\n"
+        "2. RETROSPECTIVE REQUEST FOR FLEXERIL 10MG #30 (DOS 2/2/21)\n"
+        "was the original request. RETROSPECTIVE REQUEST FOR FLEXERIL\n"
+        "10MG #10 (DOS 2/2/21) was certified by the Claims\n"
+        "Administrator. The remaining IMR eligible portion of the\n"
+        "original request, RETROSPECTIVE REQUEST FOR FLEXERIL 10MG\n#20 (DOS 2/2/21)\n\n"
+        "The Claims Administrator's decision on this request is upheld.\n\n"
+        "Rationale: Not recommended.\n"
+    )
+    assert [(x.request, x.original_request, x.outcome) for x in d.decisions] == [
+        ("Norco 10/325mg #60", "", "Upheld"),
+        ("RETROSPECTIVE REQUEST FOR FLEXERIL 10MG #20 (DOS 2/2/21)",
+         "RETROSPECTIVE REQUEST FOR FLEXERIL 10MG #30 (DOS 2/2/21)", "Upheld"),
+    ]  # fmt: skip

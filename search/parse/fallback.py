@@ -13,8 +13,8 @@ import re
 from typing import NamedTuple
 
 from .blocks import Block, RawDecision, finish
-from .clean import Line
-from .grammar import BARE_OUTCOME, ITEM_LINE, LABEL, label_kind, outcome_word
+from .clean import Line, open_end
+from .grammar import BARE_OUTCOME, ITEM_LINE, LABEL, is_service_date, label_kind, outcome_word
 from .heads import heading_lines
 from .sentences import NECESSITY, SENTENCE_REQUEST, clean_request, stated_outcome
 
@@ -35,6 +35,7 @@ _MOST_FAMILIES = 8  # a letter has a few families; more are noise (keeps the sca
 _PRIORITY = {"request label": 3, "outcome line": 3, "number": 2, "letter": 1}
 _MOST_STARTS = 4  # chains tried per family (each reads the letter once more)
 _HEAD_LINES = 3  # an item's heading wraps over a few lines at most
+_PARTIAL_LINES = 8  # a partial approval's heading, with its outcome under it
 
 
 class _Opener(NamedTuple):
@@ -58,7 +59,7 @@ def _labelled(text: str) -> bool:
     """Whether a line opens with a short label ("Finding: ..."), which a wrapped line never
     does."""
     m = LABEL.match(text) if text[:1].isupper() and text.find(":", 0, 32) >= 0 else None
-    return m is not None and len(m.group("label")) <= 30
+    return m is not None and len(m.group("label")) <= 30 and not is_service_date(m.group("label"))
 
 
 def _opener(line: Line, previous: str) -> _Opener | None:
@@ -87,6 +88,8 @@ def _opener(line: Line, previous: str) -> _Opener | None:
     if first.isupper() and (m := LABEL.match(text)) and m.group("rest").strip():
         label, rest = m.group("label"), m.group("rest")
         if len(label) > 30 or label_kind(label, "") in _PART_KINDS:  # "Outcome: The ..."
+            return None
+        if is_service_date(label):  # "DOS: 9/14/2021": the request's own date
             return None
         if label_kind(label, rest) == "request":  # "Requested service:", "Item:"
             return _Opener(0, "request label", 0, rest)
@@ -134,9 +137,10 @@ def _request(lines: list[Line], op: _Opener, end: int) -> tuple[str, int]:
     return clean_request(head), i
 
 
-def _ends_request(line: Line) -> bool:
-    """Whether a line ends the heading above it: a labelled line or an opener."""
-    return _labelled(line.text) or _opener(line, "") is not None
+def _ends_request(line: Line, previous: str) -> bool:
+    """Whether a line ends the heading above it: a labelled line or an opener standing where
+    one opens (not "#10 with one refill ..." wrapped from "Theramine 355 mg")."""
+    return _labelled(line.text) or _opener(line, previous) is not None
 
 
 def _item(lines: list[Line], op: _Opener, end: int) -> RawDecision | None:
@@ -213,7 +217,9 @@ def _stops(lines: list[Line]) -> list[int]:
     for i in range(len(lines) - 1, -1, -1):
         out[i] = nxt
         text = lines[i].text
-        if lines[i].para and len(text) <= 60 and text.isupper() and _TITLE.fullmatch(text):
+        # (Not the wrap of a line left open: "... 2 X 6 FOR THE" / "" / "LUMBAR SPINE".)
+        title = lines[i].para and len(text) <= 60 and text.isupper() and _TITLE.fullmatch(text)
+        if title and not (i and open_end(lines[i - 1].text)):
             nxt = i
     return out
 
@@ -246,7 +252,11 @@ def fallback_items(lines: list[Line]) -> list[RawDecision]:
         previous = line.text
         if op is None or (op.family not in families and len(families) >= _MOST_FAMILIES):
             continue
-        decided = _decided(op.head, [ln.text for ln in lines[i + 1 : i + 3]])
+        under = [ln.text for ln in lines[i + 1 : i + 3]]
+        if "original request" in " ".join([op.head, *under]).lower():
+            # (A partial approval's three sentences wrap over more lines before its outcome.)
+            under = [ln.text for ln in lines[i + 1 : i + 1 + _PARTIAL_LINES]]
+        decided = _decided(op.head, under)
         families.setdefault(op.family, []).append(op._replace(at=i, decided=decided))
     best: list[RawDecision] = []
     rank = (0, 0)

@@ -21,9 +21,10 @@ OUTCOME_ENDINGS = ("upheld", "uphold", "overturned", "overturn")
 ANY_OUTCOME = re.compile(_OUT, re.I)
 # "Norco 10/325 mg #30:  Upheld", "Tramadol 50mg #60 - Overturned", "Item: UPHELD."
 ITEM_LINE = re.compile(rf"^(?P<req>.*?\S)\s*(?::|\s[-\u2013\u2014|]|\s=)\s*{_OUT}\s*[.!]?$", re.I)
-# "Upheld", "Decision: Overturned", "The decision is upheld." on a line of its own.
+# "Upheld", "Decision: Overturned", "The decision is upheld." on a line of its own; "- Upheld"
+# (an item line's outcome wrapped with its dash).
 BARE_OUTCOME = re.compile(
-    r"^(?:(?:the\s+)?(?:final\s+|imr\s+|expert\s+reviewer'?s?\s+)?(?:decision|determination|"
+    r"^(?:[-\u2013\u2014:]\s*)?(?:(?:the\s+)?(?:final\s+|imr\s+|expert\s+reviewer'?s?\s+)?(?:decision|determination|"
     rf"outcome|result)\s*(?:is|:|-|=)?\s*)?{_OUT}\s*[.!]?$",
     re.I,
 )
@@ -78,6 +79,19 @@ def label_kind(label: str, rest: str) -> str | None:
     if _REQUEST_LABEL.match(low) and rest.strip():
         return "request"
     return None
+
+
+_SERVICE_DATE = re.compile(r"(?:dos|dates?\s+of\s+service)", re.I)
+
+
+# A heading that ends on its date of service's label, the date on the next line ("... DOS:").
+SERVICE_DATE_END = re.compile(r"\b(?:dos|dates?\s+of\s+service):$", re.I)
+
+
+def is_service_date(label: str) -> bool:
+    """Whether a label names a request's date of service ("DOS: 9/14/2021"), which belongs to
+    the request and opens no part of its own."""
+    return _SERVICE_DATE.fullmatch(label.strip()) is not None
 
 
 def is_label(text: str) -> bool:

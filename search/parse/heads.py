@@ -8,31 +8,59 @@ from collections.abc import Callable
 
 from .blocks import Block
 from .clean import Line, open_end
-from .grammar import ANY_OUTCOME, BARE_OUTCOME, INTRO, ITEM_LINE, OUTCOME_ENDINGS, is_label
+from .grammar import (
+    ANY_OUTCOME,
+    BARE_OUTCOME,
+    INTRO,
+    ITEM_LINE,
+    OUTCOME_ENDINGS,
+    SERVICE_DATE_END,
+    is_label,
+)
 from .sentences import NECESSITY
 
 _OWN_SUBJECT = re.compile(r"(?:the|this|these|that|it|its|such)\b", re.I)
 
 
 def heading_lines(
-    lines: list[Line], i: int, head: str, end: int, stop: Callable[[Line], bool] | None = None
+    lines: list[Line],
+    i: int,
+    head: str,
+    end: int,
+    stop: Callable[[Line, str], bool] | None = None,
 ) -> tuple[str, int]:
     """An item heading's text (`head`, read from line i), with the lines before `end` that
     continue it: those that end its decision sentence (up to its full stop: "Item 2: Percocet
     #20" / "DOS 3/21/15 is not medically necessary."), else its wrapped lines and a partial
-    approval's further sentences; and the line after it. `stop` marks more lines that end it."""
+    approval's further sentences; and the line after it. `stop` (a line and the one before
+    it) marks more lines that end it."""
 
-    def ends(line: Line) -> bool:
-        if line.para and (partial_continues(head, line) or capitals_go_on(head, line)):
+    def ends(line: Line, previous: str) -> bool:
+        if line.para and (
+            partial_continues(head, line)
+            or capitals_go_on(head, line)
+            or _partial_opens(head, line.text)
+        ):
             return False
         return (
             _ends_heading(line.text, line.para)
             or opens_own_decision(line.text)
-            or (stop is not None and stop(line))
+            or (stop is not None and stop(line, previous))
         )
 
+    def marks_part(j: int) -> bool:
+        line = lines[j]
+        return (
+            is_label(line.text)
+            or BARE_OUTCOME.match(line.text) is not None
+            or opens_own_decision(line.text)
+            or (stop is not None and stop(line, lines[j - 1].text))
+        )
+
+    if (wrapped := _wrapped_to_part(lines, i, head, end, marks_part)) is not None:
+        return wrapped
     j, ahead = i + 1, []
-    while j < end and j - i <= 3 and not ends(lines[j]):
+    while j < end and j - i <= 3 and not ends(lines[j], lines[j - 1].text):
         ahead.append(lines[j].text)
         j += 1
         if ahead[-1].endswith("."):
@@ -48,25 +76,65 @@ def heading_lines(
     if ends_it and not (NECESSITY.search(head) or ANY_OUTCOME.search(head)):
         return f"{head} {sentence}", j
     j = i + 1
-    while (
-        j < end
-        and j - i <= 4
-        and not ends(lines[j])
-        and (
-            partial_goes_on(head, lines[j].text)
-            or (
-                head[-1:] not in ".:"
-                and (
-                    wraps_into(lines[j - 1].text)
-                    or open_end(lines[j - 1].text)
-                    or not lines[j].text[:1].isupper()
-                )
-            )
+    while j < end and not ends(lines[j], lines[j - 1].text):
+        text = lines[j].text
+        partial = partial_goes_on(head, text) or _partial_opens(head, text)
+        if j - i > (_HEAD_LINES if partial else 4):
+            break
+        runs_on = head[-1:] not in ".:" and (
+            wraps_into(lines[j - 1].text) or open_end(lines[j - 1].text) or not text[:1].isupper()
         )
-    ):
-        head = f"{head} {lines[j].text}"
+        if not (partial or runs_on):
+            break
+        head = f"{head} {text}"
         j += 1
     return head, j
+
+
+_WRAP_LINES = 2  # a heading cut short wraps over a line or two before its item's next part
+_WRAP_WIDTH = 60  # each of them short: the rest of a line
+
+
+def _wrapped_to_part(
+    lines: list[Line], i: int, head: str, end: int, marks_part: Callable[[int], bool]
+) -> tuple[str, int] | None:
+    """A heading that has not ended (no stop, no outcome, no necessity) with the short lines
+    under it, when the line after them opens its item's next part (a label, an outcome, a
+    decision sentence with its own subject): they are its wrap, over blank lines or a page
+    break too ("Service 1: PHYSICAL THERAPY 3 X 4 WEEKS BILATERAL" / "ANKLE" / "Finding:
+    ..."); None where the lines under it are not such a wrap."""
+    if (head[-1:] in _FINISHED and not SERVICE_DATE_END.search(head)) or not head.strip():
+        return None
+    j = i + 1
+    while j < end and j - i <= _WRAP_LINES + 1 and not marks_part(j):
+        text = lines[j].text
+        if len(text) > _WRAP_WIDTH or text[-1:] in _FINISHED or _states_decision(text):
+            return None
+        j += 1
+    if j == i + 1 or j >= end or j - i > _WRAP_LINES + 1 or _states_decision(head):
+        return None
+    return " ".join([head, *(ln.text for ln in lines[i + 1 : j])]), j
+
+
+_FINISHED = ".:;!?"
+
+
+def _states_decision(text: str) -> bool:
+    """Whether a text states an outcome or a (lack of) medical necessity."""
+    return ANY_OUTCOME.search(text) is not None or NECESSITY.search(text) is not None
+
+
+def _partial_opens(head: str, line: str) -> bool:
+    """Whether a line goes on with a partial approval's first sentence, whose request the
+    heading began ("Service 1: Oxycodone 10 mg #20" / "DOS 8/1/15 was the original
+    request."): the heading not yet ended, no sentence ended in the line before it."""
+    m = _ORIGINAL_SENTENCE.search(line) if "original" in line.lower() else None
+    return (
+        m is not None
+        and head[-1:] not in _FINISHED
+        and not _states_decision(head)
+        and not any(c in line[: m.start()] for c in ".;:")
+    )
 
 
 def opens_own_decision(text: str) -> bool:
@@ -89,10 +157,31 @@ def partial_goes_on(heading: str, following: str) -> bool:
     """Whether a partial approval's heading ("X was the original request. Y was authorized
     ...") goes on into the next line: no decision stated in it or that line yet."""
     return (
-        "original request" in heading.lower()
+        partial_begun(heading, following)
         and NECESSITY.search(heading) is None
         and ANY_OUTCOME.search(following) is None
     )
+
+
+def partial_begun(heading: str, following: str) -> bool:
+    """Whether a partial approval has begun in `heading`: its "original request" there, or
+    the verb of its first sentence, wrapped before the rest ("X was the original" /
+    "request. Y was ...")."""
+    low = heading.lower()
+    if "original request" in low:
+        return True
+    if following[:4].lower() in ("was ", "were") and _ORIGINAL_SENTENCE.match(following):
+        return True  # the verb opens the next line: "3. SOMA 250MG #15" / "was the original ..."
+    if not low.endswith(_PARTIAL_CUTS):
+        return False
+    tail = heading[-40:]
+    m = _ORIGINAL_SENTENCE.search(f"{tail} {following[:40]}")
+    return m is not None and m.start() < len(tail)
+
+
+# Where a partial approval's first sentence may be cut by a line end ("... was the" /
+# "original request.").
+_PARTIAL_CUTS = (" was", " were", " is", " the", " original")
 
 
 def capitals_go_on(last: str, line: Line) -> bool:
@@ -107,7 +196,7 @@ def capitals_go_on(last: str, line: Line) -> bool:
         and _mostly_capitals(last)
         and _mostly_capitals(text)
         and BARE_OUTCOME.match(text) is None
-        and not _ends_in_outcome(last)
+        and not ends_in_outcome(last)
     )
 
 
@@ -123,7 +212,7 @@ def partial_continues(heading: str, line: Line) -> bool:
     decision in it yet, and the line holds no label or decision sentence of its own (an
     outcome only at its end: "..., Z:  Upheld")."""
     return (
-        "original request" in heading.lower()
+        partial_begun(heading, line.text)
         and NECESSITY.search(heading) is None
         and ANY_OUTCOME.search(heading) is None
         and (ANY_OUTCOME.search(line.text) is None or ITEM_LINE.match(line.text) is not None)
@@ -183,7 +272,7 @@ def _gap_inside(before: str, after: str) -> bool:
     return (
         (first.islower() or first.isdigit() or first in "#%")
         and before[-1:] not in '.:;!?")'
-        and not _ends_in_outcome(before)
+        and not ends_in_outcome(before)
         and not is_label(before)
     )
 
@@ -208,20 +297,20 @@ def _partial_front(source: list[Line], heading: str) -> str:
     k = len(source)
     while k > 0 and len(source) - k < 4:
         text = source[k - 1].text
-        if len(text) > 400 or is_label(text) or _ends_in_outcome(text):
+        if len(text) > 400 or is_label(text) or ends_in_outcome(text):
             return ""
         k -= 1
         if _ORIGINAL_SENTENCE.search(" ".join(ln.text for ln in source[k:])):
             above = source[k - 1].text if k > 0 else "."
             if source[k].text[:1].islower() and above[-1:] not in ".:;!?":
-                k -= 0 if _ends_in_outcome(above) else 1
+                k -= 0 if ends_in_outcome(above) else 1
             front = " ".join(ln.text for ln in source[k:])
             del source[k:]
             return front
     return ""
 
 
-def _ends_in_outcome(text: str) -> bool:
+def ends_in_outcome(text: str) -> bool:
     """Whether a line ends in an outcome word ("X - Upheld", "... is upheld.")."""
     return text.rstrip(" .!").lower().endswith(OUTCOME_ENDINGS)
 

@@ -13,6 +13,7 @@ from .grammar import (
     LABEL,
     NUMBERED_LINE,
     OUTCOME_ENDINGS,
+    SERVICE_DATE_END,
     is_label,
     item_number,
     label_kind,
@@ -39,7 +40,6 @@ from .sentences import (
 )
 
 _PARTIAL_LINES = 5  # more lines a partial approval's heading may wrap over
-_DATE_LABEL = re.compile(r"\b(?:dos|date of service):$", re.I)
 # A line that opens a sentence of its own: "The Claims Administrator's decision ...".
 _OWN_SUBJECT = re.compile(r"(?:the|this|these|that|it|its|such)\s", re.I)
 
@@ -129,7 +129,7 @@ def _heading_goes_on(heading: str, lines: list[Line], i: int) -> bool:
         return False
     if partial_goes_on(heading, text):
         return True
-    if heading[-1:] == ":" and _DATE_LABEL.search(heading):  # "... DOS:" / "2/19/2020 - Upheld"
+    if heading[-1:] == ":" and SERVICE_DATE_END.search(heading):  # "DOS:" / "2/19/2020 - Upheld"
         return True
     return heading[-1:] not in ".:" and (
         wraps_into(last) or open_end(last) or not text[:1].isupper()

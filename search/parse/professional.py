@@ -8,12 +8,13 @@ import re
 
 from .clean import Line, join_lines
 from .grammar import ANY_OUTCOME, BARE_OUTCOME, ITEM_LINE, NUMBERED_LINE, outcome_word
-from .heads import partial_continues
+from .heads import ends_in_outcome, partial_continues
 from .items import RawDecision, scan_items
 from .sentences import clean_request, necessity_outcome, stated_outcome
 
 _SUBHEADING_MAX = 200
-_SUBJECT = re.compile(r"\b(?:denial|request|non-?certification)\s+(?:of|for)\s", re.I)
+# (At a line's end too: "Upon independent review, the denial of" / "X is overturned.")
+_SUBJECT = re.compile(r"\b(?:denial|request|non-?certification)\s+(?:of|for)(?:\s|$)", re.I)
 _NON_KEY = re.compile(r"[^a-z0-9]+")
 
 
@@ -48,6 +49,7 @@ def _open_sentence(unit: list[Line]) -> bool:
     return (
         len(text) < 300
         and text[-1:] not in ".;:!?"
+        and not ends_in_outcome(text)  # "Retrospective request for X" / "- Upheld"
         and _SUBJECT.search(text) is not None
         and stated_outcome(text) is None
         and necessity_outcome(text) is None
@@ -80,7 +82,10 @@ def _units(lines: list[Line]) -> list[RawDecision]:
         previous = units[-1][-1].text if units else ""
         # One request a line, unless a long line of prose runs on into this one, or a decision
         # sentence not yet at its verb ("the denial of X" / "ER 100 mg #90 is upheld.").
-        runs_on = len(previous) >= 60 and previous[-1:] not in ".;:"
+        # A line that ends in its outcome ("..., Z - Upheld") ends its unit, however long.
+        runs_on = (
+            len(previous) >= 60 and previous[-1:] not in ".;:" and not ends_in_outcome(previous)
+        )
         # (A partial approval goes on over a page gap up to its outcome, which may stand on a
         # line of its own: "... the original request, X:" / "Upheld".)
         goes_on = bool(units) and (
