@@ -297,6 +297,20 @@ PRO_TAIL = "\nCASE SUMMARY:\nThe patient is a 67-year-old man.\n"
             ],
             id="dash-outcome-line",
         ),
+        pytest.param(  # a request and its labelled outcome on the next line, beside a partial
+            "Anecream 4% 100gm\nDecision:   Upheld\n"
+            "Cyclobenzaprine Hydrochloride 5mg # 20 was the original request. Cyclobenzaprine "
+            "Hydrochloride 5mg # 17 was certified by the Claims Administrator. The remaining IMR "
+            "eligible portion of the original request, Cyclobenzaprine Hydrochloride 5mg # 3\n"
+            "Decision:   Upheld\n"
+            "Bilateral knee brace\nDecision:   Overturned\n",
+            [
+                ("Anecream 4% 100gm", "Upheld"),
+                ("Cyclobenzaprine Hydrochloride 5mg # 3", "Upheld"),
+                ("Bilateral knee brace", "Overturned"),
+            ],
+            id="outcome-label-line",
+        ),
     ],
 )
 def test_professional_issue_lines(issue: str, want: list[tuple[str, str]]) -> None:
@@ -535,3 +549,120 @@ def test_a_heading_in_capitals_whose_partial_approval_opens_the_next_line() -> N
         ("RETROSPECTIVE REQUEST FOR FLEXERIL 10MG #20 (DOS 2/2/21)",
          "RETROSPECTIVE REQUEST FOR FLEXERIL 10MG #30 (DOS 2/2/21)", "Upheld"),
     ]  # fmt: skip
+
+
+NOTICE_DECIDED = (
+    "1) MAXIMUS Federal Services, Inc. has determined the request for Zolpidem 10mg #30 is not "
+    "medically necessary and appropriate.\n"
+    "2) MAXIMUS Federal Services, Inc. has determined the request for Lidoderm 5% patch #30 is "
+    "not medically necessary and appropriate.\n"
+    "3) MAXIMUS Federal Services, Inc. has determined the request for a lumbar brace is "
+    "medically necessary and appropriate.\n"
+)
+
+
+@pytest.mark.parametrize(
+    "repetition",
+    [
+        pytest.param(  # a guideline's list ("1. X," / "2. Y.") then "Item 2:": no list's line
+            "1) The request for Zolpidem 10mg #30:\n"
+            "Guidelines used by the Expert Reviewer: ODG, Insomnia treatment Section(s):\n"
+            "1. Chronic pain programs,\n2. Physical Medicine.\n"
+            "Expert Reviewer's rationale: Not recommended. It is not medically necessary.\n"
+            "Item 2: Lidoderm 5% patch #30\n"
+            "Guidelines used by the Expert Reviewer: California MTUS, Topical analgesics.\n"
+            "Reasons for the decision: Lidocaine patches are recommended only after a trial\n"
+            "of first-line therapy. It is not medically necessary.\n"
+            "Item 3: Lumbar brace\n"
+            "Guidelines used by the Expert Reviewer: ACOEM, Low back complaints.\n"
+            "Reasons for the decision: Supported. It is medically necessary.\n",
+            id="list-then-numbered-label",
+        ),
+        pytest.param(  # criteria numbered as the items are, the next item named by its request
+            "Item 1: Zolpidem 10mg #30\n"
+            "Guidelines used by the Expert Reviewer: ODG, Insomnia treatment.\n"
+            "Expert Reviewer's rationale: Not recommended. It is not medically necessary.\n"
+            "2) Lidoderm 5% patch #30:\n"
+            "Guidelines used by the Expert Reviewer: California MTUS, Topical analgesics.\n"
+            "Reasons for the decision: The criteria are:\n"
+            "1) A written treatment plan.\n2) No evidence of drug-seeking behavior.\n"
+            "None is documented. It is not medically necessary.\n"
+            "3) The request for a lumbar brace:\n"
+            "Guidelines used by the Expert Reviewer: ACOEM, Low back complaints.\n"
+            "Reasons for the decision: Supported for an acute injury with spasm and\n"
+            "guarding. It is medically necessary.\n",
+            id="criteria-numbered-as-items",
+        ),
+    ],
+)
+def test_a_2013_repetition_gives_each_decision_its_own_guideline(repetition: str) -> None:
+    d = parse_text(
+        NOTICE_HEAD
+        + NOTICE_DECIDED
+        + NOTICE_TAIL
+        + "\nDocuments Reviewed:\nOperative report\n\n"
+        + repetition
+    )
+    assert [(x.outcome, x.guideline_sources) for x in d.decisions] == [
+        ("Upheld", ("ODG",)),
+        ("Upheld", ("MTUS",)),
+        ("Overturned", ("ACOEM",)),
+    ]
+
+
+PRO_GUIDES = "\nMEDICAL TREATMENT GUIDELINE(S) RELIED UPON BY PROFESSIONAL REVIEWER AND WHY:\n"
+PRO_REASONS = (
+    "\nRATIONALE FOR WHY THE REQUESTED TREATMENT/SERVICE IS/WAS NOT MEDICALLY NECESSARY:\n"
+)
+
+
+def test_professional_parts_headed_by_a_partial_approvals_decided_request() -> None:
+    d = parse_text(
+        PRO_HEAD + "Acupuncture x 8 visits was the original request. Acupuncture x 6 visits was "
+        "authorized by the Claims Administrator. The remaining IMR eligible portion of the "
+        "original request, Acupuncture x 2 visits \u2013 Upheld\n"
+        "Purchase of a TENS unit \u2013 Upheld\n"
+        + PRO_TAIL
+        + PRO_GUIDES
+        + "Acupuncture x 2 visits:\nCalifornia MTUS Acupuncture Medical "
+        "Treatment Guidelines.\nPurchase of a TENS unit:\nOfficial Disability Guidelines (ODG), "
+        "Knee & Leg.\n" + PRO_REASONS + "Acupuncture x 2 visits:\nNo functional improvement is "
+        "documented.\nPurchase of a TENS unit:\nACOEM states that there is no evidence for it.\n"
+        "The criteria for this treatment include:\n1. A trial of physical therapy.\n"
+    )
+    assert [(x.request, x.guideline_sources) for x in d.decisions] == [
+        ("Acupuncture x 2 visits", ("MTUS",)),
+        ("Purchase of a TENS unit", ("ODG", "ACOEM")),
+    ]
+
+
+@pytest.mark.parametrize(
+    "guides",
+    [
+        pytest.param(  # one request: its part's first line ends in a colon, yet is no heading
+            "Official Disability Guidelines (ODG), Low Back, Facet joint blocks Section(s):\n"
+            "3. Chronic pain programs,\n4. Introduction.\n",
+            id="colon-ended-citation",
+        ),
+        pytest.param(  # a numbered list after the citation's colon is no split of its parts
+            "California MTUS Chronic Pain Medical Treatment Guidelines (2009), page(s) 63-66. "
+            "Official Disability Guidelines (ODG), Pain (Chronic) Section(s):\n"
+            "1. Weaning of Medications,\n2. Opioids for Chronic Pain.\n",
+            id="listed-sections",
+        ),
+    ],
+)
+def test_a_professional_guideline_part_keeps_its_citation(guides: str) -> None:
+    d = parse_text(
+        PRO_HEAD
+        + "Prospective request for 1 prescription of Amrix 10mg #10\nDecision: Upheld\n"
+        + PRO_TAIL
+        + PRO_GUIDES
+        + guides
+        + PRO_REASONS
+        + "Not recommended by the MTUS.\n"
+    )
+    assert [(x.request, x.outcome) for x in d.decisions] == [
+        ("Prospective request for 1 prescription of Amrix 10mg #10", "Upheld")
+    ]
+    assert d.decisions[0].guideline_sources == ("MTUS", "ODG")

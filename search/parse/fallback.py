@@ -10,13 +10,14 @@ X is not medically necessary").
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from .blocks import Block, RawDecision, finish
 from .clean import Line, open_end
 from .grammar import BARE_OUTCOME, ITEM_LINE, LABEL, is_service_date, label_kind, outcome_word
 from .heads import heading_lines
-from .sentences import NECESSITY, SENTENCE_REQUEST, clean_request, stated_outcome
+from .sentences import NECESSITY, SENTENCE_REQUEST, clean_request, request_key, stated_outcome
 
 # A marker that opens an item: (family, number in its sequence, the text after it).
 _NUMBER = re.compile(r"^(?:\(?(\d{1,2})[.)]|#\s*(\d{1,2})[.:)]?)\s+(\S.*)$")
@@ -29,10 +30,12 @@ _NUMBERED_LABEL = re.compile(
 )
 # Labels that open an item's parts, never an item: the decision, its reasons, its guidelines.
 _PART_KINDS = ("outcome", "rationale", "ca", "mx")
+_DIGITS = re.compile(r"\d+")
 _TITLE = re.compile(r"[A-Z][A-Z&',/ -]{7,}")  # "REVIEWER CREDENTIALS": letters, no numbers
 _FINISHED = '.:;!?)"'
 _MOST_FAMILIES = 8  # a letter has a few families; more are noise (keeps the scan linear)
 _PRIORITY = {"request label": 3, "outcome line": 3, "number": 2, "letter": 1}
+_KEY_CHARS = 20  # a request named by its first letters and digits
 _MOST_STARTS = 4  # chains tried per family (each reads the letter once more)
 _HEAD_LINES = 3  # an item's heading wraps over a few lines at most
 _PARTIAL_LINES = 8  # a partial approval's heading, with its outcome under it
@@ -47,6 +50,7 @@ class _Opener(NamedTuple):
     head: str  # the text after the marker
     listed: bool = False  # after a line ending in a colon: a list's first line, if anything
     decided: bool = False  # a decision stated in its heading or the two lines under it
+    style: str = ""  # how it is numbered: "9.", "(9)", or a numbered label's word ("item")
 
 
 def _opens(line: Line, previous: str) -> bool:
@@ -73,7 +77,8 @@ def _opener(line: Line, previous: str) -> _Opener | None:
     if ITEM_LINE.match(text) and not _labelled(text):  # "Norco 10/325mg #60: Upheld"
         return _Opener(0, "outcome line", 0, text)
     if (first.isdigit() or first in "(#") and (m := _NUMBER.match(text)):
-        return _Opener(0, "number", int(m.group(1) or m.group(2)), m.group(3), listed)
+        style = _DIGITS.sub("9", text[: m.start(3)].strip())
+        return _Opener(0, "number", int(m.group(1) or m.group(2)), m.group(3), listed, style=style)
     if ((first.isalpha() and text[1:2] in ".)") or first == "(") and (m := _LETTER.match(text)):
         number = ord(m.group(1).lower()) - ord("a") + 1
         return _Opener(0, "letter", number, m.group(2), listed)
@@ -84,7 +89,8 @@ def _opener(line: Line, previous: str) -> _Opener | None:
     numbered_label = _NUMBERED_LABEL.match(text) if first.isupper() else None
     if numbered_label and label_kind(numbered_label.group(1), "") not in _PART_KINDS:
         m = numbered_label
-        return _Opener(0, "number", int(m.group(2)), m.group(3) or "", listed)
+        style = m.group(1).lower()
+        return _Opener(0, "number", int(m.group(2)), m.group(3) or "", listed, style=style)
     if first.isupper() and (m := LABEL.match(text)) and m.group("rest").strip():
         label, rest = m.group("label"), m.group("rest")
         if len(label) > 30 or label_kind(label, "") in _PART_KINDS:  # "Outcome: The ..."
@@ -112,18 +118,20 @@ def _chain(openers: list[_Opener], start: int) -> list[_Opener]:
     """The openers of one family that open items, from openers[start] on: in sequence (1, 2,
     3 ...), a list inside an item's text (restarting at 1, or after a colon) left in it."""
     chosen = [openers[start]]
-    last, nested = openers[start].number, 0
+    last, nested, listing = openers[start].number, 0, ""
     for op in openers[start + 1 :]:
         if op.listed and not op.decided:  # "... the following criteria:" / "1. ..."
-            nested = op.number
+            nested, listing = op.number, op.style
             continue
-        # The next number opens the next item, unless it goes on with a list inside this one
-        # and states no decision at its top ("2. Extracorporeal ..." / "The denial ... upheld.").
-        if not op.number or (op.number == last + 1 and (op.number != nested + 1 or op.decided)):
+        # The next number opens the next item, unless it goes on with a list inside this one,
+        # numbered as that list is, and states no decision at its top ("2. Extracorporeal
+        # ..." / "The denial ... upheld."; "1. Physical Medicine." / "Item 2: Norco" is none).
+        goes_on_list = op.number == nested + 1 and op.style == listing
+        if not op.number or (op.number == last + 1 and (not goes_on_list or op.decided)):
             chosen.append(op)
             last, nested = op.number, 0
         else:
-            nested = op.number
+            nested, listing = op.number, op.style
     return chosen
 
 
@@ -240,9 +248,18 @@ def _sentence_items(lines: list[Line]) -> list[RawDecision]:
     return out
 
 
-def fallback_items(lines: list[Line]) -> list[RawDecision]:
+def _names_one(head: str, keys: list[str]) -> bool:
+    """Whether an opener's heading names one of the requests (by their keys)."""
+    key = request_key(head)
+    return any(k in key for k in keys)
+
+
+def fallback_items(lines: list[Line], named: Sequence[str] = ()) -> list[RawDecision]:
     """Items of a letter of unknown layout: the family of openers with the most decisions
-    (the first one on a tie), else sentence paragraphs; [] when neither states a decision."""
+    (the first one on a tie), else sentence paragraphs; [] when neither states a decision.
+    An opener naming one of the `named` requests (the items the letter has already listed)
+    opens an item even where no decision stands at its top."""
+    keys = [k for k in (request_key(r)[:_KEY_CHARS] for r in named) if len(k) >= 4]
     flagged = _decision_flags(lines)
     stops = _stops(lines)
     families: dict[str, list[_Opener]] = {}
@@ -256,7 +273,7 @@ def fallback_items(lines: list[Line]) -> list[RawDecision]:
         if "original request" in " ".join([op.head, *under]).lower():
             # (A partial approval's three sentences wrap over more lines before its outcome.)
             under = [ln.text for ln in lines[i + 1 : i + 1 + _PARTIAL_LINES]]
-        decided = _decided(op.head, under)
+        decided = _decided(op.head, under) or bool(keys and _names_one(op.head, keys))
         families.setdefault(op.family, []).append(op._replace(at=i, decided=decided))
     best: list[RawDecision] = []
     rank = (0, 0)

@@ -17,6 +17,7 @@ from ..fields import (
 from .clean import Line, join_lines
 from .fallback import fallback_items
 from .items import RawDecision, scan_items
+from .partial import split_partial
 from .professional import professional_items
 from .sections import RawSection
 from .sentences import necessity_outcome
@@ -57,7 +58,9 @@ def _repeated_items(items: list[RawDecision], sections: list[RawSection]) -> lis
         return items
     at = next((k for k, s in enumerate(sections) if s.key == SECTION_DECISIONS), len(sections))
     after = [ln for s in sections[at + 1 :] if s.key not in _NOT_REPEATED for ln in s.lines]
-    again = fallback_items(after) if after else []
+    # (Each names its request: "1) The request for X:", "Item 2: Y", a partial's part.)
+    named = [p for i in items for p in _request_parts(i.request)]
+    again = fallback_items(after, named) if after else []
     if len(again) != len(items):
         return items
     return [
@@ -70,6 +73,13 @@ def _repeated_items(items: list[RawDecision], sections: list[RawSection]) -> lis
         )
         for i, r in zip(items, again, strict=True)
     ]
+
+
+def _request_parts(request: str) -> tuple[str, ...]:
+    """A request as a repetition may name it: whole, or a partial approval's decided part and
+    original request."""
+    part = split_partial(request)
+    return (request, part.request, part.original_request) if part.ur_modified else (request,)
 
 
 def find_items(

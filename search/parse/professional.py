@@ -10,17 +10,13 @@ from .clean import Line, join_lines
 from .grammar import ANY_OUTCOME, BARE_OUTCOME, ITEM_LINE, NUMBERED_LINE, outcome_word
 from .heads import ends_in_outcome, partial_continues
 from .items import RawDecision, scan_items
-from .sentences import clean_request, necessity_outcome, stated_outcome
+from .partial import split_partial
+from .sentences import clean_request, necessity_outcome, request_key, stated_outcome
 
 _SUBHEADING_MAX = 200
 # (At a line's end too: "Upon independent review, the denial of" / "X is overturned.")
 _SUBJECT = re.compile(r"\b(?:denial|request|non-?certification)\s+(?:of|for)(?:\s|$)", re.I)
-_NON_KEY = re.compile(r"[^a-z0-9]+")
-
-
-def _key(text: str) -> str:
-    """A request reduced for comparison: lowercase letters and digits only."""
-    return _NON_KEY.sub("", text.lower())
+_key = request_key
 
 
 def _opens_with(text: str, key: str) -> bool:
@@ -29,6 +25,12 @@ def _opens_with(text: str, key: str) -> bool:
     if len(head) >= len(key) or len(text) <= 4 * len(key) + 8:
         return head.startswith(key)
     return _key(text).startswith(key)
+
+
+def _subheading(text: str) -> bool:
+    """Whether a line is a part's sub-heading ("Purchase of a TENS unit:"): short, ending in a
+    colon, no sentence in it ("... page(s) 63-66. Official ... Section(s):" is text)."""
+    return text.endswith(":") and len(text) < _SUBHEADING_MAX and ". " not in text
 
 
 def _unnumbered(text: str) -> str:
@@ -102,7 +104,11 @@ def _units(lines: list[Line]) -> list[RawDecision]:
         if len(text) > 400 or not text.strip():
             continue
         outcome = stated_outcome(text)
-        if ended := ITEM_LINE.match(text):  # "... the original request, X - Upheld"
+        bare = BARE_OUTCOME.match(unit[-1].text) if len(unit) > 1 and not outcome else None
+        if bare:  # "Anecream 4% 100gm" / "Decision: Upheld": the label is no part of it
+            text = " ".join(ln.text for ln in unit[:-1])
+            outcome = outcome_word(bare.group(1))
+        elif ended := ITEM_LINE.match(text):  # "... the original request, X - Upheld"
             text, outcome = ended.group("req"), outcome_word(ended.group(2))
         request = clean_request(text)
         stated = outcome is not None
@@ -121,15 +127,20 @@ def _starts(lines: list[Line], requests: list[str]) -> list[int] | None:
             starts.append(i)
     if len(starts) == len(requests):
         return starts
-    numbered = [i for i, ln in enumerate(lines) if ln.para and NUMBERED_LINE.match(ln.text)]
+    # (Not a list inside a part: "Section(s):" / "1. Weaning of Medications," / "2. ...".)
+    numbered = [
+        i
+        for i, ln in enumerate(lines)
+        if ln.para
+        and NUMBERED_LINE.match(ln.text)
+        and (i == 0 or lines[i - 1].text[-1:] not in ":,")
+    ]
     if len(numbered) == len(requests):
         return numbered
     headed = [
         i
         for i, ln in enumerate(lines)
-        if ln.text.endswith(":")
-        and len(ln.text) < _SUBHEADING_MAX
-        and (ln.para or i == 0 or lines[i - 1].text[-1:] in ".:")
+        if _subheading(ln.text) and (ln.para or i == 0 or lines[i - 1].text[-1:] in ".:")
     ]
     return headed if len(headed) == len(requests) else None
 
@@ -137,7 +148,7 @@ def _starts(lines: list[Line], requests: list[str]) -> list[int] | None:
 def _strip_heading(chunk: list[Line], key: str) -> str:
     """A chunk's text without its "Request:" sub-heading."""
     first = chunk[0].text
-    if first.endswith(":") and len(first) < _SUBHEADING_MAX:
+    if _subheading(first):
         return join_lines(chunk[1:])
     head, sep, rest = first.partition(": ")
     if sep and len(head) < _SUBHEADING_MAX and (NUMBERED_LINE.match(first) or _key(head) == key):
@@ -149,8 +160,12 @@ def split_per_item(lines: list[Line], requests: list[str]) -> list[str] | None:
     """A section's text cut into one part per request, or None where it is not so divided."""
     if not lines or len(requests) < 1:
         return None
+    if len(requests) == 1:  # one part: headed by its request, else the section is its part
+        key = _key(requests[0])
+        headed = _opens_with(_unnumbered(lines[0].text), key[:24])
+        return [_strip_heading(lines, key)] if headed else None
     starts = _starts(lines, requests)
-    if starts is None or (len(requests) == 1 and starts != [0]):
+    if starts is None:
         return None
     bounds = [*starts, len(lines)]
     parts = itertools.pairwise(bounds)
@@ -165,7 +180,8 @@ def professional_items(
     if not issues:
         items, _ = scan_items(rationale)
         return items
-    requests = [i.request for i in issues]
+    # (A partial approval's part is headed by its decided request: "Acupuncture x 2 visits:".)
+    requests = [split_partial(i.request).request for i in issues]
     reasons = split_per_item(rationale, requests)
     guides = split_per_item(guidelines, requests)
     shared_reason, shared_guide = join_lines(rationale), join_lines(guidelines)

@@ -49,6 +49,14 @@ SENTENCE_REQUEST = re.compile(
     r"(?:hereby\s+)?(?:upheld|overturned|reversed|affirmed|(?:not\s+)?medically\s+necessary)",
     re.I,
 )
+_NON_KEY = re.compile(r"[^a-z0-9]+")
+
+
+def request_key(text: str) -> str:
+    """A request reduced for comparison: lowercase letters and digits only."""
+    return _NON_KEY.sub("", text.lower())
+
+
 _BULLETS = "-\u2022\u25aa\u25cf\u2013*"
 _ARTICLE = re.compile(r"^(?:a|an|the)\s+(?=\S)", re.I)  # "the request for a 28 day program"
 _REQUEST_PREFIX = re.compile(r"^(?:the\s+)?request(?:ed)?\s+(?:is\s+)?for\s+", re.I)
