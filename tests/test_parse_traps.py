@@ -666,3 +666,92 @@ def test_a_professional_guideline_part_keeps_its_citation(guides: str) -> None:
         ("Prospective request for 1 prescription of Amrix 10mg #10", "Upheld")
     ]
     assert d.decisions[0].guideline_sources == ("MTUS", "ODG")
+
+
+@pytest.mark.parametrize(
+    "first", ["1) The request for Zolpidem 10mg #30:", "Item 1: Zolpidem 10mg #30"]
+)
+def test_a_2013_repetition_right_after_the_bulleted_documents_list(first: str) -> None:
+    d = parse_text(
+        NOTICE_HEAD + NOTICE_DECIDED + NOTICE_TAIL + "\nDocuments Reviewed for Determination:\n"
+        "- Utilization Review Denial dated 1/30/2014\n- Pharmacy records\n" + first + "\n"
+        "Guidelines used by the Expert Reviewer: ODG, Insomnia treatment.\n"
+        "Expert Reviewer's rationale: Not recommended. It is not medically necessary.\n"
+        "Item 2: Lidoderm 5% patch #30\n"
+        "Guidelines used by the Expert Reviewer: California MTUS, Topical analgesics.\n"
+        "Reasons for the decision: Not first-line. It is not medically necessary.\n"
+        "Item 3: Lumbar brace\n"
+        "Guidelines used by the Expert Reviewer: ACOEM, Low back complaints.\n"
+        "Reasons for the decision: Supported. It is medically necessary.\n"
+    )
+    assert [(x.outcome, x.guideline_sources) for x in d.decisions] == [
+        ("Upheld", ("ODG",)),
+        ("Upheld", ("MTUS",)),
+        ("Overturned", ("ACOEM",)),
+    ]
+
+
+IMR_HEAD = (
+    "Case Number: CM16-0999001\nDate Assigned: 1/5/2016\n\n"
+    "HOW THE IMR FINAL DETERMINATION WAS MADE\n\nThe expert reviewer is Board Certified in "
+    "Internal Medicine and is licensed to practice in Ohio.\n\nCLINICAL CASE SUMMARY\n\n"
+    "The injured worker is a 50 year old male with low back pain.\n\n"
+    "IMR ISSUES, DECISIONS AND RATIONALES\n\n"
+)
+
+
+def test_an_imr_partial_approval_above_its_labels_without_an_outcome_line() -> None:
+    # Its first sentence set apart by a page gap, its outcome stated only in its rationale.
+    d = parse_text(
+        IMR_HEAD + "Naproxen 550mg #60:  Upheld\n\n"
+        "Claims Administrator guideline: Decision based on MTUS.\n\n"
+        "MAXIMUS guideline: Decision based on MTUS.\n\n"
+        "Decision rationale: Not recommended. Therefore the Utilization Review decision is "
+        "upheld.\n\n"
+        "Roxicodone 30mg Qty 60 was the original request.\n\n"
+        "Roxicodone 30mg Qty 36 was approved by the Claims\nAdministrator. The remaining IMR "
+        "eligible portion\nof the original request, Roxicodone 30mg Qty 24\nis:\n\n"
+        "Claims Administrator guideline: Decision based on MTUS.\n\n"
+        "MAXIMUS guideline: Decision based on MTUS Opioids, criteria for use.\n\n"
+        "Decision rationale: The criteria are met. Roxicodone is medically necessary. "
+        "Therefore the Utilization Review decision is overturned.\n"
+    )
+    assert [(x.request, x.original_request, x.outcome) for x in d.decisions] == [
+        ("Naproxen 550mg #60", "", "Upheld"),
+        ("Roxicodone 30mg Qty 24", "Roxicodone 30mg Qty 60", "Overturned"),
+    ]
+
+
+def test_a_request_labelled_heading_after_a_list_numbered_as_the_items() -> None:
+    d = parse_text(
+        MAXIMUS_HEAD + "1. Request: Naproxen 550mg #60\nDetermination: Upheld\n\n"
+        "Guidelines: MTUS.\n\nRationale: Not recommended. The request is not medically "
+        "necessary.\n\n"
+        "2. Request: Office visit in 4-6 weeks\nDetermination: Upheld\n\n"
+        "Guidelines: ODG, Office visits Section(s):\n1. Introduction,\n"
+        "2. Chronic pain programs.\n\n"
+        "Rationale: Not needed now. The request is not medically necessary.\n\n"
+        "3. Request: Associated surgical service: Assistant surgeon\n\n"
+        "Guidelines: ODG, Knee & Leg.\n\n"
+        "Rationale: The surgery is not certified. The request is not medically necessary.\n\n"
+        "Determination: Upheld\n"
+    )
+    assert [(x.request, x.outcome) for x in d.decisions] == [
+        ("Naproxen 550mg #60", "Upheld"),
+        ("Office visit in 4-6 weeks", "Upheld"),
+        ("Associated surgical service: Assistant surgeon", "Upheld"),
+    ]
+
+
+def test_a_guideline_list_numbered_on_from_the_item_opens_no_item_of_an_unknown_layout() -> None:
+    d = parse_text(
+        UNKNOWN_HEAD + "1. Chiropractic manipulation x 8 sessions\n"
+        "Outcome: The previous non-certification is overturned.\n"
+        "Guidelines considered: Official Disability Guidelines (ODG), Low Back, Manipulation "
+        "Section(s):\n2. Chronic pain programs,\n3. Weaning of Medications.\n"
+        "Discussion: A trial of 6 visits is recommended. It is medically necessary.\n"
+        + UNKNOWN_TAIL
+    )
+    assert [(x.request, x.outcome) for x in d.decisions] == [
+        ("Chiropractic manipulation x 8 sessions", "Overturned")
+    ]

@@ -22,7 +22,8 @@ from .sentences import NECESSITY, SENTENCE_REQUEST, clean_request, request_key, 
 # A marker that opens an item: (family, number in its sequence, the text after it).
 _NUMBER = re.compile(r"^(?:\(?(\d{1,2})[.)]|#\s*(\d{1,2})[.:)]?)\s+(\S.*)$")
 _LETTER = re.compile(r"^\(?([A-Ha-h])[.)]\s+(\S.*)$")
-_BULLET = re.compile(r"^[-\u2022\u25aa\u25cf\u2013*]\s+(\S.*)$")
+_BULLETS = "-\u2022\u25aa\u25cf\u2013*"
+_BULLET = re.compile(rf"^[{_BULLETS}]\s+(\S.*)$")
 # "Treatment 2: ...", "Issue 1 of 3 - ...", "Item #2: ..." (a label of one to three words).
 _NUMBERED_LABEL = re.compile(
     r"^([A-Z][A-Za-z]+(?: [A-Za-z]+){0,2})\s*(?:#|no\.?)?\s*(\d{1,2})(?:\s+of\s+\d{1,2})?"
@@ -55,8 +56,14 @@ class _Opener(NamedTuple):
 
 def _opens(line: Line, previous: str) -> bool:
     """Whether a line stands where an item may open: a paragraph's first line, or the line
-    after one that ends a sentence (a page's lost blank lines)."""
-    return line.para or not previous or previous[-1:] in _FINISHED or previous.isupper()
+    after one that ends a sentence (a page's lost blank lines) or a bulleted list's line."""
+    return (
+        line.para
+        or not previous
+        or previous[-1:] in _FINISHED
+        or previous.isupper()
+        or (previous[:1] in _BULLETS and _BULLET.match(previous) is not None)
+    )
 
 
 def _labelled(text: str) -> bool:
@@ -66,11 +73,18 @@ def _labelled(text: str) -> bool:
     return m is not None and len(m.group("label")) <= 30 and not is_service_date(m.group("label"))
 
 
+def _numbered_label_line(text: str) -> bool:
+    """Whether a line opens with a numbered label and its colon ("Item 2: Norco")."""
+    colon = text.find(":", 0, 40)
+    return colon > 0 and text[:1].isupper() and _NUMBERED_LABEL.match(text[: colon + 1]) is not None
+
+
 def _opener(line: Line, previous: str) -> _Opener | None:
     """The opener a line is, where it stands as one: opening a paragraph or after a line that
-    ends a sentence."""
+    ends a sentence; a numbered label ("Item 1: X") wherever it stands (after a bulleted
+    list's last line too: no wrapped line opens with one)."""
     text = line.text
-    if not _opens(line, previous):
+    if not _opens(line, previous) and not _numbered_label_line(text):
         return None
     first = text[:1]
     listed = previous.endswith(":")
@@ -248,6 +262,19 @@ def _sentence_items(lines: list[Line]) -> list[RawDecision]:
     return out
 
 
+def _list_goes_on(op: _Opener, following: Line | None) -> bool:
+    """Whether the line after a numbered opener goes on with its list: the next number, as it
+    is numbered, no paragraph between."""
+    if following is None or following.para or not op.number:
+        return False
+    m = _NUMBER.match(following.text)
+    return (
+        m is not None
+        and int(m.group(1) or m.group(2)) == op.number + 1
+        and _DIGITS.sub("9", following.text[: m.start(3)].strip()) == op.style
+    )
+
+
 def _names_one(head: str, keys: list[str]) -> bool:
     """Whether an opener's heading names one of the requests (by their keys)."""
     key = request_key(head)
@@ -270,7 +297,9 @@ def fallback_items(lines: list[Line], named: Sequence[str] = ()) -> list[RawDeci
         if op is None or (op.family not in families and len(families) >= _MOST_FAMILIES):
             continue
         under = [ln.text for ln in lines[i + 1 : i + 3]]
-        if "original request" in " ".join([op.head, *under]).lower():
+        if op.listed and _list_goes_on(op, lines[i + 1] if i + 1 < len(lines) else None):
+            under = []  # a list's line ("Section(s):" / "2. X," / "3. Y."): its own words only
+        elif "original request" in " ".join([op.head, *under]).lower():
             # (A partial approval's three sentences wrap over more lines before its outcome.)
             under = [ln.text for ln in lines[i + 1 : i + 1 + _PARTIAL_LINES]]
         decided = _decided(op.head, under) or bool(keys and _names_one(op.head, keys))

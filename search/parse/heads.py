@@ -235,9 +235,15 @@ def paragraph_tail(block: Block | None, intro: list[Line]) -> list[Line]:
     start = max([start, *ends])
     tail = source[start:]
     text = " ".join(ln.text for ln in tail)
-    if not tail or len(tail) > 3 or len(text) > 300 or INTRO.search(text):
+    # (A partial approval's three sentences wrap over more lines, and a page break may set
+    # its first sentence apart: "X was the original request." / "Y was approved by ...".)
+    partial = "original request" in text.lower()
+    most_lines, most_chars = (_HEAD_LINES, 400) if partial else (3, 300)
+    if not tail or len(tail) > most_lines or len(text) > most_chars or INTRO.search(text):
         return []
     del source[start:]
+    if partial and (front := _partial_front(source, text)):
+        return [Line(front, True), *tail]
     return tail
 
 

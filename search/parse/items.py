@@ -158,11 +158,22 @@ def _next_in_sequence(
         return False
     last, number = numbers[max(numbers)], item_number(text)
     listed = i > 0 and lines[i - 1].text.endswith(":")
-    nested_next = number == nested[0] + 1 and not (number == last + 1 and _decided_under(lines, i))
+    # (An item's own heading is decided under it, or names its request by a label: "3. Request:
+    # X" after a guideline's "Section(s):" / "2. Chronic pain programs.")
+    nested_next = number == nested[0] + 1 and not (
+        number == last + 1 and (_request_labelled(text) or _decided_under(lines, i))
+    )
     if number and (number <= last or nested_next or listed):
         nested[0] = number  # a list of the item's own text
         return False
     return not last or not number or number == last + 1
+
+
+def _request_labelled(text: str) -> bool:
+    """Whether a numbered line's text opens with a request label ("3. Request: X")."""
+    m = NUMBERED_LINE.match(text)
+    label = LABEL.match(m.group("body")) if m and ":" in text else None
+    return label is not None and label_kind(label.group("label"), label.group("rest")) == "request"
 
 
 def _decided_under(lines: list[Line], i: int) -> bool:
