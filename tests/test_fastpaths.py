@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from search.engine import _blocks, _codec, segments
-from search.engine.hits import page_order
+from search.engine.hits import ordered, page_order
 from search.engine.letters import letter_rows
 from search.engine.searcher import SearchIndex, understood_request
 from search.engine.segments import GROUP_BINS
@@ -197,3 +197,14 @@ def test_facets_counted_in_groups_as_one_by_one(
                     assert np.array_equal(counts, data.facets[facet].counts(docs, sizes[facet]))
         data._groups = None
     assert grouped > 0 or bins < 8  # (with 4 joint values no two facets fit together)
+
+
+def test_facet_values_come_in_display_order(search_index: SearchIndex) -> None:
+    """Values sorted with numpy (most decisions first, then by name) are in ordered()'s order."""
+    seen = 0
+    for q, filters in [("", {}), ("pain", {}), ("medical", {"outcome": ("Upheld",)})]:
+        response = search_index.search(SearchRequest(q=q, filters=filters, size=1))
+        for facet, values in response.facets.items():
+            assert list(values.items()) == list(ordered(facet, dict(values)).items()), facet
+            seen += len(values) > 2
+    assert seen > 5

@@ -217,7 +217,11 @@ def refbytes_column(reader: SegmentReader, fieldname: str) -> tuple[Array, list[
     count, pos = _varint(raw, 0)
     uniques = []
     for _ in range(count):
-        size, pos = _varint(raw, pos)
+        size = raw[pos]
+        if size < 0x80:  # a length under 128 (nearly every value) is one byte
+            pos += 1
+        else:
+            size, pos = _varint(raw, pos)
         uniques.append(raw[pos : pos + size])
         pos += size
     return refs, uniques

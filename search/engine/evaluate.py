@@ -255,28 +255,38 @@ class Evaluator:
 
     def _dense(self, parts: list[_Part], i: int) -> tuple[BoolArray, FloatArray, BoolArray]:
         """Scatter sparse term matches into (mask, score, own); letter-level ones reach every
-        decision of their letter, and only decision-level text ones count as own."""
+        decision of their letter, and only decision-level text ones count as own.
+
+        A text term's BM25 score is above 0, so the documents (letters) a text term matched
+        are those with a score: only the scores are scattered, the first term's written.
+        """
         data = self.leaves[i].data
-        mask = np.zeros(data.n, dtype=bool)
-        own = np.zeros(data.n, dtype=bool)
         score = np.zeros(data.n, dtype=np.float32)
-        lmask: BoolArray | None = None
         lscore: FloatArray | None = None
+        facet: BoolArray | None = None
+        fresh = lfresh = True
         for ids, values, letter_level in parts:
             if letter_level:
-                if lmask is None or lscore is None:
-                    lmask = np.zeros(data.letters, dtype=bool)
+                if lscore is None:
                     lscore = np.zeros(data.letters, dtype=np.float32)
-                lmask[ids] = True
-                lscore[ids] += values
+                if lfresh:
+                    lscore[ids] = values
+                    lfresh = False
+                else:
+                    lscore[ids] += values
+            elif values is _NO_SCORE:  # facet terms filter; they are not text and do not rank
+                if facet is None:
+                    facet = np.zeros(data.n, dtype=bool)
+                facet[ids] = True
+            elif fresh:
+                score[ids] = values
+                fresh = False
             else:
-                mask[ids] = True
-                if values is _NO_SCORE:  # facet terms filter; they are not text and do not rank
-                    continue
                 score[ids] += values
-                own[ids] = True  # a text term's BM25 score is always above 0
-        if lmask is not None and lscore is not None:
-            mask |= lmask[data.letter]
+        own = score > 0
+        mask = own | facet if facet is not None else own.copy()
+        if lscore is not None:
+            mask |= (lscore > 0)[data.letter]
             score += lscore[data.letter]
         return mask, score, own
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..fields import FACETS
+from ..fields import FACET_AGE, FACET_YEAR, FACETS
 from ..schema import MULTI_FACETS
 from .hits import ordered
 from .segments import BoolArray, FacetTable, IntArray, SegmentData, segment_counts
@@ -47,6 +47,7 @@ class FacetCounter:
         self._full: dict[tuple[str, int, str], IntArray] = {}
         self._canon: dict[str, IntArray] = {}
         self._combos: dict[str, tuple[int, IntArray, IntArray]] = {}
+        self._ranks: dict[str, IntArray] = {}
 
     def retain(self, segids: set[str]) -> None:
         """Forget the cached counts of segments no longer in the index."""
@@ -141,5 +142,27 @@ class FacetCounter:
             counts = per_value.astype(np.int64)
             nonzero = np.flatnonzero(counts)
         merged = np.bincount(canon[nonzero], weights=counts[nonzero], minlength=len(canon))
-        values = {table.values[c]: int(merged[c]) for c in np.flatnonzero(merged)}
-        return ordered(facet, values)
+        codes = np.flatnonzero(merged)
+        if facet in (FACET_YEAR, FACET_AGE):
+            return ordered(facet, {table.values[c]: int(merged[c]) for c in codes})
+        # ordered()'s order (most decisions first, then by name) sorted with numpy: a facet
+        # such as drug has thousands of values
+        codes = codes[np.lexsort((self._name_rank(facet)[codes], -merged[codes]))]
+        names = table.values
+        return dict(
+            zip(
+                [names[c] for c in codes.tolist()],
+                merged[codes].astype(np.int64).tolist(),
+                strict=True,
+            )
+        )
+
+    def _name_rank(self, facet: str) -> IntArray:
+        """Per value code: its place in the order of the values' names."""
+        names = self.tables[facet].values
+        found = self._ranks.get(facet)
+        if found is None or len(found) != len(names):
+            rank = np.empty(len(names), dtype=np.int64)
+            rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+            found = self._ranks[facet] = rank
+        return found

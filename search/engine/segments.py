@@ -75,6 +75,7 @@ class FacetTable:
     combos: list[tuple[int, ...]] = field(default_factory=list)  # combo code -> value codes
     combo_codes: dict[tuple[int, ...], int] = field(default_factory=dict)
     raw_combos: dict[bytes, int] = field(default_factory=dict)  # column value -> combo code
+    raw_codes: dict[bytes, int] = field(default_factory=dict)  # column value -> value code
 
     def code(self, value: str) -> int:
         """The code of a value, assigned on first sight."""
@@ -82,6 +83,11 @@ class FacetTable:
         if found is None:
             found = self.codes[value] = len(self.values)
             self.values.append(value)
+        return found
+
+    def raw_code(self, raw: bytes) -> int:
+        """The code of a single value's column bytes (remembered by its bytes)."""
+        found = self.raw_codes[raw] = self.code(raw.decode("utf-8"))
         return found
 
     def combo(self, raw: bytes) -> int:
@@ -272,10 +278,13 @@ def load_segment(reader: Any, tables: dict[str, FacetTable]) -> SegmentData:
     for facet in FACETS:
         refs, uniques = refbytes_column(reader, facet_column(facet))
         table = tables[facet]
+        # Segments share most values: looked up by their bytes, decoded on first sight only.
         if facet in MULTI_FACETS:
-            mapping = [table.combo(u) if u else -1 for u in uniques]
+            known = table.raw_combos
+            mapping = [known[u] if u in known else table.combo(u) if u else -1 for u in uniques]
         else:
-            mapping = [table.code(u.decode("utf-8")) if u else -1 for u in uniques]
+            known = table.raw_codes
+            mapping = [known[u] if u in known else table.raw_code(u) if u else -1 for u in uniques]
         lookup = np.asarray(mapping or [-1], dtype=np.int64)
         facets[facet] = FacetColumn(refs, lookup)
     return SegmentData(n, lkey, date, ordinal, letter, starts, facets)
