@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import struct
 import time
+from pathlib import Path
 from pickle import dumps
 from typing import Any
 
@@ -208,3 +209,21 @@ def test_facet_values_come_in_display_order(search_index: SearchIndex) -> None:
             assert list(values.items()) == list(ordered(facet, dict(values)).items()), facet
             seen += len(values) > 2
     assert seen > 5
+
+
+def test_bench_ab_runs_two_trees_and_compares_answers(
+    search_index: SearchIndex, built_index: Path, tmp_path: Path
+) -> None:
+    from benchmarks import bench_ab, querymix
+
+    snap = search_index._current()
+    leaf = snap.leaves[0]
+    records = [search_index._record(leaf, int(s)) for s in leaf.data.starts[:30]]
+    mix = tmp_path / "mix.jsonl"
+    querymix.save(querymix.make_mix(records, 6, 3), mix)
+    root = Path(__file__).resolve().parent.parent
+    runs = [bench_ab._run(root, built_index, mix) for _ in range(2)]
+    assert len(runs[0]["unseen"]) == 6 and runs[0]["digests"] == runs[1]["digests"]
+    lines = bench_ab.table(runs[:1], runs[1:])
+    assert lines[-1].startswith("  answers differing between A and B: 0")
+    assert any(line.strip().startswith("all") for line in lines)
