@@ -22,7 +22,7 @@ FloatArray = npt.NDArray[np.float32]
 BoolArray = npt.NDArray[np.bool_]
 Array = npt.NDArray[Any]
 
-__all__ = ["pickled_blocks", "plain_blocks", "undelta"]
+__all__ = ["mixed_blocks", "pickled_blocks", "plain_blocks", "plain_heads", "undelta"]
 
 
 def pickled_blocks(
@@ -86,15 +86,39 @@ def _matches(raw: Array, where: IntArray, pattern: Array) -> BoolArray:
     return result
 
 
-def plain_blocks(
-    raw: Array, first: IntArray, sizes: IntArray
-) -> tuple[IntArray, FloatArray] | None:
-    """Decode every block with numpy when all are in the plain form of a dense list: at least
-    4 postings, every delta one byte (pickle's BININT1), weights None, one float or a tuple
-    of floats, no compression. Every opcode and the block's exact end are checked, so any
-    other form returns None (and is unpickled instead)."""
-    op = _at(raw, first + 5)  # the head's maxid: BININT1, BININT2 or BININT
-    width = np.where(op == _K, 1, np.where(op == _M, 2, np.where(op == _J, 4, 0)))
+def _doubles(raw: Array, where: IntArray) -> tuple[BoolArray, FloatArray]:
+    """At each position a BINFLOAT ("G" and a big-endian double): whether the opcode is
+    there, and the values as float32. One byte-gather per byte (gathers from the contiguous
+    bytes are far cheaper than from a strided multi-byte view)."""
+    at = where.copy()
+    op: BoolArray = _at(raw, at) == _G
+    packed = np.empty((len(where), 8), dtype=np.uint8)
+    for k in range(8):
+        at += 1
+        packed[:, k] = _at(raw, at)
+    values: FloatArray = packed.view(">f8").ravel().astype(np.float32)
+    return op, values
+
+
+def _int_at(raw: Array, where: IntArray, width: IntArray) -> IntArray:
+    """Little-endian unsigned integers of 1, 2 or 4 bytes at the positions."""
+    value = _at(raw, where).astype(np.int64)
+    value |= np.where(width > 1, _at(raw, where + 1).astype(np.int64) << 8, 0)
+    value |= np.where(width == 4, _at(raw, where + 2).astype(np.int64) << 16, 0)
+    value |= np.where(width == 4, _at(raw, where + 3).astype(np.int64) << 24, 0)
+    return value
+
+
+def _width(op: Array) -> IntArray:
+    """Bytes of a BININT1, BININT2 or BININT argument (0: another opcode)."""
+    result: IntArray = np.where(op == _K, 1, np.where(op == _M, 2, np.where(op == _J, 4, 0)))
+    return result
+
+
+def plain_heads(raw: Array, first: IntArray, sizes: IntArray) -> BoolArray:
+    """Per block: whether it is in the plain form of a dense list (every per-block opcode
+    and its exact end checked; the per-posting opcodes are checked when decoding)."""
+    width = _width(_at(raw, first + 5))  # the head's maxid: BININT1, BININT2 or BININT
     ok = (_at(raw, first) == _PROTO) & (_at(raw, first + 1) == 2) & (width > 0)
     ok &= _at(raw, first + 2) == _MARK
     ok &= (_at(raw, first + 3) == _K) & (_at(raw, first + 6 + width) == _G)
@@ -103,29 +127,10 @@ def plain_blocks(
     data = first + 25 + width
     ok &= (_at(raw, data) == _PROTO) & (_at(raw, data + 1) == 2) & (count >= 4)
     ok &= _at(raw, data + 2) == _MARK
-    if not ok.all():
-        return None
-    # The deltas: a block's first is its first docnum (BININT1, BININT2 or BININT), every
-    # other one a BININT1 opcode and its byte.
-    lead_op = _at(raw, data + 3)
-    lead = np.where(lead_op == _K, 1, np.where(lead_op == _M, 2, np.where(lead_op == _J, 4, 0)))
-    if not (lead > 0).all():
-        return None
-    lead_value = _at(raw, data + 4).astype(np.int64)
-    lead_value |= np.where(lead > 1, _at(raw, data + 5).astype(np.int64) << 8, 0)
-    four = np.where(lead == 4, _at(raw, data + 6).astype(np.int64) << 16, 0)
-    lead_value |= four | np.where(lead == 4, _at(raw, data + 7).astype(np.int64) << 24, 0)
-    total = int(count.sum())
-    block_start = np.cumsum(count) - count
-    j = np.arange(total) - np.repeat(block_start, count)
-    where = np.repeat(data + 3 + lead - 1, count) + 2 * j  # for j >= 1
-    rest = j > 0
-    if not (_at(raw, where[rest]) == _K).all():
-        return None
-    deltas = _at(raw, where + 1).astype(np.int64)
-    deltas[block_start] = lead_value
+    lead = _width(_at(raw, data + 3))
+    ok &= lead > 0
     tup = data + 3 + (1 + lead) + 2 * (count - 1)
-    ok = (_at(raw, tup) == _T) & (_at(raw, tup + 1) == _Q) & (_at(raw, tup + 2) == 0)
+    ok &= (_at(raw, tup) == _T) & (_at(raw, tup + 1) == _Q) & (_at(raw, tup + 2) == 0)
     wp = tup + 3
     kind = _at(raw, wp)
     end = first + sizes
@@ -134,23 +139,122 @@ def plain_blocks(
     after = wp + 1 + 9 * count
     many = (kind == _MARK) & _matches(raw, after, _TUPLE_TAIL)
     many &= after + len(_TUPLE_TAIL) == end
-    if not (ok & (none | one | many)).all():
-        return None
-    weights = np.ones(total, dtype=np.float32)
-    if one.any():
-        value = _floats(raw, wp[one] + 1)
-        weights[np.repeat(one, count)] = np.repeat(value, count[one])
-    if many.any():
-        gpos = np.repeat(wp + 1, count) + 9 * j
-        sel = np.repeat(many, count)
-        if not (_at(raw, gpos[sel]) == _G).all():
-            return None
-        weights[sel] = _floats(raw, gpos[sel] + 1)
-    return undelta(deltas, count), weights
-
-
-def _floats(raw: Array, where: IntArray) -> FloatArray:
-    """Big-endian doubles at the positions, as float32."""
-    bytes8 = np.ascontiguousarray(_at(raw, where[:, None] + np.arange(8)), dtype=np.uint8)
-    result: FloatArray = bytes8.view(">f8").ravel().astype(np.float32)
+    result: BoolArray = ok & (none | one | many)
     return result
+
+
+def plain_blocks(
+    raw: Array, first: IntArray, sizes: IntArray
+) -> tuple[IntArray, FloatArray] | None:
+    """Decode every block with numpy when all are in the plain form of a dense list: at least
+    4 postings, every delta one byte (pickle's BININT1), weights None, one float or a tuple
+    of floats, no compression. Every opcode and the block's exact end are checked, so any
+    other form returns None (and is unpickled instead)."""
+    if not plain_heads(raw, first, sizes).all():
+        return None
+    return _decode_plain(raw, first)
+
+
+def _decode_plain(raw: Array, first: IntArray) -> tuple[IntArray, FloatArray] | None:
+    """Blocks whose heads passed plain_heads, decoded; None if a posting's opcode is not the
+    plain one (a delta of two or more bytes, a weight that is not a BINFLOAT)."""
+    width = _width(_at(raw, first + 5))
+    maxid = _int_at(raw, first + 6, width)
+    count = _at(raw, first + 4).astype(np.int64)
+    data = first + 25 + width
+    lead = _width(_at(raw, data + 3))
+    lead_value = _int_at(raw, data + 4, lead)
+    total = int(count.sum())
+    block_start = np.cumsum(count) - count
+    # The j-th delta (j >= 1) of a block is "K" and one byte at data + 2 + lead + 2j. A
+    # block's first entry points at its head's "K" (checked) and takes the lead value instead.
+    where = np.arange(0, 2 * total, 2, dtype=np.int64)
+    where += np.repeat(data + 2 + lead - 2 * block_start, count)
+    where[block_start] = first + 3
+    if not (_at(raw, where) == _K).all():
+        return None
+    deltas = _at(raw, where + 1).astype(np.int64)
+    del where
+    # Ids are delta-coded from zero in each block; the head's maxid is the block's last id,
+    # so a block's first delta from the previous block's last id makes one running sum.
+    deltas[block_start] = lead_value - np.r_[0, maxid[:-1]]
+    ids: IntArray = np.cumsum(deltas)
+    if not np.array_equal(ids[block_start + count - 1], maxid):
+        deltas[block_start] = lead_value  # a head whose maxid is not the last id
+        ids = undelta(deltas, count)
+    del deltas
+    wp = data + 3 + (1 + lead) + 2 * (count - 1) + 3
+    kind = _at(raw, wp)
+    many = kind == _MARK
+    one = kind == _G
+    if many.all():
+        where = np.arange(0, 9 * total, 9, dtype=np.int64)
+        where += np.repeat(wp + 1 - 9 * block_start, count)
+        op, values = _doubles(raw, where)
+        if not op.all():
+            return None
+        return ids, values
+    per_block = np.ones(len(first), dtype=np.float32)
+    if one.any():
+        per_block[one] = _doubles(raw, wp[one])[1]
+    weights = np.repeat(per_block, count)
+    if many.any():
+        sel = np.repeat(many, count)
+        j = np.arange(total, dtype=np.int64) - np.repeat(block_start, count)
+        where = np.repeat(wp + 1, count)[sel] + 9 * j[sel]
+        op, values = _doubles(raw, where)
+        if not op.all():
+            return None
+        weights[sel] = values
+    return ids, weights
+
+
+def mixed_blocks(raw: Array, first: IntArray, sizes: IntArray) -> tuple[IntArray, FloatArray]:
+    """Decode a list whose blocks are only partly plain (a short last block, a sparse block
+    with wider deltas): the plain ones with numpy, the others by unpickling, in list order."""
+    ok = plain_heads(raw, first, sizes)
+    fast = _decode_plain(raw, first[ok]) if ok.any() else None
+    if fast is None:
+        ok[:] = False
+    parts: list[tuple[IntArray, FloatArray]] = []
+    counts = np.zeros(len(first), dtype=np.int64)
+    if fast is not None:
+        counts[ok] = _at(raw, first[ok] + 4)
+    for b in np.flatnonzero(~ok):
+        start, size = int(first[b]), int(sizes[b])
+        part = _unpickle_block(bytes(raw[start : start + size]))
+        counts[b] = len(part[0])
+        parts.append(part)
+    if fast is not None and ok[: int(np.count_nonzero(ok))].all():
+        # The plain blocks come first (most often all but a short last one): joined.
+        ids = np.concatenate([fast[0], *(part[0] for part in parts)])
+        return ids, np.concatenate([fast[1], *(part[1] for part in parts)])
+    ids = np.zeros(int(counts.sum()), dtype=np.int64)
+    weights = np.zeros(len(ids), dtype=np.float32)
+    offsets = np.cumsum(counts) - counts
+    if fast is not None:
+        plain = np.repeat(offsets[ok], counts[ok])
+        plain += np.arange(len(plain)) - np.repeat(np.cumsum(counts[ok]) - counts[ok], counts[ok])
+        ids[plain], weights[plain] = fast
+    for b, (part_ids, part_weights) in zip(np.flatnonzero(~ok), parts, strict=True):
+        at = int(offsets[b])
+        ids[at : at + len(part_ids)] = part_ids
+        weights[at : at + len(part_ids)] = part_weights
+    return ids, weights
+
+
+def _unpickle_block(block: bytes) -> tuple[IntArray, FloatArray]:
+    """One block by unpickling: its ids (from its delta-coded ids) and weights."""
+    head = io.BytesIO(block)
+    count, _maxid, _maxw, compression, _mn, _mx = Unpickler(head).load()
+    data = block[head.tell() :]
+    if compression:
+        data = zlib.decompress(data)
+    block_ids, block_weights, _values = loads(data)
+    if block_weights is None:
+        weights = np.ones(count, dtype=np.float32)
+    elif isinstance(block_weights, float):
+        weights = np.full(count, block_weights, dtype=np.float32)
+    else:
+        weights = np.asarray(block_weights, dtype=np.float32)
+    return np.cumsum(np.asarray(block_ids, dtype=np.int64)), weights

@@ -27,7 +27,7 @@ from whoosh.filedb.structfile import StructFile
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from ._blocks import pickled_blocks, plain_blocks
+from ._blocks import mixed_blocks, pickled_blocks, plain_blocks, plain_heads
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -217,7 +217,11 @@ def refbytes_column(reader: SegmentReader, fieldname: str) -> tuple[Array, list[
     count, pos = _varint(raw, 0)
     uniques = []
     for _ in range(count):
-        size, pos = _varint(raw, pos)
+        size = raw[pos]
+        if size < 0x80:  # a length under 128 (nearly every value) is one byte
+            pos += 1
+        else:
+            size, pos = _varint(raw, pos)
         uniques.append(raw[pos : pos + size])
         pos += size
     return refs, uniques
@@ -378,9 +382,14 @@ def read_postings(terms: TermsReader, info: Any) -> tuple[IntArray, FloatArray]:
             break
         pos += 4 + abs(blen)
     raw = np.frombuffer(view, np.uint8)
-    fast = plain_blocks(raw, np.asarray(starts, dtype=np.int64), np.asarray(sizes, dtype=np.int64))
+    first, size = np.asarray(starts, dtype=np.int64), np.asarray(sizes, dtype=np.int64)
+    fast = plain_blocks(raw, first, size)
     if fast is not None:
         return fast
+    if len(first) > 1 and plain_heads(raw, first, size).any():
+        # Most often one short last block (pickle writes 1-3 deltas without a MARK) or a
+        # few sparse blocks with wider deltas: the rest is still decoded with numpy.
+        return mixed_blocks(raw, first, size)
     return pickled_blocks(postfile, [offset + s for s in starts], sizes)
 
 

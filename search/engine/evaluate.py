@@ -22,6 +22,7 @@ from whoosh import query as wq
 
 from ..results import QueryError
 from ..schema import BIGRAM_SUFFIX, LETTER_TEXT_FIELDS, TEXT_FIELDS
+from ._codec import LENGTH_TABLE
 from .segments import (
     BoolArray,
     FloatArray,
@@ -44,6 +45,7 @@ OWN_TIER: Final = 1000.0
 
 
 _Part = tuple[IntArray | Int32Array, FloatArray, bool]  # (doc or letter ids, scores, letter-level)
+_NO_SCORE: Final[FloatArray] = np.zeros(0, dtype=np.float32)  # the scores of a facet term's ids
 
 
 class SearchTimeout(QueryError):
@@ -139,6 +141,7 @@ class Evaluator:
         self.n_docs = sum(leaf.data.n for leaf in leaves)
         self.n_letters = sum(leaf.data.letters for leaf in leaves)
         self._avg: dict[str, float] = {}
+        self._norms: dict[str, FloatArray] = {}
 
     def check_time(self) -> None:
         """Raise SearchTimeout past the deadline."""
@@ -194,12 +197,21 @@ class Evaluator:
             self._avg[fieldname] = max(1.0, total / max(1, count))
         return self._avg[fieldname]
 
+    def _norm(self, fieldname: str) -> FloatArray:
+        """BM25's length normalization of a text field per one-byte length code."""
+        found = self._norms.get(fieldname)
+        if found is None:
+            avg = self.avg_length(fieldname)
+            found = self._norms[fieldname] = K1 * (1.0 - B + B * LENGTH_TABLE / avg)
+        return found
+
     def evaluate(self, q: wq.Query, i: int) -> tuple[BoolArray, FloatArray]:
         """(matching mask, score) over segment i's documents; a document whose own (decision)
         text matched scores OWN_TIER more, so it ranks before letter-text-only matches."""
         mask, score, own = self._eval(q, i)
-        if own.any():
-            score = score + np.where(own & mask, OWN_TIER, 0.0).astype(np.float32)
+        own &= mask
+        if own.any():  # (score is this evaluation's own array)
+            np.add(score, np.float32(OWN_TIER), out=score, where=own)
         return mask, score
 
     def _eval(self, q: wq.Query, i: int) -> tuple[BoolArray, FloatArray, BoolArray]:
@@ -243,27 +255,38 @@ class Evaluator:
 
     def _dense(self, parts: list[_Part], i: int) -> tuple[BoolArray, FloatArray, BoolArray]:
         """Scatter sparse term matches into (mask, score, own); letter-level ones reach every
-        decision of their letter, and only decision-level text ones count as own."""
+        decision of their letter, and only decision-level text ones count as own.
+
+        A text term's BM25 score is above 0, so the documents (letters) a text term matched
+        are those with a score: only the scores are scattered, the first term's written.
+        """
         data = self.leaves[i].data
-        mask = np.zeros(data.n, dtype=bool)
-        own = np.zeros(data.n, dtype=bool)
         score = np.zeros(data.n, dtype=np.float32)
-        lmask: BoolArray | None = None
         lscore: FloatArray | None = None
+        facet: BoolArray | None = None
+        fresh = lfresh = True
         for ids, values, letter_level in parts:
             if letter_level:
-                if lmask is None or lscore is None:
-                    lmask = np.zeros(data.letters, dtype=bool)
+                if lscore is None:
                     lscore = np.zeros(data.letters, dtype=np.float32)
-                lmask[ids] = True
-                lscore[ids] += values
+                if lfresh:
+                    lscore[ids] = values
+                    lfresh = False
+                else:
+                    lscore[ids] += values
+            elif values is _NO_SCORE:  # facet terms filter; they are not text and do not rank
+                if facet is None:
+                    facet = np.zeros(data.n, dtype=bool)
+                facet[ids] = True
+            elif fresh:
+                score[ids] = values
+                fresh = False
             else:
-                mask[ids] = True
                 score[ids] += values
-                if values.any():  # facet terms (score 0) filter; they are not text
-                    own[ids[values > 0]] = True
-        if lmask is not None and lscore is not None:
-            mask |= lmask[data.letter]
+        own = score > 0
+        mask = own | facet if facet is not None else own.copy()
+        if lscore is not None:
+            mask |= (lscore > 0)[data.letter]
             score += lscore[data.letter]
         return mask, score, own
 
@@ -280,11 +303,12 @@ class Evaluator:
         ids, weights = self.postings[(fieldname, text)][i]
         if not len(ids):
             return []
-        keep = ids < data.n  # (postings never point past the segment; cheap insurance)
-        ids, weights = ids[keep], weights[keep]
+        if ids[-1] >= data.n:  # (postings are ascending and never point past the segment)
+            keep = ids < data.n
+            ids, weights = ids[keep], weights[keep]
         base = base_field(fieldname)
         if base not in TEXT_FIELDS:  # facet terms filter; they do not rank
-            return [(ids, np.zeros(len(ids), dtype=np.float32), False)]
+            return [(ids, _NO_SCORE, False)]
         letter_level = base in LETTER_TEXT_FIELDS
         total = self.n_letters if letter_level else self.n_docs
         df = self.df[(fieldname, text)]
@@ -292,8 +316,14 @@ class Evaluator:
         lengths = data.lengths.get(base)
         if lengths is None:
             lengths = data.lengths[base] = field_lengths(leaf.reader, base)
-        norm = K1 * (1.0 - B + B * lengths[ids] / self.avg_length(base))
-        values = (boost * idf * weights * (K1 + 1.0) / (weights + norm)).astype(np.float32)
+        # BM25 in float32, computed as K1 * (1 - B + B * length / avg) and
+        # boost * idf * tf * (K1 + 1) / (tf + norm): the norm of each of the 256 length codes
+        # once, then per posting a lookup and three in-place operations.
+        norm = self._norm(base)[lengths.raw[ids]]
+        norm += weights
+        values = (boost * idf) * weights
+        values *= K1 + 1.0
+        values /= norm
         if letter_level:  # indexed on the letter's primary document: address the letter
             return [(data.letter[ids], values, True)]
         return [(ids, values, False)]

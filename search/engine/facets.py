@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..fields import FACETS
+from ..fields import FACET_AGE, FACET_YEAR, FACETS
 from ..schema import MULTI_FACETS
 from .hits import ordered
-from .segments import BoolArray, FacetTable, IntArray, SegmentData
+from .segments import BoolArray, FacetTable, IntArray, SegmentData, segment_counts
 
 FacetCounts = dict[str, dict[str, int]]
 
@@ -46,6 +46,8 @@ class FacetCounter:
         self.tables = tables
         self._full: dict[tuple[str, int, str], IntArray] = {}
         self._canon: dict[str, IntArray] = {}
+        self._combos: dict[str, tuple[int, IntArray, IntArray]] = {}
+        self._ranks: dict[str, IntArray] = {}
 
     def retain(self, segids: set[str]) -> None:
         """Forget the cached counts of segments no longer in the index."""
@@ -55,14 +57,16 @@ class FacetCounter:
         table = self.tables[facet]
         return max(1, len(table.combos) if facet in MULTI_FACETS else len(table.values))
 
-    def _live_counts(self, m: SegmentMatch, facet: str, size: int) -> IntArray:
-        """Counts of a facet's codes over all live documents of a segment (cached)."""
-        key = (m.segid, int(m.live.size - np.count_nonzero(m.live)), facet)
-        found = self._full.get(key)
-        if found is None or len(found) < size:
-            deleted = m.live.size - np.count_nonzero(m.live)
-            found = self._full[key] = m.data.facets[facet].counts(m.live if deleted else None, size)
-        return found[:size]
+    def _live_counts(self, m: SegmentMatch, sizes: Mapping[str, int]) -> dict[str, IntArray]:
+        """Counts of every facet's codes over all live documents of a segment (cached)."""
+        deleted = int(m.live.size - np.count_nonzero(m.live))
+        found = {f: self._full.get((m.segid, deleted, f)) for f in FACETS}
+        if any(v is None or len(v) < sizes[f] for f, v in found.items()):
+            counts = segment_counts(m.data, m.live if deleted else None, dict(sizes))
+            for facet, value in counts.items():
+                self._full[(m.segid, deleted, facet)] = value
+            return counts
+        return {f: v[: sizes[f]] for f, v in found.items() if v is not None}
 
     def count(self, matches: Sequence[SegmentMatch]) -> FacetCounts:
         """{facet: {value: decisions}}, each facet under the other facets' filters."""
@@ -70,38 +74,39 @@ class FacetCounter:
         totals = {f: np.zeros(sizes[f], dtype=np.int64) for f in FACETS}
         for m in matches:
             if not m.filters:
-                self._count_plain(m, sizes, totals)
+                self._count_in(m, m.text, sizes, totals, FACETS)
                 continue
-            docs = np.flatnonzero(m.text)
-            # One bit per filter a document fails: a facet counts the documents that fail
-            # no filter but, at most, its own.
-            fails = np.zeros(len(docs), dtype=np.int64)
-            bits: dict[str, int] = {}
-            for k, (facet, fmask) in enumerate(m.filters.items()):
-                bits[facet] = 1 << k
-                fails |= (~fmask[docs]).astype(np.int64) << k
-            passing = docs[fails == 0]
-            for facet in FACETS:
-                bit = bits.get(facet)
-                sel = passing if bit is None else docs[(fails & ~bit) == 0]
-                totals[facet] += m.data.facets[facet].counts(sel, sizes[facet])
+            # A facet counts the documents that pass every filter but, at most, its own.
+            others = {}
+            for facet in m.filters:
+                sel = m.text.copy()
+                for other, fmask in m.filters.items():
+                    if other != facet:
+                        sel &= fmask
+                others[facet] = sel
+            passing = final_mask(m)
+            self._count_in(m, passing, sizes, totals, [f for f in FACETS if f not in m.filters])
+            for facet, sel in others.items():
+                self._count_in(m, sel, sizes, totals, [facet])
         return {f: self._named(f, totals[f]) for f in FACETS}
 
-    def _count_plain(
-        self, m: SegmentMatch, sizes: Mapping[str, int], totals: Mapping[str, IntArray]
+    def _count_in(
+        self,
+        m: SegmentMatch,
+        sel: BoolArray,
+        sizes: Mapping[str, int],
+        totals: Mapping[str, IntArray],
+        facets: Sequence[str],
     ) -> None:
-        """Counts of a segment without filters; when most live documents match, the cached
-        counts of all live documents minus those of the few that do not."""
-        matched = int(np.count_nonzero(m.text))
-        live = int(np.count_nonzero(m.live))
-        complement = matched * 2 > live
-        docs = np.flatnonzero(m.live & ~m.text) if complement else np.flatnonzero(m.text)
-        for facet in FACETS:
-            part = m.data.facets[facet].counts(docs, sizes[facet])
-            if complement:
-                totals[facet] += self._live_counts(m, facet, sizes[facet]) - part
-            else:
-                totals[facet] += part
+        """Add the counts of the facets over the selected (live) documents of a segment; when
+        most live documents are selected, the cached counts of all live documents minus
+        those of the few that are not."""
+        chosen = int(np.count_nonzero(sel))
+        complement = chosen * 2 > int(np.count_nonzero(m.live))
+        docs = np.flatnonzero(m.live & ~sel) if complement else np.flatnonzero(sel)
+        live = self._live_counts(m, sizes) if complement else {}
+        for facet, part in segment_counts(m.data, docs, dict(sizes), facets).items():
+            totals[facet] += live[facet] - part if complement else part
 
     def _canonical(self, facet: str) -> IntArray:
         """Per value code: the code of the first value spelled the same but for case (a filter
@@ -114,16 +119,50 @@ class FacetCounter:
             found = self._canon[facet] = np.asarray(codes, dtype=np.int64)
         return found
 
+    def _combo_values(self, facet: str, size: int) -> tuple[IntArray, IntArray]:
+        """The value codes of combinations 0..size-1 laid end to end, and each one's
+        combination: a combination's count then adds to each of its values in one bincount."""
+        found = self._combos.get(facet)
+        if found is None or found[0] != size:
+            combos = self.tables[facet].combos[:size]
+            lengths = np.asarray([len(c) for c in combos], dtype=np.int64)
+            flat = np.fromiter((v for c in combos for v in c), dtype=np.int64, count=lengths.sum())
+            owner = np.repeat(np.arange(len(combos), dtype=np.int64), lengths)
+            found = self._combos[facet] = (size, flat, owner)
+        return found[1], found[2]
+
     def _named(self, facet: str, counts: IntArray) -> dict[str, int]:
         """Codes to value names (a combination adds to each of its values), display order."""
         table = self.tables[facet]
         canon = self._canonical(facet)
         nonzero = np.flatnonzero(counts)
         if facet in MULTI_FACETS:
-            per_value = np.zeros(len(table.values), dtype=np.int64)
-            for code in nonzero:
-                per_value[list(table.combos[code])] += counts[code]
-            counts, nonzero = per_value, np.flatnonzero(per_value)
+            flat, owner = self._combo_values(facet, len(counts))
+            per_value = np.bincount(flat, weights=counts[owner], minlength=len(table.values))
+            counts = per_value.astype(np.int64)
+            nonzero = np.flatnonzero(counts)
         merged = np.bincount(canon[nonzero], weights=counts[nonzero], minlength=len(canon))
-        values = {table.values[c]: int(merged[c]) for c in np.flatnonzero(merged)}
-        return ordered(facet, values)
+        codes = np.flatnonzero(merged)
+        if facet in (FACET_YEAR, FACET_AGE):
+            return ordered(facet, {table.values[c]: int(merged[c]) for c in codes})
+        # ordered()'s order (most decisions first, then by name) sorted with numpy: a facet
+        # such as drug has thousands of values
+        codes = codes[np.lexsort((self._name_rank(facet)[codes], -merged[codes]))]
+        names = table.values
+        return dict(
+            zip(
+                [names[c] for c in codes.tolist()],
+                merged[codes].astype(np.int64).tolist(),
+                strict=True,
+            )
+        )
+
+    def _name_rank(self, facet: str) -> IntArray:
+        """Per value code: its place in the order of the values' names."""
+        names = self.tables[facet].values
+        found = self._ranks.get(facet)
+        if found is None or len(found) != len(names):
+            rank = np.empty(len(names), dtype=np.int64)
+            rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+            found = self._ranks[facet] = rank
+        return found

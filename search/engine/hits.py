@@ -126,7 +126,9 @@ def parse_request(
         filters,
         synonyms=_synonyms(),
         normalizers=_normalizers(),
-        treatments=_treatments(),
+        # Only the auto scope asks which words name a treatment: another scope's first
+        # query does not build that vocabulary.
+        treatments=_treatments() if scope == SCOPE_AUTO else frozenset(),
         scope=scope,
     )
 

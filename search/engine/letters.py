@@ -44,11 +44,21 @@ def letter_rows(
         if not len(docs):
             continue
         data = leaf.data
-        decisions += int(np.count_nonzero(data.ordinal[docs] > 0))
+        dense = len(docs) * 8 > data.n  # (then a pass over the mask beats a gather)
+        decided = data.decided()
+        decisions += int(np.count_nonzero(mask & decided if dense else decided[docs]))
         letter = data.letter[docs]
-        starts = np.flatnonzero(np.r_[True, letter[1:] != letter[:-1]])
+        change = _changes(letter)
+        letters = int(np.count_nonzero(change))
+        total += letters
+        if top is not None and sort == SORT_RELEVANCE and letters > top:
+            # Only letters whose best decision is among the best-scored ones can reach
+            # the page: their rows are made, not one per matching letter.
+            docs, letter, starts = _best_docs(docs, letter, score, top)
+        else:
+            starts = np.flatnonzero(change)
+        del change
         ids: IntArray = letter[starts].astype(np.int64)
-        total += len(ids)
         rows: LetterRows = (
             np.full(len(ids), s, dtype=np.int64),
             ids,
@@ -67,6 +77,36 @@ def letter_rows(
     cat = np.concatenate
     columns = [cat([p[k] for p in parts]) for k in range(5)]
     return (columns[0], columns[1], columns[2], columns[3], columns[4]), total, decisions
+
+
+def _changes(letter: np.ndarray) -> BoolArray:
+    """True where a run of equal letter numbers starts."""
+    change = np.empty(len(letter), dtype=bool)
+    change[:1] = True
+    np.not_equal(letter[1:], letter[:-1], out=change[1:])
+    return change
+
+
+def _best_docs(
+    docs: IntArray, letter: np.ndarray, score: np.ndarray, top: int
+) -> tuple[IntArray, np.ndarray, IntArray]:
+    """The matching documents scored at least the k-th best score, for the smallest k (from
+    4 * top, growing) at which they hold `top` letters, with their letters and letter starts.
+
+    Exact: a letter outside them scores below every one of them, and at least `top`
+    letters inside them score at least as much, so it cannot reach the first `top` rows
+    (ties included: a letter tying the last row's score has a document inside).
+    """
+    scores = score[docs]
+    k = min(len(scores), 4 * top)
+    while True:
+        threshold = np.partition(scores, len(scores) - k)[len(scores) - k]
+        keep = np.flatnonzero(scores >= threshold)
+        letters = letter[keep]
+        starts = np.flatnonzero(_changes(letters))
+        if len(starts) >= top or k == len(scores):
+            return docs[keep], letters, starts
+        k = min(len(scores), 4 * k)
 
 
 def select(rows: LetterRows, keep: np.ndarray) -> LetterRows:

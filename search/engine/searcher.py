@@ -55,6 +55,7 @@ from .letters import letter_hit, letter_rows, matching_ordinals, same_letters, s
 from .segments import (
     BoolArray,
     FacetTable,
+    IntArray,
     SegmentData,
     live_mask,
     load_segment,
@@ -95,6 +96,7 @@ class SearchIndex:
         self._words: dict[str, dict[str, int]] = {}  # segment -> the speller's words (lazy)
         self._lives: dict[tuple[str, int], BoolArray] = {}
         self._masks = LRU(MASK_CACHE, MASK_CACHE_BYTES)  # (segment, facet, values) -> mask
+        self._codes: dict[tuple[str, tuple[str, ...], int, int], IntArray] = {}
         self._records = LRU(RECORD_CACHE)  # (segment, docnum) -> Determination
         self._counter = FacetCounter(self._tables)
         self._postings = PostingCache()
@@ -174,18 +176,28 @@ class SearchIndex:
         found: BoolArray | None = self._masks.fetch(key)
         if found is not None:
             return found
-        table = self._tables[facet]
-        wanted = {v.casefold() for v in values}
-        codes = [c for c, v in enumerate(table.values) if v.casefold() in wanted]
-        column = leaf.data.facets[facet]
-        if facet in MULTI_FACETS:
-            code_set = set(codes)
-            combos = [i for i, combo in enumerate(table.combos) if code_set.intersection(combo)]
-            mask = column.mask(np.asarray(combos, dtype=np.int64))
-        else:
-            mask = column.mask(np.asarray(codes, dtype=np.int64))
+        mask = leaf.data.facets[facet].mask(self._filter_codes(facet, values))
         self._masks.store(key, mask)
         return mask
+
+    def _filter_codes(self, facet: str, values: tuple[str, ...]) -> IntArray:
+        """Engine codes (of combinations, for a multi facet) having any of the values: found
+        once per search term and table size, not once per segment."""
+        table = self._tables[facet]
+        key = (facet, values, len(table.values), len(table.combos))
+        found: IntArray | None = self._codes.get(key)
+        if found is not None:
+            return found
+        wanted = {v.casefold() for v in values}
+        codes = [c for c, v in enumerate(table.values) if v.casefold() in wanted]
+        if facet in MULTI_FACETS:
+            code_set = set(codes)
+            codes = [i for i, combo in enumerate(table.combos) if code_set.intersection(combo)]
+        found = np.asarray(codes, dtype=np.int64)
+        if len(self._codes) >= MASK_CACHE:
+            self._codes.clear()
+        self._codes[key] = found
+        return found
 
     # --- searching ------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ segments.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -75,6 +75,7 @@ class FacetTable:
     combos: list[tuple[int, ...]] = field(default_factory=list)  # combo code -> value codes
     combo_codes: dict[tuple[int, ...], int] = field(default_factory=dict)
     raw_combos: dict[bytes, int] = field(default_factory=dict)  # column value -> combo code
+    raw_codes: dict[bytes, int] = field(default_factory=dict)  # column value -> value code
 
     def code(self, value: str) -> int:
         """The code of a value, assigned on first sight."""
@@ -82,6 +83,11 @@ class FacetTable:
         if found is None:
             found = self.codes[value] = len(self.values)
             self.values.append(value)
+        return found
+
+    def raw_code(self, raw: bytes) -> int:
+        """The code of a single value's column bytes (remembered by its bytes)."""
+        found = self.raw_codes[raw] = self.code(raw.decode("utf-8"))
         return found
 
     def combo(self, raw: bytes) -> int:
@@ -123,7 +129,10 @@ class FacetColumn:
         copy through the lookup), then folded into engine codes: one pass over the documents.
         """
         refs = self.refs if docs is None else self.refs[docs]
-        local = np.bincount(refs, minlength=len(self.lookup))[: len(self.lookup)]
+        return self.fold(np.bincount(refs, minlength=len(self.lookup))[: len(self.lookup)], size)
+
+    def fold(self, local: IntArray, size: int) -> IntArray:
+        """Counts per segment-local ref made counts per engine code 0..size-1."""
         valued = self.lookup >= 0
         folded = np.bincount(self.lookup[valued], weights=local[valued], minlength=size)
         result: IntArray = folded[:size].astype(np.int64)
@@ -140,6 +149,83 @@ class FacetColumn:
         return np.isin(self.refs, local)
 
 
+GROUP_BINS: Final = 1 << 16  # joint values of a group of facets counted in one bincount
+
+
+@dataclass(frozen=True, slots=True)
+class FacetGroup:
+    """Facets of a segment counted together: per document one code for the combination of
+    their local refs, so one pass over the matching documents counts them all."""
+
+    facets: tuple[str, ...]
+    sizes: tuple[int, ...]  # each facet's number of local refs, first facet varying fastest
+    codes: npt.NDArray[Any]  # per document: ref0 + size0 * (ref1 + size1 * (ref2 ...))
+
+    def counts(self, docs: Any) -> list[IntArray]:
+        """Per facet of the group: counts per local ref among docs (None: every document)."""
+        codes = self.codes if docs is None else self.codes[docs]
+        if len(self.facets) == 1:
+            return [np.bincount(codes, minlength=self.sizes[0])[: self.sizes[0]]]
+        bins = int(np.prod(self.sizes))
+        joint = np.bincount(codes, minlength=bins)[:bins].reshape(self.sizes[::-1])
+        axes = range(len(self.sizes))
+        out = []
+        for k in range(len(self.sizes)):
+            axis = len(self.sizes) - 1 - k
+            out.append(joint.sum(axis=tuple(a for a in axes if a != axis)))
+        return out
+
+
+def facet_groups(columns: dict[str, FacetColumn]) -> list[FacetGroup]:
+    """The segment's facets packed, smallest first, into groups of at most GROUP_BINS joint
+    values (a large facet stays alone and is counted through its mapped refs)."""
+    sizes = {}
+    for facet, column in columns.items():
+        top = int(column.refs.max()) + 1 if len(column.refs) else 1
+        sizes[facet] = max(len(column.lookup), top)
+    groups: list[list[str]] = []
+    bins = GROUP_BINS + 1
+    for facet in sorted(columns, key=lambda f: sizes[f]):
+        if bins * sizes[facet] > GROUP_BINS:
+            groups.append([])
+            bins = 1
+        groups[-1].append(facet)
+        bins *= sizes[facet]
+    out = []
+    for group in groups:
+        if len(group) == 1:
+            column = columns[group[0]]
+            out.append(FacetGroup((group[0],), (sizes[group[0]],), column.refs))
+            continue
+        codes = np.zeros(len(columns[group[0]].refs), dtype=np.int32)
+        for facet in reversed(group):
+            codes *= sizes[facet]
+            codes += columns[facet].refs
+        packed = codes.astype(np.uint16)
+        out.append(FacetGroup(tuple(group), tuple(sizes[f] for f in group), packed))
+    return out
+
+
+def segment_counts(
+    data: SegmentData, docs: Any, sizes: dict[str, int], facets: Any = None
+) -> dict[str, IntArray]:
+    """Counts per engine code 0..sizes[facet]-1 of each facet (of `facets`; None: all) among
+    docs (None: every document): a group with two or more wanted facets in one pass."""
+    out: dict[str, IntArray] = {}
+    for group in data.facet_groups():
+        wanted = [f for f in group.facets if facets is None or f in facets]
+        if len(wanted) == 1 and len(group.facets) > 1:
+            out[wanted[0]] = data.facets[wanted[0]].counts(docs, sizes[wanted[0]])
+            continue
+        if not wanted:
+            continue
+        for facet, local in zip(group.facets, group.counts(docs), strict=True):
+            if facet in wanted:
+                column = data.facets[facet]
+                out[facet] = column.fold(local[: len(column.lookup)], sizes[facet])
+    return out
+
+
 @dataclass
 class SegmentData:
     """Cached arrays of one segment."""
@@ -148,16 +234,31 @@ class SegmentData:
     lkey: npt.NDArray[Any]  # big-endian views of the mapped columns
     date: npt.NDArray[Any]
     ordinal: npt.NDArray[Any]
-    letter: Int32Array  # per document: index of its letter within the segment
+    letter: IntArray  # per document: its letter within the segment (intp: gathers by it need
+    # no cast, and spreading a per-letter array to the documents is one gather)
     starts: IntArray  # per letter: first docnum (its primary document)
     facets: dict[str, FacetColumn]  # per document: value code (single) or combo code (multi)
     lengths: dict[str, Lengths] = field(default_factory=dict)
     records: VarBytesView | None = None  # the stored records column (made on first use)
+    _decided: BoolArray | None = None  # per document: a decision (ordinal > 0), not a letter
+    _groups: list[FacetGroup] | None = None  # facets counted together (made on first count)
 
     @property
     def letters(self) -> int:
         """Number of letters in the segment (deleted included)."""
         return len(self.starts)
+
+    def facet_groups(self) -> list[FacetGroup]:
+        """The segment's facets in groups counted together (facet_groups)."""
+        if self._groups is None:
+            self._groups = facet_groups(self.facets)
+        return self._groups
+
+    def decided(self) -> BoolArray:
+        """True for the documents that are decisions (a parsed decision's ordinal > 0)."""
+        if self._decided is None:
+            self._decided = np.asarray(self.ordinal > 0, dtype=bool)
+        return self._decided
 
 
 def load_segment(reader: Any, tables: dict[str, FacetTable]) -> SegmentData:
@@ -171,16 +272,19 @@ def load_segment(reader: Any, tables: dict[str, FacetTable]) -> SegmentData:
     if n > 1:
         np.not_equal(lkey[1:], lkey[:-1], out=boundary[1:])
     starts = np.flatnonzero(boundary).astype(np.int64)
-    letter = (np.cumsum(boundary, dtype=np.int32) - 1).astype(np.int32)
+    letter = np.cumsum(boundary, dtype=np.int64) - 1
     del boundary
     facets: dict[str, FacetColumn] = {}
     for facet in FACETS:
         refs, uniques = refbytes_column(reader, facet_column(facet))
         table = tables[facet]
+        # Segments share most values: looked up by their bytes, decoded on first sight only.
         if facet in MULTI_FACETS:
-            mapping = [table.combo(u) if u else -1 for u in uniques]
+            known = table.raw_combos
+            mapping = [known[u] if u in known else table.combo(u) if u else -1 for u in uniques]
         else:
-            mapping = [table.code(u.decode("utf-8")) if u else -1 for u in uniques]
+            known = table.raw_codes
+            mapping = [known[u] if u in known else table.raw_code(u) if u else -1 for u in uniques]
         lookup = np.asarray(mapping or [-1], dtype=np.int64)
         facets[facet] = FacetColumn(refs, lookup)
     return SegmentData(n, lkey, date, ordinal, letter, starts, facets)

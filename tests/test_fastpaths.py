@@ -1,0 +1,229 @@
+"""The engine's fast paths give exactly what the plain (exhaustive) paths give: posting lists
+decoded partly with numpy, letter rows, facet counts, filter masks."""
+
+from __future__ import annotations
+
+import random
+import struct
+import time
+from pathlib import Path
+from pickle import dumps
+from typing import Any
+
+import numpy as np
+import pytest
+
+from search.engine import _blocks, _codec, segments
+from search.engine.hits import ordered, page_order
+from search.engine.letters import letter_rows
+from search.engine.searcher import SearchIndex, understood_request
+from search.engine.segments import GROUP_BINS
+from search.fields import FACETS, SORT_RELEVANCE
+from search.results import SearchRequest
+from search.schema import TEXT_FIELDS
+
+
+def _block(ids: list[int], weights: Any) -> bytes:
+    """One posting block as the writer (and Whoosh's W3 writer) pickles it."""
+    deltas = tuple(b - a for a, b in zip([0, *ids[:-1]], ids, strict=True))
+    top = max(weights) if isinstance(weights, tuple) else (weights or 1.0)
+    info = dumps((len(ids), ids[-1], float(top), 0, 0, 0), 2)
+    return info + dumps((deltas, weights, None), 2)
+
+
+def _posting_list(rng: random.Random) -> tuple[bytes, list[int], list[int]]:
+    """A W3 posting list of blocks of mixed forms: (bytes, block starts, block sizes)."""
+    blocks, ids = [], rng.randrange(0, 100_000)
+    for _ in range(rng.randint(2, 7)):
+        count = rng.choice([1, 2, 3, 4, 5, 128, 128])
+        gap = rng.choice([1, 3, 200, 300, 70_000])  # 300 and up: two- and four-byte deltas
+        block_ids = []
+        for _ in range(count):
+            ids += rng.randint(1, gap)
+            block_ids.append(ids)
+        kind = rng.randrange(3)
+        weights: Any = (
+            None
+            if kind == 0
+            else float(rng.randint(2, 9))
+            if kind == 1
+            else tuple(float(rng.randint(1, 300)) for _ in block_ids)
+        )
+        blocks.append(_block(block_ids, weights))
+    raw = b"W3Bl"
+    starts, sizes = [], []
+    for n, data in enumerate(blocks):
+        raw += struct.pack("!i", -len(data) if n == len(blocks) - 1 else len(data))
+        starts.append(len(raw))
+        sizes.append(len(data))
+        raw += data
+    return raw, starts, sizes
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_partly_plain_lists_decode_exactly(seed: int) -> None:
+    raw, starts, sizes = _posting_list(random.Random(seed))
+    want = _blocks.pickled_blocks(_codec.MapFile(memoryview(raw)), starts, sizes)
+    got = _blocks.mixed_blocks(
+        np.frombuffer(raw, np.uint8), np.asarray(starts), np.asarray(sizes, dtype=np.int64)
+    )
+    assert got[0].dtype == want[0].dtype and got[1].dtype == want[1].dtype
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+def test_a_short_last_block_leaves_the_rest_to_numpy() -> None:
+    rng = random.Random(1)
+    ids = list(np.cumsum([rng.randint(1, 200) for _ in range(128 * 3 + 2)]).tolist())
+    data = [
+        _block(ids[k : k + 128], tuple(float(rng.randint(1, 9)) for _ in ids[k : k + 128]))
+        for k in range(0, len(ids), 128)
+    ]
+    raw, starts, sizes = b"W3Bl", [], []
+    for n, block in enumerate(data):
+        raw += struct.pack("!i", -len(block) if n == len(data) - 1 else len(block))
+        starts.append(len(raw))
+        sizes.append(len(block))
+        raw += block
+    array = np.frombuffer(raw, np.uint8)
+    first, size = np.asarray(starts), np.asarray(sizes, dtype=np.int64)
+    assert _blocks.plain_blocks(array, first, size) is None  # the last block has 2 postings
+    assert _blocks.plain_heads(array, first, size).tolist() == [True, True, True, False]
+    got = _blocks.mixed_blocks(array, first, size)
+    assert got[0].tolist() == ids
+
+
+def test_real_lists_decode_as_unpickled(search_index: SearchIndex) -> None:
+    mixed = 0
+    original = _codec.mixed_blocks
+
+    def counting(*args: Any) -> Any:
+        nonlocal mixed
+        mixed += 1
+        return original(*args)
+
+    _codec.mixed_blocks = counting  # type: ignore[assignment]
+    try:
+        for leaf in search_index._current().leaves:
+            terms = leaf.reader._terms
+            for field in (*TEXT_FIELDS, "rationale_2"):
+                for word, _df in _codec.field_terms_df(leaf.reader, field):
+                    info = _codec.term_info(leaf.reader, field, word)
+                    if info is None or info.is_inlined():
+                        continue
+                    ids, weights = _codec.read_postings(terms, info)
+                    offset, length = info.extent()
+                    length = length[0] if isinstance(length, tuple) else length
+                    view = terms._postfile.get(offset, length)
+                    starts, sizes, pos = [], [], 4
+                    while True:
+                        (blen,) = struct.unpack_from("!i", view, pos)
+                        starts.append(offset + pos + 4)
+                        sizes.append(abs(blen))
+                        if blen < 0:
+                            break
+                        pos += 4 + abs(blen)
+                    want = _blocks.pickled_blocks(terms._postfile, starts, sizes)
+                    assert np.array_equal(ids, want[0]) and np.array_equal(weights, want[1])
+    finally:
+        _codec.mixed_blocks = original  # type: ignore[assignment]
+    assert mixed > 0  # real lists took the partly-numpy path
+
+
+def _rows_in_order(rows: Any, sort: str, top: int) -> list[tuple[int, int, float]]:
+    order = page_order(rows, sort, top)
+    return [(int(rows[0][r]), int(rows[1][r]), float(rows[2][r])) for r in order]
+
+
+@pytest.mark.parametrize("top", [1, 2, 3, 5, 20])
+def test_best_letters_are_the_first_rows_of_all_letters(
+    search_index: SearchIndex, top: int
+) -> None:
+    snap = search_index._current()
+    pruned_queries = 0
+    for q in ("pain", "medical necessity", "tizanidine OR omeprazole", "chronic", "the"):
+        parsed, _ = understood_request(SearchRequest(q=q, literal=True, scope="letter"))
+        _, matches, _ = search_index._matches(snap, parsed, time.monotonic() + 60)
+        every, total, decisions = letter_rows(snap.leaves, matches)
+        if total <= top:
+            continue
+        pruned, total2, decisions2 = letter_rows(snap.leaves, matches, top, SORT_RELEVANCE)
+        assert (total2, decisions2) == (total, decisions)
+        pruned_queries += len(pruned[0]) < len(every[0])
+        want = _rows_in_order(every, SORT_RELEVANCE, top)
+        assert _rows_in_order(pruned, SORT_RELEVANCE, top) == want, (q, top)
+    assert pruned_queries >= 2  # rows were left out, and the page stayed the same
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_best_letters_with_tied_scores(search_index: SearchIndex, seed: int) -> None:
+    """Scores drawn from a few values (many ties, broken by date and key) and matches at
+    random: the pruned rows give the same first rows as all rows."""
+    rng = np.random.default_rng(seed)
+    snap = search_index._current()
+    matches = []
+    for leaf in snap.leaves:
+        mask = rng.random(leaf.data.n) < rng.choice([0.05, 0.5, 1.0])
+        score = rng.choice(np.asarray([0.5, 1.0, 2.0, 1000.5], dtype=np.float32), leaf.data.n)
+        matches.append((mask, score))
+    every, total, _ = letter_rows(snap.leaves, matches)
+    for top in (1, 2, 7, 30):
+        if total <= top:
+            continue
+        pruned, total2, _ = letter_rows(snap.leaves, matches, top, SORT_RELEVANCE)
+        assert total2 == total
+        got = _rows_in_order(pruned, SORT_RELEVANCE, top)
+        assert got == _rows_in_order(every, SORT_RELEVANCE, top), (seed, top)
+
+
+@pytest.mark.parametrize("bins", [4, 64, GROUP_BINS])
+def test_facets_counted_in_groups_as_one_by_one(
+    search_index: SearchIndex, bins: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(segments, "GROUP_BINS", bins)
+    rng = np.random.default_rng(bins)
+    grouped = 0
+    for leaf in search_index._current().leaves:
+        data = leaf.data
+        groups = segments.facet_groups(data.facets)
+        assert sorted(f for g in groups for f in g.facets) == sorted(FACETS)
+        grouped += sum(len(g.facets) > 1 for g in groups)
+        data._groups = groups
+        sizes = {f: int(data.facets[f].lookup.max()) + 3 for f in FACETS}
+        some = np.flatnonzero(rng.random(data.n) < 0.4)
+        for docs in (None, some, rng.random(data.n) < 0.7, some[:0]):
+            for wanted in (None, FACETS[:1], FACETS[::2]):
+                got = segments.segment_counts(data, docs, sizes, wanted)
+                assert sorted(got) == sorted(wanted or FACETS)
+                for facet, counts in got.items():
+                    assert np.array_equal(counts, data.facets[facet].counts(docs, sizes[facet]))
+        data._groups = None
+    assert grouped > 0 or bins < 8  # (with 4 joint values no two facets fit together)
+
+
+def test_facet_values_come_in_display_order(search_index: SearchIndex) -> None:
+    """Values sorted with numpy (most decisions first, then by name) are in ordered()'s order."""
+    seen = 0
+    for q, filters in [("", {}), ("pain", {}), ("medical", {"outcome": ("Upheld",)})]:
+        response = search_index.search(SearchRequest(q=q, filters=filters, size=1))
+        for facet, values in response.facets.items():
+            assert list(values.items()) == list(ordered(facet, dict(values)).items()), facet
+            seen += len(values) > 2
+    assert seen > 5
+
+
+def test_bench_ab_runs_two_trees_and_compares_answers(
+    search_index: SearchIndex, built_index: Path, tmp_path: Path
+) -> None:
+    from benchmarks import bench_ab, querymix
+
+    snap = search_index._current()
+    leaf = snap.leaves[0]
+    records = [search_index._record(leaf, int(s)) for s in leaf.data.starts[:30]]
+    mix = tmp_path / "mix.jsonl"
+    querymix.save(querymix.make_mix(records, 6, 3), mix)
+    root = Path(__file__).resolve().parent.parent
+    runs = [bench_ab._run(root, built_index, mix) for _ in range(2)]
+    assert len(runs[0]["unseen"]) == 6 and runs[0]["digests"] == runs[1]["digests"]
+    lines = bench_ab.table(runs[:1], runs[1:])
+    assert lines[-1].startswith("  answers differing between A and B: 0")
+    assert any(line.strip().startswith("all") for line in lines)
