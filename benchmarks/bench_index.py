@@ -9,9 +9,10 @@ file), docs (a letter's Whoosh documents: analysis, the packed record), invert (
 documents into posting arrays), ipc (pickling a chunk and unpickling it, as the pool does),
 write (the writer adding the chunk) and commit (writing the segment). Then a real
 `index_paths` run in a fresh child process with `--workers` parse workers, whose CPU is
-the writer's plus its workers' (getrusage), split into the two. `--digest` prints a hash of
-the segments' files the stage run wrote (segment names fixed), to check that a change leaves
-the index byte-identical. Letters are generated first (not timed) unless --letters is given.
+the writer's plus its children's (getrusage: the parse workers and background merges),
+split into the two. `--digest` prints a hash of the segments' files the stage run wrote
+(segment names fixed), to check that a change leaves the index byte-identical. Letters are
+generated first (not timed) unless --letters is given.
 """
 
 from __future__ import annotations
@@ -215,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{2000 / (writer + workers):,.0f} letters/s of 2 cores' CPU; "
                 f"wall {added / run['wall']:,.0f} letters/s (shared machine); writer peak "
                 f"RSS {run['peak_rss_writer_mb']:.0f} MB, peak heap "
-                f"{run['peak_heap_writer_mb']:.0f} MB; each parse worker <= "
+                f"{run['peak_heap_writer_mb']:.0f} MB; each child (parse worker, merge) <= "
                 f"{run['peak_rss_parse_worker_mb']:.0f} MB"
             )
     finally:

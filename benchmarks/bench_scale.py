@@ -7,7 +7,8 @@ the same unseen queries on SQLite FTS5 and tantivy in the same run.
 Resumable: letters are written in shards of 10,000 (a shard with its `.done` marker is kept),
 and indexing is incremental, so a killed run started again goes on where it stopped (the
 letters/s of a resumed run counts only the letters it added). Every engine runs in fresh
-child processes: indexing (peak RSS of the writer and of its parse workers, from getrusage),
+child processes: indexing (peak RSS of the writer and of its child processes, the parse
+workers and the background merge, from getrusage; the writer's heap peak sampled),
 then a query process per engine: open + first query (cold process; the OS page cache is not
 dropped on this shared machine), each query of the mix once (unseen), then once more (warm),
 and the process's resident memory. Results go to WORKDIR/results.json and a printed table.
@@ -84,7 +85,8 @@ def _child_index(ix: str, letters: str, workers: int, ram_budget: int) -> dict[s
     self_use = resource.getrusage(resource.RUSAGE_SELF)
     kids_use = resource.getrusage(resource.RUSAGE_CHILDREN)
     own, kids = self_use.ru_maxrss / 1024, kids_use.ru_maxrss / 1024
-    # CPU seconds of the writer and its parse workers: unlike wall time, not inflated by other work
+    # CPU seconds of the writer and its children (parse workers, background merges): unlike
+    # wall time, not inflated by other work
     cpu = sum(u.ru_utime + u.ru_stime for u in (self_use, kids_use))
     return {
         "added": summary.added,
@@ -274,7 +276,7 @@ def report(n: int, index_run: dict[str, Any], mix: list[querymix.Query], engines
         f"({index_run['added']:,} added in {index_run['seconds']:.0f} s, "
         f"{index_run.get('cpu_ms_per_letter', 0):.2f} ms CPU per letter); peak RSS writer "
         f"{index_run['peak_rss_writer_mb']:.0f} MB (heap peak "
-        f"{index_run.get('peak_heap_writer_mb', 0):.0f} MB), each parse worker "
+        f"{index_run.get('peak_heap_writer_mb', 0):.0f} MB), each child (parse worker, merge) "
         f"<= {index_run['peak_rss_parse_worker_mb']:.0f} MB; index {index_run['index_mb']:.0f} MB",
     ]
     for name, r in engines.items():
