@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+from test_commit import _crash_states, _ids, trace  # noqa: F401 (trace: a fixture)
 from test_index import _contents
 
 from search import index_pool
@@ -140,3 +142,63 @@ def test_a_cancelled_run_drops_its_merge(
     assert _segments(folder) == before
     assert not [n for n in os.listdir(folder) if n.startswith(STAGING_PREFIX)]
     shutil.rmtree(folder)
+
+
+class _InlinePool:
+    """A pool that runs the merge in this process (so a test traces its fsyncs)."""
+
+    def apply_async(self, fn: Any, args: tuple[Any, ...]) -> Any:
+        result = fn(*args)
+
+        class Done:
+            def ready(self) -> bool:
+                return True
+
+            def get(self) -> Any:
+                return result
+
+        return Done()
+
+    def close(self) -> None: ...
+
+    def terminate(self) -> None: ...
+
+    def join(self) -> None: ...
+
+
+def test_every_crash_state_of_a_published_merge_opens_as_old_or_new(
+    tmp_path: Path,
+    generated_dir: Path,
+    small_tiers: None,
+    monkeypatch: pytest.MonkeyPatch,
+    trace: Any,  # noqa: F811 (test_commit's fixture)
+) -> None:
+    """A merge written (its files fsynced in the staging folder) and published by a commit
+    that also deletes letters: each prefix of the traced file operations, replayed with
+    unsynced data dropped or truncated, opens as exactly the old or the new commit."""
+    folder = tmp_path / "ix"
+    _six_segments(folder, sorted(generated_dir.glob("*.txt"))[:60], monkeypatch)
+    old = _ids(folder)
+    t = trace(folder)
+    batch = _Batch(DurableIndex(folder), 64, clear=False)
+    assert batch.merges is not None
+    batch.merges._pool = _InlinePool()
+    assert batch.merges.start(batch.ix.toc().segments)
+    for lid in old[::9]:
+        batch.writer.delete_by_term(F_LID, lid)
+    batch.writer.commit(mergetype=lambda w, segs: batch.merges.publish(w, segs, wait=True))
+    batch.merges.close()
+    batch.registry.close()
+    new = _ids(folder)
+    assert new == tuple(i for i in old if i not in old[::9])
+    assert any(kind == "rename" and name.endswith(".seg") for kind, name, _ in t.events)
+    checked = 0
+    for label, state in _crash_states(t):
+        replay = tmp_path / "replay"
+        shutil.rmtree(replay, ignore_errors=True)
+        replay.mkdir()
+        for name, (_, data) in state.items():
+            (replay / name).write_bytes(data)
+        assert _ids(replay) in (old, new), label
+        checked += 1
+    assert checked > 20
