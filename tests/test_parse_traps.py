@@ -755,3 +755,91 @@ def test_a_guideline_list_numbered_on_from_the_item_opens_no_item_of_an_unknown_
     assert [(x.request, x.outcome) for x in d.decisions] == [
         ("Chiropractic manipulation x 8 sessions", "Overturned")
     ]
+
+
+def test_a_professional_sentence_cut_after_its_date_of_service_label() -> None:
+    d = parse_text(
+        PRO_HEAD + "Upon independent review, the denial of Transportation\n"
+        "to and from medical appointments is upheld.\n"
+        "The denial of Medial branch block at L3-L4, L4-L5 DOS:\n11/9/2021 is upheld.\n"
+        "After review, the denial of OxyContin 10mg 30 tablets\nis upheld.\n" + PRO_TAIL
+    )
+    assert [(x.request, x.outcome) for x in d.decisions] == [
+        ("Transportation to and from medical appointments", "Upheld"),
+        ("Medial branch block at L3-L4, L4-L5 DOS: 11/9/2021", "Upheld"),
+        ("OxyContin 10mg 30 tablets", "Upheld"),
+    ]
+
+
+def test_an_imr_heading_in_capitals_wrapped_into_its_item_line() -> None:
+    d = parse_text(
+        IMR_HEAD + "1. EMG/NCV OF THE BILATERAL UPPER\nEXTREMITIES: Upheld\n\n"
+        "Claims Administrator guideline: Decision based on MTUS ACOEM.\n\n"
+        "MAXIMUS guideline: Decision based on ODG.\n\n"
+        "Decision rationale: Not indicated. The request is not medically necessary.\n"
+    )
+    assert [(x.request, x.outcome) for x in d.decisions] == [
+        ("EMG/NCV OF THE BILATERAL UPPER EXTREMITIES", "Upheld")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "want"),
+    [
+        pytest.param(  # a page break inside the sentence, its count opening the next page
+            "1) Prospective request for 1 prescription of Atarax 25MG\n\nPage 2\n\n"
+            "#180 is not medically necessary and appropriate.\n",
+            "Prospective request for 1 prescription of Atarax 25MG #180",
+            id="page-break",
+        ),
+        pytest.param(  # the heading's capitals set its last words apart as a title would be
+            "1) TOPICAL COMPOUND LIDOCAINE 5% + CAMPHOR 2% + TRAMADOL 20%\n"
+            "TOPICAL CREAM is not medically necessary and appropriate.\n",
+            "TOPICAL COMPOUND LIDOCAINE 5% + CAMPHOR 2% + TRAMADOL 20% TOPICAL CREAM",
+            id="capitals",
+        ),
+    ],
+)
+def test_a_numbered_decision_sentence_set_apart_before_its_verb(first: str, want: str) -> None:
+    d = parse_text(
+        MAXIMUS_HEAD + first + "\nThe Expert Reviewer's decision rationale: Not recommended.\n\n"
+        "2) ESOMEPRAZOLE 20MG X10 is not medically necessary and appropriate.\n\n"
+        "The Expert Reviewer's decision rationale: Not recommended.\n"
+    )
+    assert [(x.request, x.outcome) for x in d.decisions] == [
+        (want, "Upheld"),
+        ("ESOMEPRAZOLE 20MG X10", "Upheld"),
+    ]
+
+
+def test_a_list_numbered_on_under_request_labelled_items_is_no_item() -> None:
+    d = parse_text(
+        MAXIMUS_HEAD + "1. Request: Gabapentin 300mg 150 capsules\nDetermination: Upheld\n"
+        "Guidelines: ODG, Anti-epilepsy drugs.\nRationale: Not indicated. The request is not "
+        "medically necessary.\n\n"
+        "2. Request: Repeat MRI of the neck\n\nGuidelines: ODG, Neck and Upper Back.\n"
+        "Rationale: Imaging is not recommended without red flags.\n"
+        "The following are recommended:\n1. A written treatment plan.\n"
+        "2. Documentation of objective functional improvement.\n\n"
+        "3. Time-limited use, with a plan to taper.\n\n"
+        "The requested treatment is not medically necessary.\n\nDetermination: Upheld\n"
+    )
+    assert [(x.request, x.outcome) for x in d.decisions] == [
+        ("Gabapentin 300mg 150 capsules", "Upheld"),
+        ("Repeat MRI of the neck", "Upheld"),
+    ]
+
+
+def test_a_2013_decision_sentence_wrapped_over_five_short_lines() -> None:
+    d = parse_text(
+        NOTICE_HEAD + "1. MAXIMUS Federal Services, Inc. has determined the request for "
+        "3 view X-rays of the thoracic spine is not medically necessary and appropriate.\n\n"
+        "2. MAXIMUS Federal Services, Inc. has\ndetermined that the request for Prospective\n"
+        "request for continuous passive motion machine\nx 21 days DOS: 2/11/2013 is not "
+        "medically\nnecessary and appropriate.\n" + NOTICE_TAIL
+    )
+    assert [(x.request, x.outcome) for x in d.decisions] == [
+        ("3 view X-rays of the thoracic spine", "Upheld"),
+        ("Prospective request for continuous passive motion machine x 21 days DOS: 2/11/2013",
+         "Upheld"),
+    ]  # fmt: skip

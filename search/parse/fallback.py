@@ -220,15 +220,22 @@ def _items_of(lines: list[Line], chain: list[_Opener], stops: list[int]) -> list
     """The decisions of a chain of openers, each up to the next opener or the next stop (a
     heading in capitals); an opener whose lines state none is not an item (its lines stay
     with the item before it)."""
+    read: dict[tuple[int, int], RawDecision | None] = {}  # (an item kept reads the same again)
+
+    def item(op: _Opener, end: int) -> RawDecision | None:
+        if (op.at, end) not in read:
+            read[op.at, end] = _item(lines, op, end)
+        return read[op.at, end]
+
     bounds = [op.at for op in chain[1:]] + [len(lines)]
     ends = [min(end, stops[op.at]) for op, end in zip(chain, bounds, strict=True)]
-    kept = [op for op, end in zip(chain, ends, strict=True) if _item(lines, op, end)]
+    kept = [op for op, end in zip(chain, ends, strict=True) if item(op, end)]
     if not kept:
         return []
     bounds = [op.at for op in kept[1:]] + [len(lines)]
     ends = [min(end, stops[op.at]) for op, end in zip(kept, bounds, strict=True)]
-    found = (_item(lines, op, end) for op, end in zip(kept, ends, strict=True))
-    return [item for item in found if item is not None]
+    found = (item(op, end) for op, end in zip(kept, ends, strict=True))
+    return [raw for raw in found if raw is not None]
 
 
 def _stops(lines: list[Line]) -> list[int]:

@@ -28,6 +28,8 @@ BARE_OUTCOME = re.compile(
     rf"outcome|result)\s*(?:is|:|-|=)?\s*)?{_OUT}\s*[.!]?$",
     re.I,
 )
+# A sentence with a subject of its own: "The request is not medically necessary."
+OWN_SUBJECT = re.compile(r"(?:the|this|these|that|it|its|such)\b", re.I)
 LABEL = re.compile(r"^(?P<label>[A-Za-z][A-Za-z0-9 '\u2019()/&,.-]{1,90}?)\s*:\s*(?P<rest>.*)$")
 _REQUEST_LABEL = re.compile(
     r"^(?:(?:disputed|requested)\s+(?:item|service|treatment|request)s?(?:/services?)?"

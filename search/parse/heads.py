@@ -13,13 +13,12 @@ from .grammar import (
     BARE_OUTCOME,
     INTRO,
     ITEM_LINE,
-    OUTCOME_ENDINGS,
+    OWN_SUBJECT,
     SERVICE_DATE_END,
     is_label,
 )
 from .sentences import NECESSITY
-
-_OWN_SUBJECT = re.compile(r"(?:the|this|these|that|it|its|such)\b", re.I)
+from .wraps import capitals_go_on, ends_in_outcome, wraps_into
 
 
 def heading_lines(
@@ -70,7 +69,7 @@ def heading_lines(
     ends_it = (
         ahead
         and ahead[-1].endswith(".")
-        and _OWN_SUBJECT.match(sentence) is None
+        and OWN_SUBJECT.match(sentence) is None
         and (NECESSITY.search(sentence) or ANY_OUTCOME.search(sentence))
     )
     if ends_it and not (NECESSITY.search(head) or ANY_OUTCOME.search(head)):
@@ -143,7 +142,7 @@ def opens_own_decision(text: str) -> bool:
     "the bilateral knee x 3 is not medically necessary" goes on with a sentence."""
     return (
         text[:1].isupper()
-        and _OWN_SUBJECT.match(text) is not None
+        and OWN_SUBJECT.match(text) is not None
         and (ANY_OUTCOME.search(text) or NECESSITY.search(text)) is not None
     )
 
@@ -182,28 +181,6 @@ def partial_begun(heading: str, following: str) -> bool:
 # Where a partial approval's first sentence may be cut by a line end ("... was the" /
 # "original request.").
 _PARTIAL_CUTS = (" was", " were", " is", " the", " original")
-
-
-def capitals_go_on(last: str, line: Line) -> bool:
-    """Whether a heading in capitals wraps into a short line in capitals that its case alone
-    set off as a title ("VISCOSUPPLEMENTATION INJECTIONS TO THE RIGHT" / "KNEE X 3")."""
-    text = line.text
-    return (
-        line.para
-        and len(text) <= 60
-        and last[-1:] not in '.:;!?")'
-        and ":" not in text
-        and _mostly_capitals(last)
-        and _mostly_capitals(text)
-        and BARE_OUTCOME.match(text) is None
-        and not ends_in_outcome(last)
-    )
-
-
-def _mostly_capitals(text: str) -> bool:
-    """Whether the letters of a line are capitals (at least three of them)."""
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 3 and all(c.isupper() for c in letters)
 
 
 def partial_continues(heading: str, line: Line) -> bool:
@@ -245,11 +222,6 @@ def paragraph_tail(block: Block | None, intro: list[Line]) -> list[Line]:
     if partial and (front := _partial_front(source, text)):
         return [Line(front, True), *tail]
     return tail
-
-
-def wraps_into(previous: str) -> bool:
-    """True when a line of prose runs on into the next line."""
-    return len(previous) >= 60 and previous[-1:] not in '.:!?;"'
 
 
 _HEAD_LINES = 8  # an item heading's paragraph, read back from its outcome, is short
@@ -314,11 +286,6 @@ def _partial_front(source: list[Line], heading: str) -> str:
             del source[k:]
             return front
     return ""
-
-
-def ends_in_outcome(text: str) -> bool:
-    """Whether a line ends in an outcome word ("X - Upheld", "... is upheld.")."""
-    return text.rstrip(" .!").lower().endswith(OUTCOME_ENDINGS)
 
 
 def _with_front(source: list[Line], head: str, rest: str) -> str:

@@ -21,7 +21,6 @@ from .grammar import (
     outcome_word,
 )
 from .heads import (
-    capitals_go_on,
     heading_lines,
     opens_own_decision,
     paragraph_tail,
@@ -29,7 +28,6 @@ from .heads import (
     partial_goes_on,
     request_above,
     wrapped_request_head,
-    wraps_into,
 )
 from .sentences import (
     NECESSITY,
@@ -37,7 +35,9 @@ from .sentences import (
     implied_outcome,
     open_sentence,
     stated_outcome,
+    verdict_pending,
 )
+from .wraps import capitals_go_on, verdict_wraps, wraps_into
 
 _PARTIAL_LINES = 5  # more lines a partial approval's heading may wrap over
 # A line that opens a sentence of its own: "The Claims Administrator's decision ...".
@@ -53,9 +53,15 @@ def _rest_of_paragraph(lines: list[Line], i: int, most: int) -> list[Line]:
     out: list[Line] = []
     text = lines[i].text
     for ln in lines[i + 1 : i + 1 + most + _PARTIAL_LINES]:
-        if len(out) >= most and not partial_goes_on(text, ln.text):
-            break  # (a partial approval's three sentences wrap over more lines)
-        if ln.para and not (_sentence_goes_on(text, ln.text) or partial_continues(text, ln)):
+        if len(out) >= most and not (
+            partial_goes_on(text, ln.text) or (not ln.para and verdict_pending(text))
+        ):
+            break  # (a partial approval's three sentences, or a long sentence, wrap further)
+        if ln.para and not (
+            _sentence_goes_on(text, ln.text)
+            or partial_continues(text, ln)
+            or verdict_wraps(text, ln.text)
+        ):
             break
         out.append(ln)
         text = f"{text} {ln.text}"
@@ -122,7 +128,14 @@ def _heading_goes_on(heading: str, lines: list[Line], i: int) -> bool:
         return False
     if _sentence_goes_on(heading, following.text) or partial_continues(heading, following):
         return True
+    if verdict_wraps(heading, following.text):
+        return True
     if capitals_go_on(last, following):
+        return True
+    # (The capitals' last words with the item's outcome: "1. EMG/NCV OF THE BILATERAL UPPER" /
+    # "EXTREMITIES: Upheld".)
+    ended = ITEM_LINE.match(following.text) if ":" in following.text else None
+    if ended and capitals_go_on(last, Line(ended.group("req"), following.para)):
         return True
     text = following.text
     if following.para or is_label(text) or opens_own_decision(text):
@@ -143,12 +156,14 @@ def _next_in_sequence(
     i: int,
     nested: list[int],
     style: str,
+    headed: bool = False,
 ) -> bool:
     """Whether a numbered line may open an item: the first item, or the next number of a letter
     whose items are numbered. A numbered list inside a guideline or rationale restarts its
     numbering (nested[0] is its last number), or follows its lead line's colon: its lines
     are neither, unless the list's next number is the next item's and a decision stands
-    under the line ("Section(s):" / "1. NSAIDs." / ... / "2. CBT x 18" / "... is upheld.")."""
+    under the line ("Section(s):" / "1. NSAIDs." / ... / "2. CBT x 18" / "... is upheld.");
+    where the items' headings are labelled ("1. Request: X"), unless the line is too."""
     if not blocks:
         return True
     text = lines[i].text
@@ -158,10 +173,11 @@ def _next_in_sequence(
         return False
     last, number = numbers[max(numbers)], item_number(text)
     listed = i > 0 and lines[i - 1].text.endswith(":")
-    # (An item's own heading is decided under it, or names its request by a label: "3. Request:
-    # X" after a guideline's "Section(s):" / "2. Chronic pain programs.")
+    # (An item's own heading is decided under it, or names its request by a label as the items
+    # do: "3. Request: X" after a guideline's "Section(s):" / "2. Chronic pain programs.", but
+    # not "3. Time-limited use." after "1. ..." / "2. ..." under "2. Request: Y".)
     nested_next = number == nested[0] + 1 and not (
-        number == last + 1 and (_request_labelled(text) or _decided_under(lines, i))
+        number == last + 1 and (_request_labelled(text) if headed else _decided_under(lines, i))
     )
     if number and (number <= last or nested_next or listed):
         nested[0] = number  # a list of the item's own text
@@ -199,6 +215,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
     cur: Block | None = None
     numbers: dict[int, int] = {}  # block index -> its item number, for numbered items
     style = ""  # how the items are numbered: "9.", "9)", "(9)", "#9"
+    headed = False  # whether their headings name the request by a label: "1. Request: X"
     nested = [0]  # the last number of a list inside the current item's text
     i = 0
     while i < len(lines):
@@ -254,7 +271,7 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             _numbered_item(lines, i)
             if not kind
             and (first == "(" or first == "#" or first.isdigit())
-            and _next_in_sequence(blocks, numbers, lines, i, nested, style)
+            and _next_in_sequence(blocks, numbers, lines, i, nested, style, headed)
             else None
         )
         if numbered is not None:
@@ -270,7 +287,8 @@ def scan_items(lines: list[Line]) -> tuple[list[RawDecision], list[Line]]:
             cur = Block(clean_request(numbered), said)
             cur.implied = implied_outcome(numbered, cur.request)
             numbers[len(blocks)] = item_number(text)
-            style = style or marker_style(text)
+            if not style:  # the first numbered item: how the items are numbered and headed
+                style, headed = marker_style(text), _request_labelled(text)
             nested[0] = 0
             blocks.append(cur)
             i += 1

@@ -7,11 +7,19 @@ import itertools
 import re
 
 from .clean import Line, join_lines
-from .grammar import ANY_OUTCOME, BARE_OUTCOME, ITEM_LINE, NUMBERED_LINE, outcome_word
-from .heads import ends_in_outcome, partial_continues
+from .grammar import (
+    ANY_OUTCOME,
+    BARE_OUTCOME,
+    ITEM_LINE,
+    NUMBERED_LINE,
+    SERVICE_DATE_END,
+    outcome_word,
+)
+from .heads import partial_continues
 from .items import RawDecision, scan_items
 from .partial import split_partial
 from .sentences import clean_request, necessity_outcome, request_key, stated_outcome
+from .wraps import ends_in_outcome
 
 _SUBHEADING_MAX = 200
 # (At a line's end too: "Upon independent review, the denial of" / "X is overturned.")
@@ -50,7 +58,7 @@ def _open_sentence(unit: list[Line]) -> bool:
     text = _text(unit)
     return (
         len(text) < 300
-        and text[-1:] not in ".;:!?"
+        and (text[-1:] not in ".;:!?" or SERVICE_DATE_END.search(text) is not None)
         and not ends_in_outcome(text)  # "Retrospective request for X" / "- Upheld"
         and _SUBJECT.search(text) is not None
         and stated_outcome(text) is None

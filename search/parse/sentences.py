@@ -88,6 +88,16 @@ def open_sentence(text: str) -> bool:
     return _OPEN_SUBJECT.search(text) is not None and _VERDICT.search(text) is None
 
 
+def verdict_pending(text: str) -> bool:
+    """Whether a decision sentence's subject has been read but its verdict is not yet whole
+    ("... the request for X is not medically" / "necessary ...")."""
+    return (
+        _OPEN_SUBJECT.search(text) is not None
+        and NECESSITY.search(text) is None
+        and stated_outcome(text) is None
+    )
+
+
 def implied_outcome(heading: str, request: str) -> str | None:
     """The outcome a heading's sentence implies, judged without its request's own words
     ("MRI without contrast is medically necessary": "without" negates nothing)."""
