@@ -9,9 +9,10 @@ file), docs (a letter's Whoosh documents: analysis, the packed record), invert (
 documents into posting arrays), ipc (pickling a chunk and unpickling it, as the pool does),
 write (the writer adding the chunk) and commit (writing the segment). Then a real
 `index_paths` run in a fresh child process with `--workers` parse workers, whose CPU is
-the writer's plus its workers' (getrusage), split into the two. `--digest` prints a hash of
-the segments' files the stage run wrote (segment names fixed), to check that a change leaves
-the index byte-identical. Letters are generated first (not timed) unless --letters is given.
+the writer's plus its children's (getrusage: the parse workers and background merges),
+split into the two. `--digest` prints a hash of the segments' files the stage run wrote
+(segment names fixed), to check that a change leaves the index byte-identical. Letters are
+generated first (not timed) unless --letters is given.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -85,12 +87,49 @@ def digest(index_dir: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def rss_anon_mb() -> float:
+    """This process's heap: resident anonymous memory (RssAnon), in MB. Peak RSS (VmHWM) also
+    counts the clean, evictable pages of the segments a merge reads through memory maps."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class HeapPeak:
+    """The peak of rss_anon_mb() while the block runs, sampled by a thread every `every` s
+    (tracemalloc would slow the writer several times over)."""
+
+    def __init__(self, every: float = 0.05) -> None:
+        self.every = every
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while True:
+            self.peak = max(self.peak, rss_anon_mb())
+            if self._stop.wait(self.every):
+                return
+
+    def __enter__(self) -> HeapPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss_anon_mb())
+
+
 def _child_run(letters: str, index_dir: str, workers: int) -> None:
     """In a fresh process: index the letters, print the CPU of writer and workers as JSON."""
     from search.index import index_paths
 
     t = time.perf_counter()
-    summary = index_paths(index_dir, [letters], workers=workers, rebuild=True)
+    with HeapPeak() as heap:
+        summary = index_paths(index_dir, [letters], workers=workers, rebuild=True)
     wall = time.perf_counter() - t
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -101,6 +140,9 @@ def _child_run(letters: str, index_dir: str, workers: int) -> None:
                 "wall": wall,
                 "writer": own.ru_utime + own.ru_stime,
                 "workers": kids.ru_utime + kids.ru_stime,
+                "peak_rss_writer_mb": own.ru_maxrss / 1024,
+                "peak_heap_writer_mb": heap.peak,
+                "peak_rss_parse_worker_mb": kids.ru_maxrss / 1024,
             }
         )
     )
@@ -172,7 +214,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"== index run, {args.workers} parse workers: {writer + workers:.3f} ms CPU per "
                 f"letter (writer {writer:.3f}, workers {workers:.3f}, start-up included); "
                 f"{2000 / (writer + workers):,.0f} letters/s of 2 cores' CPU; "
-                f"wall {added / run['wall']:,.0f} letters/s (shared machine)"
+                f"wall {added / run['wall']:,.0f} letters/s (shared machine); writer peak "
+                f"RSS {run['peak_rss_writer_mb']:.0f} MB, peak heap "
+                f"{run['peak_heap_writer_mb']:.0f} MB; each child (parse worker, merge) <= "
+                f"{run['peak_rss_parse_worker_mb']:.0f} MB"
             )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -7,7 +7,8 @@ the same unseen queries on SQLite FTS5 and tantivy in the same run.
 Resumable: letters are written in shards of 10,000 (a shard with its `.done` marker is kept),
 and indexing is incremental, so a killed run started again goes on where it stopped (the
 letters/s of a resumed run counts only the letters it added). Every engine runs in fresh
-child processes: indexing (peak RSS of the writer and of its parse workers, from getrusage),
+child processes: indexing (peak RSS of the writer and of its child processes, the parse
+workers and the background merge, from getrusage; the writer's heap peak sampled),
 then a query process per engine: open + first query (cold process; the OS page cache is not
 dropped on this shared machine), each query of the mix once (unseen), then once more (warm),
 and the process's resident memory. Results go to WORKDIR/results.json and a printed table.
@@ -72,17 +73,20 @@ def _status() -> dict[str, float]:
 
 
 def _child_index(ix: str, letters: str, workers: int, ram_budget: int) -> dict[str, Any]:
+    from benchmarks.bench_index import HeapPeak
     from search.index import index_paths, storage_size
 
     t = time.perf_counter()
     # the shards of this run only: a larger run's shards may already sit in the same folder
     shards = letters.split(os.pathsep)
-    summary = index_paths(ix, shards, workers=workers, ram_budget=ram_budget)
+    with HeapPeak() as heap:
+        summary = index_paths(ix, shards, workers=workers, ram_budget=ram_budget)
     seconds = time.perf_counter() - t
     self_use = resource.getrusage(resource.RUSAGE_SELF)
     kids_use = resource.getrusage(resource.RUSAGE_CHILDREN)
     own, kids = self_use.ru_maxrss / 1024, kids_use.ru_maxrss / 1024
-    # CPU seconds of the writer and its parse workers: unlike wall time, not inflated by other work
+    # CPU seconds of the writer and its children (parse workers, background merges): unlike
+    # wall time, not inflated by other work
     cpu = sum(u.ru_utime + u.ru_stime for u in (self_use, kids_use))
     return {
         "added": summary.added,
@@ -92,6 +96,8 @@ def _child_index(ix: str, letters: str, workers: int, ram_budget: int) -> dict[s
         "letters_per_s": summary.added / seconds if seconds else 0.0,
         "cpu_ms_per_letter": cpu * 1000 / summary.added if summary.added else 0.0,
         "peak_rss_writer_mb": own,
+        # the heap's own peak (RssAnon sampled): VmHWM also counts mapped segment pages
+        "peak_heap_writer_mb": heap.peak,
         "peak_rss_parse_worker_mb": kids,
         "index_mb": storage_size(ix) / 1e6,
     }
@@ -269,7 +275,8 @@ def report(n: int, index_run: dict[str, Any], mix: list[querymix.Query], engines
         f"indexing: {index_run['letters_per_s']:.0f} letters/s wall "
         f"({index_run['added']:,} added in {index_run['seconds']:.0f} s, "
         f"{index_run.get('cpu_ms_per_letter', 0):.2f} ms CPU per letter); peak RSS writer "
-        f"{index_run['peak_rss_writer_mb']:.0f} MB, each parse worker "
+        f"{index_run['peak_rss_writer_mb']:.0f} MB (heap peak "
+        f"{index_run.get('peak_heap_writer_mb', 0):.0f} MB), each child (parse worker, merge) "
         f"<= {index_run['peak_rss_parse_worker_mb']:.0f} MB; index {index_run['index_mb']:.0f} MB",
     ]
     for name, r in engines.items():

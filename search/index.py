@@ -19,6 +19,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import CLEAR
 
 from .audit import Audit
+from .engine.background import MergeScheduler
 from .engine.docs import record_documents
 from .engine.mergepolicy import merge_segments
 from .engine.toc import (
@@ -149,11 +150,15 @@ def _run_lock(folder: Path) -> Iterator[None]:
 class _Batch:
     """The registry of what is indexed and, once something changes, the open writer."""
 
-    def __init__(self, ix: DurableIndex, limitmb: int, clear: bool) -> None:
+    def __init__(
+        self, ix: DurableIndex, limitmb: int, clear: bool, background: bool = True
+    ) -> None:
         self.ix = ix
         self.limitmb = limitmb
         self.clear = clear  # the first commit of a --rebuild drops every old segment
         self._writer: FastWriter | None = None
+        # Merges between commits run in a child process (the last commit merges inline).
+        self.merges = MergeScheduler(ix.folder) if background else None
         # A searcher, not a writer, until something changes: a run that changes nothing
         # writes nothing at all. We hold the run lock, so the two see the same commit.
         # In a --rebuild, everything indexed is added by this run: no searcher at all.
@@ -178,21 +183,45 @@ class _Batch:
         return 0 if self._writer is None else self._writer.ram_bytes()
 
     def commit(self, final: bool) -> None:
+        merges = self.merges
         if self.clear:
             self.writer.commit(mergetype=CLEAR)
             self.clear = False
-        elif self._writer is not None:
-            self._writer.commit(mergetype=merge_segments)
+        elif merges is None:
+            if self._writer is not None:
+                self._writer.commit(mergetype=merge_segments)
+        elif final and (self._writer is not None or merges.running):
+            # The last commit waits for a running merge, publishes it, and merges inline
+            # what the policy picks with the new documents (a one-commit run: as before).
+            self.writer.commit(
+                mergetype=lambda w, segs: merge_segments(w, merges.publish(w, segs, wait=True))
+            )
+        elif self._writer is not None:  # (a finished merge is published)
+            self._writer.commit(mergetype=merges.publish)
         self._writer = None
         self.registry.committed()
         self.pending = 0
-        if final:
-            self.registry.close()
+        if merges is None:
+            if final:
+                self.registry.close()
+            return
+        if not final:
+            merges.start(self.ix.toc().segments)
+            return
+        # The run ends with the merges the policy still picks done (as Lucene's close()
+        # waits for merges): an index within its segment budget, whatever the timing.
+        while merges.start(self.ix.toc().segments):
+            self.writer.commit(mergetype=lambda w, segs: merges.publish(w, segs, wait=True))
+            self._writer = None
+        merges.close()
+        self.registry.close()
 
     def cancel(self) -> None:
         if self._writer is not None:
             self._writer.cancel()
             self._writer = None
+        if self.merges is not None:
+            self.merges.close(cancel=True)
         self.registry.close()
 
 

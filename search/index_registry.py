@@ -12,6 +12,8 @@ import numpy as np
 from .model import PARSER_VERSION
 from .schema import C_REC, F_RID, F_SHA, F_SRC, unpack_record
 
+_MINID_AT = 15  # a W3TermInfo ("!BfIBBfII"): the first document's number at byte 15
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:
@@ -31,6 +33,15 @@ def digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
+def find(digests: Any, d: bytes) -> int | None:
+    """The position of digest d in a sorted "S16" array, or None. (numpy reads an S16 value
+    without its trailing zero bytes: one digest in 256 ends with one.)"""
+    at = int(np.searchsorted(digests, d))
+    if at < len(digests) and bytes(digests[at]) == d.rstrip(b"\x00"):
+        return at
+    return None
+
+
 class Registry:
     """Which ids and sha256s are indexed: the index as the run found it, plus the run's changes.
 
@@ -43,6 +54,7 @@ class Registry:
     def __init__(self, searcher: Any | None) -> None:
         self.searcher = searcher
         self.records: Any | None = None  # the record column, read for parser versions
+        self.sources_table: tuple[Any, Any] | None = None  # made on the first by_source
         self.ids: dict[str, str] = {}  # the open batch's additions: id -> sha
         self.shas: set[str] = set()
         self.id_digests = np.zeros(0, dtype="S16")  # committed additions of this run
@@ -57,26 +69,26 @@ class Registry:
         return None if docnum is None else dict(self.searcher.stored_fields(docnum))
 
     def by_source(self, key: str) -> Entry | None:
-        """The record the old index holds for a source file (each is looked at once a run)."""
-        fields = self._stored(F_SRC, key)
-        return Entry(fields[F_RID], fields[F_SHA], self._version(key)) if fields else None
-
-    def _version(self, key: str) -> int:
-        """The parser version stored in the record of a source (0 when it has none)."""
+        """The record the old index holds for a source file (each is looked at once a run):
+        its document found by the key's digest in source_table, no query per letter."""
         if self.searcher is None:
-            return PARSER_VERSION
-        docnum = self.searcher.document_number(**{F_SRC: key})
+            return None
+        if self.sources_table is None:
+            self.sources_table = source_table(self.searcher.reader())
+        digests, docnums = self.sources_table
+        at = find(digests, digest(key))
+        if at is None:
+            return None
+        docnum = int(docnums[at])
+        fields = self.searcher.stored_fields(docnum)
         if self.records is None:  # made once a run: whoosh derives its offsets in a loop
             self.records = self.searcher.reader().column_reader(C_REC)
-        return int(unpack_record(self.records[docnum]).get("parser_version") or 0)
+        version = int(unpack_record(self.records[docnum]).get("parser_version") or 0)
+        return Entry(fields[F_RID], fields[F_SHA], version)
 
     @staticmethod
     def _in(digests: Any, text: str) -> bool:
-        if not len(digests):
-            return False
-        d = digest(text)
-        at = int(np.searchsorted(digests, d))
-        return at < len(digests) and bytes(digests[at]) == d
+        return bool(len(digests)) and find(digests, digest(text)) is not None
 
     def id_taken(self, lid: str) -> bool:
         if lid in self.ids or self._in(self.id_digests, lid):
@@ -117,6 +129,58 @@ class Registry:
         if self.searcher is not None:
             self.searcher.close()
             self.searcher = None
+
+
+def source_table(reader: Any) -> tuple[Any, Any]:
+    """Every source path of the index, as (sorted 128-bit digests, the live document of
+    each): read from each segment's term index with numpy (a source's term is inlined, its
+    document at a fixed place of the term info), one digest a source; 24 bytes a letter.
+    A source whose term names more than one document (rare: deleted ones not merged away
+    yet) is looked up as Whoosh does."""
+    from .engine._codec import deleted_docs, term_table
+
+    parts: list[tuple[Any, Any]] = []
+    for leaf, offset in reader.leaf_readers():
+        keys: list[bytes] = []  # (one segment's at a time: its digests become an array)
+        docs: list[int] = []
+        deleted = set(deleted_docs(leaf).tolist())
+
+        def live_doc(term: str) -> int | None:
+            """Whoosh's way: the term's first live document."""
+            ids = leaf.postings(F_SRC, term).all_ids()  # noqa: B023 (called in this loop)
+            return next((d for d in ids if d not in deleted), None)  # noqa: B023
+
+        raw, starts, lengths, dfs = term_table(leaf, F_SRC)
+        if not len(starts):  # no such field, or a term index not mapped
+            for text in leaf.lexicon(F_SRC) if leaf.doc_count_all() else ():
+                term = text.decode("utf-8") if isinstance(text, bytes) else text
+                found = live_doc(term)
+                if found is not None:
+                    keys.append(digest(term))
+                    docs.append(offset + found)
+            parts.append((np.array(keys, dtype="S16"), np.array(docs, dtype=np.int64)))
+            continue
+        at = starts + lengths + _MINID_AT  # each term's W3TermInfo follows its key
+        minid = (
+            (raw[at].astype(np.int64) << 24)
+            | (raw[at + 1].astype(np.int64) << 16)
+            | (raw[at + 2].astype(np.int64) << 8)
+            | raw[at + 3]
+        )
+        buf = raw.data
+        for start, length, df, doc in zip(
+            starts.tolist(), lengths.tolist(), dfs.tolist(), minid.tolist(), strict=True
+        ):
+            term = str(buf[start : start + length], "utf-8")
+            found = doc if df == 1 and doc not in deleted else live_doc(term) if df > 1 else None
+            if found is not None:
+                keys.append(digest(term))
+                docs.append(offset + found)
+        parts.append((np.array(keys, dtype="S16"), np.array(docs, dtype=np.int64)))
+    digests = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype="S16")
+    numbers = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    order = np.argsort(digests, kind="stable")
+    return digests[order], numbers[order]
 
 
 def free_id(registry: Registry, wanted: str, sha: str) -> str:

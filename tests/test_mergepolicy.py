@@ -1,16 +1,29 @@
-"""Merges reclaim deleted documents: an index updated many times stays close to a fresh build."""
+"""Merges reclaim deleted documents: an index updated many times stays close to a fresh build;
+the size-tiered policy rewrites each document O(log N) times with a bounded largest merge."""
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 
 import pytest
 
-from search.engine.mergepolicy import DELETES_ALLOWED, MAX_SEGMENTS, choose_merges
+from search.engine.mergepolicy import (
+    DELETES_ALLOWED,
+    FLOOR_DOCS,
+    MAX_MERGED_DOCS,
+    MERGE_FACTOR,
+    allowed_segments,
+    choose_merges,
+)
 from search.engine.searcher import SearchIndex
 from search.index import index_paths, open_index, storage_size
 from search.results import SearchRequest
+
+F = MERGE_FACTOR
+SMALL = FLOOR_DOCS // 4  # a segment below the floor: counts as FLOOR_DOCS
+BIG = MAX_MERGED_DOCS // 2 + 1  # past half the largest merge: in no size merge
 
 CASES = [
     # (all, live) per segment -> positions merged
@@ -20,12 +33,21 @@ CASES = [
     ([(100, 74)], {0}),  # 26% deleted: merged away, whatever its size
     ([(1000, 700), (10, 10), (5, 0)], {0, 2}),  # a wholly deleted segment goes too
     ([(0, 0)], set()),
-    # Too many segments: the smallest by LIVE documents merge until half remain.
-    ([(50, 50)] * MAX_SEGMENTS, set()),
-    ([(50 + i, 50 + i) for i in range(MAX_SEGMENTS + 1)], set(range(MAX_SEGMENTS // 2 + 1))),
+    # Too deleted, more than one merge's worth: the smallest first, at most MAX_MERGED_DOCS.
+    ([(2 * BIG, BIG - 1), (2 * BIG, BIG), (2 * BIG, BIG + 1)], {0}),
+    # Within the budget (F per tier): nothing.
+    ([(SMALL, SMALL)] * F, set()),
+    # Past it (F, plus a share of the next tier): the F smallest (all count as FLOOR_DOCS).
+    ([(SMALL, SMALL)] * (F + 1), set()),
+    ([(SMALL + i, SMALL + i) for i in range(F + 2)], set(range(F))),
+    # A big segment is never pulled into the small ones' merge.
+    ([(BIG, BIG)] + [(SMALL, SMALL)] * (F + 2), set(range(1, F + 1))),
+    # Segments past half the largest merge are not counted and not merged.
+    ([(BIG, BIG)] * (3 * F), set()),
+    # Two tiers, one over budget: the small tier merges, not the similar larger ones.
     (
-        [(1000, 760)] + [(50, 50)] * MAX_SEGMENTS,  # big but mostly live: kept
-        set(range(1, MAX_SEGMENTS // 2 + 2)),
+        [(10 * FLOOR_DOCS, 10 * FLOOR_DOCS)] * (F - 1) + [(SMALL, SMALL)] * (F + 2),
+        set(range(F - 1, 2 * F - 1)),
     ),
 ]
 
@@ -33,6 +55,59 @@ CASES = [
 @pytest.mark.parametrize(("counts", "merged"), CASES)
 def test_choose_merges(counts: list[tuple[int, int]], merged: set[int]) -> None:
     assert choose_merges(counts) == merged
+
+
+def test_the_segment_budget_grows_with_the_log_of_the_index() -> None:
+    assert allowed_segments(0, FLOOR_DOCS, F, MAX_MERGED_DOCS) == F
+    assert allowed_segments(F * FLOOR_DOCS, FLOOR_DOCS, F, MAX_MERGED_DOCS) == F
+    assert allowed_segments(2 * F * FLOOR_DOCS, FLOOR_DOCS, F, MAX_MERGED_DOCS) == F + 1
+    budgets = [allowed_segments(n, 1, 4, 1 << 40) for n in (10**3, 10**6, 10**9)]
+    assert budgets == sorted(budgets) and budgets[-1] <= 4 * (math.log(10**9, 4) + 1)
+
+
+def simulate(commits: int, docs: int, deletes: float = 0.0, seed: int = 0) -> dict[str, float]:
+    """Commit `commits` segments of `docs` documents through the policy (a share `deletes`
+    of each commit deleting documents at random in older segments); what the merges cost."""
+    rng = random.Random(seed)
+    segments: list[list[int]] = []  # [all, live] per segment
+    rewritten = largest = most = 0
+    for _ in range(commits):
+        for _ in range(int(deletes * docs)):
+            live = [s for s in segments if s[1] > 0]
+            if live:
+                rng.choice(live)[1] -= 1
+        chosen = choose_merges([(a, b) for a, b in segments])
+        merged = sum(segments[i][1] for i in chosen)
+        rewritten += merged
+        largest = max(largest, merged)
+        segments = [s for i, s in enumerate(segments) if i not in chosen]
+        segments.append([docs + merged, docs + merged])
+        most = max(most, len(segments))
+    added = commits * docs
+    return {"per_doc": rewritten / added, "largest": largest, "most": most}
+
+
+@pytest.mark.parametrize("docs", [FLOOR_DOCS, FLOOR_DOCS // 8])
+def test_merges_rewrite_each_document_log_times_with_a_bounded_largest_merge(docs: int) -> None:
+    """1,024 commits: documents rewritten per document added stay under the number of tiers
+    (log N), the largest merge under MAX_MERGED_DOCS plus one commit, the segment count
+    within a budget per tier plus the full segments. (The policy before this one, merging
+    the smallest segments down to 6 past 12, rewrote 2.9 documents per document at 256
+    commits and about 11 at 1,024: it grows with N.)"""
+    commits = 1024
+    out = simulate(commits, docs)
+    tiers = math.log(commits * docs / min(docs, FLOOR_DOCS), F) + 1
+    assert out["per_doc"] <= tiers
+    assert out["largest"] <= MAX_MERGED_DOCS + docs
+    assert out["most"] <= F * (tiers + 1) + commits * docs / (MAX_MERGED_DOCS // 2)
+
+
+def test_deletions_are_reclaimed_within_the_bounds() -> None:
+    """With a tenth of each commit deleting older documents, no merge passes the bound and
+    the rewrite cost stays logarithmic."""
+    out = simulate(200, FLOOR_DOCS // 4, deletes=0.1, seed=3)
+    assert out["largest"] <= MAX_MERGED_DOCS + FLOOR_DOCS
+    assert out["per_doc"] <= math.log(200, F) + 2
 
 
 def _segments(index: Path) -> list[tuple[int, int]]:

@@ -1,0 +1,142 @@
+"""Background merges: a child process merges while the writer adds, deletes and commits;
+the index is the same as one built in a single batch, deletions made during a merge hold."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from test_index import _contents
+
+from search import index_pool
+from search.check import check_index
+from search.engine import mergepolicy
+from search.engine.background import MergeScheduler, renumbered_deletions
+from search.engine.searcher import SearchIndex
+from search.engine.toc import STAGING_PREFIX, DurableIndex
+from search.index import _Batch, index_paths, open_index
+from search.results import SearchRequest
+from search.schema import F_LID
+
+
+@pytest.fixture
+def small_tiers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The policy scaled to a few hundred documents: tiers of 3 segments of ~20 docs."""
+    monkeypatch.setattr(mergepolicy, "MERGE_FACTOR", 3)
+    monkeypatch.setattr(mergepolicy, "FLOOR_DOCS", 20)
+    monkeypatch.setattr(mergepolicy, "MAX_MERGED_DOCS", 400)
+
+
+def _segments(folder: Path) -> list[tuple[str, int, int]]:
+    ix = open_index(folder)
+    try:
+        return [(s.segid, s.doc_count_all(), s.doc_count()) for s in ix.toc().segments]
+    finally:
+        ix.close()
+
+
+def test_background_merges_build_the_same_index(
+    tmp_path: Path, generated_dir: Path, small_tiers: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """40 commits of 6 letters with merges in a child process: every posting, stored field
+    and column equals a one-batch build's; merges were published; no staging folder stays;
+    the files check out."""
+    started: list[int] = []
+    real_start = MergeScheduler.start
+
+    def start(self: MergeScheduler, segments: list[object]) -> bool:
+        ok = real_start(self, segments)
+        started.append(int(ok))
+        return ok
+
+    monkeypatch.setattr(MergeScheduler, "start", start)
+    monkeypatch.setattr(index_pool, "CHUNK", 6)  # a commit every chunk of 6 letters
+    paths = sorted(generated_dir.glob("*.txt"))
+    index_paths(tmp_path / "one", paths, workers=1)
+    summary = index_paths(tmp_path / "many", paths, workers=1, batch_size=6)
+    assert summary.added == len(paths)
+    assert sum(started) >= 3  # merges ran in the background
+    assert len(_segments(tmp_path / "many")) < len(paths) // 6 // 2
+    assert _contents(tmp_path / "one") == _contents(tmp_path / "many")
+    assert not [n for n in os.listdir(tmp_path / "many") if n.startswith(STAGING_PREFIX)]
+    report = check_index(tmp_path / "many")
+    assert not report.damage and report.files_verified > 0
+
+
+def _six_segments(folder: Path, paths: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Six segments of ten letters, no merge yet (then the policy merges in twos)."""
+    monkeypatch.setattr(mergepolicy, "MERGE_FACTOR", 100)
+    for k in range(0, 60, 10):
+        index_paths(folder, paths[k : k + 10], workers=1, batch_size=1000)
+    assert len(_segments(folder)) == 6
+    monkeypatch.setattr(mergepolicy, "MERGE_FACTOR", 2)
+
+
+def test_deletions_during_a_merge_are_kept(
+    tmp_path: Path, generated_dir: Path, small_tiers: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Letters deleted while their segments are being merged stay deleted once the merged
+    segment is published, and every other letter is found once."""
+    folder = tmp_path / "ix"
+    _six_segments(folder, sorted(generated_dir.glob("*.txt"))[:60], monkeypatch)
+    before = _segments(folder)
+    batch = _Batch(DurableIndex(folder), 64, clear=False)
+    assert batch.merges is not None and batch.merges.start(batch.ix.toc().segments)
+    merging = set(batch.merges._sources)
+    with SearchIndex.open(folder) as idx:
+        every = idx.search(SearchRequest(size=1000))
+        ids = sorted(h.id for h in every.results)
+    gone = ids[::7]
+    for lid in gone:  # while the child merges
+        batch.writer.delete_by_term(F_LID, lid)
+    batch.writer.commit(mergetype=lambda w, segs: batch.merges.publish(w, segs, wait=True))
+    batch.merges.close()
+    batch.registry.close()
+    after = _segments(folder)
+    assert not merging & {segid for segid, _, _ in after}  # the sources went
+    assert len(after) == len(before) - len(merging) + 1
+    with SearchIndex.open(folder) as idx:
+        left = sorted(h.id for h in idx.search(SearchRequest(size=1000)).results)
+    assert left == sorted(set(ids) - set(gone))
+    assert not check_index(folder).damage
+
+
+def test_renumbered_deletions() -> None:
+    """Deletions since a merge started, in the merged numbering (live documents in order)."""
+
+    class Seg:
+        def __init__(self, segid: str, n: int, deleted: set[int]) -> None:
+            self.segid, self.n, self.deleted = segid, n, deleted
+
+        def doc_count_all(self) -> int:
+            return self.n
+
+        def deleted_count(self) -> int:
+            return len(self.deleted)
+
+        def deleted_docs(self) -> set[int]:
+            return self.deleted
+
+    a = Seg("a", 5, {1, 3})  # 1 deleted before the merge; 3 during it
+    b = Seg("b", 4, {0, 2})  # 0 during, 2 before
+    got = renumbered_deletions([a, b], {"a": frozenset({1}), "b": frozenset({2})})
+    # merged numbering: a0 a2 a3 a4 -> 0 1 2 3, b0 b1 b3 -> 4 5 6
+    assert got == {2, 4}
+
+
+def test_a_cancelled_run_drops_its_merge(
+    tmp_path: Path, generated_dir: Path, small_tiers: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that fails mid-way ends its merge child and leaves no staging folder; the
+    index is its last commit."""
+    folder = tmp_path / "ix"
+    _six_segments(folder, sorted(generated_dir.glob("*.txt"))[:60], monkeypatch)
+    before = _segments(folder)
+    batch = _Batch(DurableIndex(folder), 64, clear=False)
+    assert batch.merges is not None and batch.merges.start(batch.ix.toc().segments)
+    batch.cancel()
+    assert _segments(folder) == before
+    assert not [n for n in os.listdir(folder) if n.startswith(STAGING_PREFIX)]
+    shutil.rmtree(folder)
