@@ -155,6 +155,20 @@ def plain_blocks(
     return _decode_plain(raw, first)
 
 
+_FLOAT_ITEM: Final = np.dtype([("op", "u1"), ("value", ">f8")])  # BINFLOAT: "G", 8 bytes
+
+
+def _regions(raw: Array, starts: IntArray, lengths: IntArray) -> Array | None:
+    """The byte ranges [start, start + length) of raw joined into one array (a memcpy per
+    block instead of a gather per byte); None if one runs past the end."""
+    view = raw.data  # (raw is one contiguous run of bytes)
+    parts = [view[s : s + k] for s, k in zip(starts.tolist(), lengths.tolist(), strict=True)]
+    joined = b"".join(parts)
+    if len(joined) != int(lengths.sum()):
+        return None
+    return np.frombuffer(joined, np.uint8)
+
+
 def _decode_plain(raw: Array, first: IntArray) -> tuple[IntArray, FloatArray] | None:
     """Blocks whose heads passed plain_heads, decoded; None if a posting's opcode is not the
     plain one (a delta of two or more bytes, a weight that is not a BINFLOAT)."""
@@ -164,17 +178,20 @@ def _decode_plain(raw: Array, first: IntArray) -> tuple[IntArray, FloatArray] | 
     data = first + 25 + width
     lead = _width(_at(raw, data + 3))
     lead_value = _int_at(raw, data + 4, lead)
-    total = int(count.sum())
     block_start = np.cumsum(count) - count
-    # The j-th delta (j >= 1) of a block is "K" and one byte at data + 2 + lead + 2j. A
-    # block's first entry points at its head's "K" (checked) and takes the lead value instead.
-    where = np.arange(0, 2 * total, 2, dtype=np.int64)
-    where += np.repeat(data + 2 + lead - 2 * block_start, count)
-    where[block_start] = first + 3
-    if not (_at(raw, where) == _K).all():
+    # A block's deltas after the first are "K" and one byte each, up to its tuple's end:
+    # joined from 2 bytes before the second one, a block's first pair is the tail of its
+    # lead (any width), which the lead value replaces.
+    joined = _regions(raw, data + 2 + lead, 2 * count)
+    if joined is None:
         return None
-    deltas = _at(raw, where + 1).astype(np.int64)
-    del where
+    pairs = joined.reshape(-1, 2)
+    plain = pairs[:, 0] == _K
+    plain[block_start] = True
+    if not plain.all():
+        return None
+    deltas = pairs[:, 1].astype(np.int64)
+    del joined, pairs, plain
     # Ids are delta-coded from zero in each block; the head's maxid is the block's last id,
     # so a block's first delta from the previous block's last id makes one running sum.
     deltas[block_start] = lead_value - np.r_[0, maxid[:-1]]
@@ -187,25 +204,23 @@ def _decode_plain(raw: Array, first: IntArray) -> tuple[IntArray, FloatArray] | 
     kind = _at(raw, wp)
     many = kind == _MARK
     one = kind == _G
-    if many.all():
-        where = np.arange(0, 9 * total, 9, dtype=np.int64)
-        where += np.repeat(wp + 1 - 9 * block_start, count)
-        op, values = _doubles(raw, where)
-        if not op.all():
+    values: FloatArray | None = None
+    if many.any():  # a tuple of weights: "(" then a BINFLOAT per posting
+        items = _regions(raw, wp[many] + 1, 9 * count[many])
+        if items is None:
             return None
-        return ids, values
+        floats = np.frombuffer(items, dtype=_FLOAT_ITEM)
+        if not (floats["op"] == _G).all():
+            return None
+        values = floats["value"].astype(np.float32)
+        if many.all():
+            return ids, values
     per_block = np.ones(len(first), dtype=np.float32)
     if one.any():
         per_block[one] = _doubles(raw, wp[one])[1]
     weights = np.repeat(per_block, count)
-    if many.any():
-        sel = np.repeat(many, count)
-        j = np.arange(total, dtype=np.int64) - np.repeat(block_start, count)
-        where = np.repeat(wp + 1, count)[sel] + 9 * j[sel]
-        op, values = _doubles(raw, where)
-        if not op.all():
-            return None
-        weights[sel] = values
+    if values is not None:
+        weights[np.repeat(many, count)] = values
     return ids, weights
 
 

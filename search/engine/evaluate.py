@@ -236,18 +236,19 @@ class Evaluator:
                     score += s
                     own |= o
             return mask, score, own
-        if isinstance(q, wq.And):
-            mask = np.ones(n, dtype=bool)
-            score = np.zeros(n, dtype=np.float32)
-            own = np.zeros(n, dtype=bool)
-            for sub in q.subqueries:
+        if isinstance(q, wq.And) and q.subqueries:
+            # The first part's arrays (this evaluation's own) start the result.
+            mask, score, own = self._eval(q.subqueries[0], i)
+            for sub in q.subqueries[1:]:
                 m, s, o = self._eval(sub, i)
                 mask &= m
                 score += s
                 own |= o
-            score[~mask] = 0.0
+            score *= mask  # (scores are finite and not negative: x * 0 is 0, x * 1 is x)
             own &= mask
             return mask, score, own
+        if isinstance(q, wq.And):
+            return np.ones(n, dtype=bool), np.zeros(n, dtype=np.float32), np.zeros(n, dtype=bool)
         if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
             zeros = np.zeros(n, dtype=bool)
             return zeros, np.zeros(n, dtype=np.float32), zeros.copy()
