@@ -9,7 +9,7 @@ from .fields import OUTCOME_OVERTURNED
 
 # The parser's version, stored with every parsed letter: raise it whenever a change to the
 # parser changes what it reads, and `imr-search index` parses older letters again.
-PARSER_VERSION: Final = 6
+PARSER_VERSION: Final = 7
 
 
 @dataclass(frozen=True, slots=True)

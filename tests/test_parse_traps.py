@@ -843,3 +843,116 @@ def test_a_2013_decision_sentence_wrapped_over_five_short_lines() -> None:
         ("Prospective request for continuous passive motion machine x 21 days DOS: 2/11/2013",
          "Upheld"),
     ]  # fmt: skip
+
+
+IMR_PARTS = (
+    "\n\nClaims Administrator guideline: Decision based on MTUS.\n\n"
+    "MAXIMUS guideline: Decision based on MTUS.\n\n"
+    "Decision rationale: Not recommended. The request is not medically necessary.\n\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("item", "want"),
+    [
+        pytest.param(  # a heading in capitals, its count on the item line set apart by it
+            "HYDROCODONE-ACETAMINOPHEN 7.5/325MG\n#30: Upheld",
+            ("HYDROCODONE-ACETAMINOPHEN 7.5/325MG #30", "", "Upheld"),
+            id="count-after-capitals",
+        ),
+        pytest.param(  # after a joining word, a page gap between
+            "ANTERIOR CERVICAL DISCECTOMY AND FUSION AT\n\nC5-6: Upheld",
+            ("ANTERIOR CERVICAL DISCECTOMY AND FUSION AT C5-6", "", "Upheld"),
+            id="joining-word",
+        ),
+        pytest.param(  # a partial approval's decided part on the item line after a page gap
+            "FLECTOR 1.3% PATCH #60 was the original request. FLECTOR 1.3% PATCH #33 was "
+            "authorized by the\nClaims Administrator. The remaining IMR eligible portion of the "
+            "original request, FLECTOR 1.3%\n\nPATCH #27 is: Upheld",
+            ("FLECTOR 1.3% PATCH #27", "FLECTOR 1.3% PATCH #33", "Upheld"),
+            id="partial-item-line",
+        ),
+        pytest.param(  # a date of service over its outcome, set apart by a page gap
+            "Retrospective Percocet 7.5/325MG #20 DOS\n\n3/21/15:\nUpheld",
+            ("Retrospective Percocet 7.5/325MG #20 DOS 3/21/15", "", "Upheld"),
+            id="date-over-outcome",
+        ),
+        pytest.param(  # no outcome line: the request above the labels, over a page gap
+            "Topical compound Amitriptyline 10% / Tramadol 20% / Capsaicin 0.025% compound\n\n60g",
+            (
+                "Topical compound Amitriptyline 10% / Tramadol 20% / Capsaicin 0.025% compound 60g",
+                "",
+                "Upheld",
+            ),
+            id="above-labels",
+        ),
+        pytest.param(  # a partial approval above the labels, its last line set apart
+            "TENS UNIT RENTAL X 30 DAYS was the original request. TENS UNIT RENTAL X 23 DAYS was "
+            "approved by\nthe Claims Administrator. The remaining IMR eligible portion of the "
+            "original request, TENS UNIT\n\nRENTAL X 7 DAYS is:",
+            ("TENS UNIT RENTAL X 7 DAYS", "TENS UNIT RENTAL X 23 DAYS", "Upheld"),
+            id="partial-above-labels",
+        ),
+    ],
+)
+def test_an_imr_item_set_apart_by_a_page_gap_or_its_capitals(
+    item: str, want: tuple[str, str, str]
+) -> None:
+    letter = IMR_HEAD + "Naproxen 550mg #60:  Upheld" + IMR_PARTS + item + IMR_PARTS
+    d = parse_text(letter.replace("\n", "\n\n"))  # double-spaced: "\n\n" is a page gap
+    assert [(x.request, x.authorized, x.outcome) for x in d.decisions] == [
+        ("Naproxen 550mg #60", "", "Upheld"),
+        want,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("heading", "want"),
+    [
+        pytest.param(
+            "1. EMG of the bilateral lower extremity DOS:\n\n5/20/2018",
+            "EMG of the bilateral lower extremity DOS: 5/20/2018",
+            id="date-after-label-and-gap",
+        ),
+        pytest.param(
+            "1. Retrospective request for Duloxetine 60mg #20 (DOS\n\n2/15/14)",
+            "Retrospective request for Duloxetine 60mg #20 (DOS 2/15/14)",
+            id="date-in-parentheses",
+        ),
+        pytest.param(
+            "1. 10 sessions of physical therapy for the right ankle\nDOS: 4/10/2013",
+            "10 sessions of physical therapy for the right ankle DOS: 4/10/2013",
+            id="date-label-line",
+        ),
+        pytest.param(
+            "1. Lumbar epidural steroid injection at L4-5 and\n\nL5-S1",
+            "Lumbar epidural steroid injection at L4-5 and L5-S1",
+            id="joining-word",
+        ),
+    ],
+)
+def test_a_numbered_heading_set_apart_from_its_last_words(heading: str, want: str) -> None:
+    letter = (
+        MAXIMUS_HEAD + heading + "\n\nThe Claims Administrator's decision on this request is "
+        "upheld.\n\nRationale: Not recommended.\n\n2. Knee brace\n\nThe Claims Administrator's "
+        "decision on this request is upheld.\n\nRationale: Not recommended.\n"
+    )
+    d = parse_text(letter.replace("\n", "\n\n"))  # double-spaced: "\n\n" is a page gap
+    assert [(x.request, x.outcome) for x in d.decisions] == [
+        (want, "Upheld"),
+        ("Knee brace", "Upheld"),
+    ]
+
+
+def test_a_partial_approval_heading_stops_at_the_decision_sentence_under_it() -> None:
+    letter = (
+        MAXIMUS_HEAD + "1) Neurontin 100mg QTY 15 was the original request. Neurontin 100mg QTY\n"
+        "1 was approved by the Claims Administrator. The remaining IMR eligible\n"
+        "portion of the original request, Neurontin 100mg QTY 14\n\n"
+        "After review, the decision of the Claims Administrator is upheld.\n\n"
+        "Rationale: Not recommended.\n"
+    )
+    d = parse_text(letter.replace("\n", "\n\n"))
+    assert [(x.request, x.authorized, x.outcome) for x in d.decisions] == [
+        ("Neurontin 100mg QTY 14", "Neurontin 100mg QTY 1", "Upheld")
+    ]

@@ -34,7 +34,7 @@ def is_heavy(environ: Mapping[str, Any]) -> bool:
     params = parse_qs(str(environ.get("QUERY_STRING", "")))
     for name in _SIZE_PARAMS:
         for value in params.get(name, ()):
-            if value.strip().isdigit() and int(value) > HEAVY_SIZE:
+            if value.strip().isascii() and value.strip().isdigit() and int(value) > HEAVY_SIZE:
                 return True
     return False
 

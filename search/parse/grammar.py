@@ -96,6 +96,12 @@ def is_service_date(label: str) -> bool:
     return _SERVICE_DATE.fullmatch(label.strip()) is not None
 
 
+def service_date_line(text: str) -> bool:
+    """Whether a line opens with a date-of-service label ("DOS: 4/10/2013"), the request's."""
+    m = LABEL.match(text) if text.find(":", 0, 20) > 0 else None
+    return m is not None and is_service_date(m.group("label"))
+
+
 def is_label(text: str) -> bool:
     """True when the line opens a labelled part."""
     m = LABEL.match(text) if text.find(":", 0, 95) >= 0 else None

@@ -16,9 +16,10 @@ from .grammar import (
     OWN_SUBJECT,
     SERVICE_DATE_END,
     is_label,
+    service_date_line,
 )
-from .sentences import NECESSITY
-from .wraps import capitals_go_on, ends_in_outcome, wraps_into
+from .sentences import NECESSITY, stated_outcome
+from .wraps import capitals_go_on, ends_in_outcome, mostly_capitals, wraps_into
 
 
 def heading_lines(
@@ -208,6 +209,8 @@ def paragraph_tail(block: Block | None, intro: list[Line]) -> list[Line]:
     start = max(i for i, ln in enumerate(source) if ln.para or i == 0)
     if source[-1].text[-1:] in '.!?;"':
         return []  # the paragraph ends a sentence: no request follows it
+    while start > 0 and gap_inside(source[start - 1].text, source[start].text):
+        start = max(i for i in range(start) if source[i].para or i == 0)  # a heading's page gap
     ends = [k + 1 for k in range(start, len(source) - 1) if source[k].text[-1:] in '.!?:;"']
     start = max([start, *ends])
     tail = source[start:]
@@ -237,21 +240,30 @@ def _heading_paragraph(source: list[Line], in_part: bool) -> int | None:
         if len(text) > 300 or is_label(text) or INTRO.search(text) or NECESSITY.search(text):
             return None
         k -= 1
-        if source[k].para and not (k and _gap_inside(source[k - 1].text, source[k].text)):
+        if source[k].para and not (k and gap_inside(source[k - 1].text, source[k].text)):
             return None if in_part and k == 0 else k
     return None
 
 
-def _gap_inside(before: str, after: str) -> bool:
+def gap_inside(before: str, after: str) -> bool:
     """Whether a paragraph mark between two lines is a page gap inside a heading: the first
     ends no sentence, label or outcome, and the second goes on with a lowercase word or a
-    number ("Ketoprofen" / "10%/Camphor 2%", "... 0.0375%" / "cream 240g")."""
+    number ("Ketoprofen" / "10%/Camphor 2%", "... 0.0375%" / "cream 240g"), after a joining
+    word ("... FUSION AT" / "C5-6"), in a partial approval not yet decided ("... request, TENS
+    UNIT" / "RENTAL X 7 DAYS is:"), or in capitals as the first ("FLECTOR 1.3%" / "PATCH")."""
+    if before[-1:] in '.:;!?")' or ends_in_outcome(before) or is_label(before):
+        return False
+    if opens_own_decision(after) or stated_outcome(after) or NECESSITY.search(after):
+        return False  # "After review, the decision of the Claims Administrator is upheld."
     first = after[:1]
     return (
-        (first.islower() or first.isdigit() or first in "#%")
-        and before[-1:] not in '.:;!?")'
-        and not ends_in_outcome(before)
-        and not is_label(before)
+        first.islower()
+        or first.isdigit()
+        or first in "#%"
+        or open_end(before)
+        or ("original request" in before.lower() and ANY_OUTCOME.search(before) is None)
+        or (mostly_capitals(before) and mostly_capitals(after))
+        or service_date_line(after)
     )
 
 
@@ -315,6 +327,15 @@ def request_above(block: Block | None, intro: list[Line], whole: bool = True) ->
     return _with_front(source, " ".join(taken), "")
 
 
+def _continued(last: str, text: str) -> bool:
+    """Whether an item line ("X: Upheld", or "X:" over its outcome) set apart by a page gap or
+    its capitals goes on with the line above it: its request is a date of service alone, or
+    the gap is inside a heading ("HYDROCODONE 7.5/325MG" / "#30: Overturned")."""
+    item = ITEM_LINE.match(text)
+    req = item.group("req") if item else text.rstrip(": ")
+    return bool(last and req) and (_DATE_ONLY.match(req) is not None or gap_inside(last, req))
+
+
 def wrapped_request_head(block: Block | None, intro: list[Line], line: Line) -> str:
     """Earlier lines of a request that wrapped before its "...: Upheld" line: the rest of its
     paragraph (a partial approval runs over several sentences), else the lines after the
@@ -323,9 +344,7 @@ def wrapped_request_head(block: Block | None, intro: list[Line], line: Line) -> 
     # A page break inside a request sets off its last line like a paragraph: it is one only
     # where the line before ends a sentence (or ends in anything but a word or comma).
     last = source[-1].text if source else ""
-    item = ITEM_LINE.match(line.text) if line.para else None
-    fragment = _DATE_ONLY.match(item.group("req")) if item else None
-    if line.para and not (last[-1:] == "," or last[-1:].islower()) and fragment is None:
+    if line.para and not (last[-1:] == "," or last[-1:].islower() or _continued(last, line.text)):
         return ""
     start = _heading_paragraph(source, _in_part(block))
     if start is not None:

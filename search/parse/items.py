@@ -19,8 +19,10 @@ from .grammar import (
     label_kind,
     marker_style,
     outcome_word,
+    service_date_line,
 )
 from .heads import (
+    gap_inside,
     heading_lines,
     opens_own_decision,
     paragraph_tail,
@@ -138,6 +140,13 @@ def _heading_goes_on(heading: str, lines: list[Line], i: int) -> bool:
     if ended and capitals_go_on(last, Line(ended.group("req"), following.para)):
         return True
     text = following.text
+    # (A page gap inside the heading: "... (DOS" / "2/15/14)", "... DOS:" / "5/20/2018", "...
+    # L4-5 and" / "L5-S1"; never the next numbered item.)
+    next_item = text[:1] != "#" and NUMBERED_LINE.match(text) is not None
+    if following.para and not next_item and not is_label(text):
+        dated = SERVICE_DATE_END.search(heading) is not None and text[:1].isdigit()
+        if dated or gap_inside(last, text):
+            return True
     if following.para or is_label(text) or opens_own_decision(text):
         return False
     if partial_goes_on(heading, text):
@@ -145,7 +154,7 @@ def _heading_goes_on(heading: str, lines: list[Line], i: int) -> bool:
     if heading[-1:] == ":" and SERVICE_DATE_END.search(heading):  # "DOS:" / "2/19/2020 - Upheld"
         return True
     return heading[-1:] not in ".:" and (
-        wraps_into(last) or open_end(last) or not text[:1].isupper()
+        wraps_into(last) or open_end(last) or not text[:1].isupper() or service_date_line(text)
     )
 
 

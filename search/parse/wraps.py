@@ -29,8 +29,8 @@ def capitals_go_on(last: str, line: Line) -> bool:
         and len(text) <= 60
         and last[-1:] not in '.:;!?")'
         and ":" not in text
-        and _mostly_capitals(last)
-        and _mostly_capitals(text)
+        and mostly_capitals(last)
+        and mostly_capitals(text)
         and BARE_OUTCOME.match(text) is None
         and not ends_in_outcome(last)
     )
@@ -60,11 +60,11 @@ def verdict_wraps(last: str, text: str) -> bool:
     return (
         (not first.isalpha() and not first.isdigit())
         or first.islower()
-        or (_mostly_capitals(last) and front.isupper())
+        or (mostly_capitals(last) and front.isupper())
     )
 
 
-def _mostly_capitals(text: str) -> bool:
+def mostly_capitals(text: str) -> bool:
     """Whether the letters of a line are capitals (at least three of them)."""
     letters = [c for c in text if c.isalpha()]
     return len(letters) >= 3 and all(c.isupper() for c in letters)
