@@ -34,13 +34,7 @@ def pickled_blocks(
     weights: list[float] = []
     counts: list[int] = []
     for start, size in zip(starts, sizes, strict=True):
-        block = postfile.get(start, size)
-        head = io.BytesIO(block)
-        count, _maxid, _maxw, compression, _mn, _mx = Unpickler(head).load()
-        data = block[head.tell() :]
-        if compression:
-            data = zlib.decompress(data)
-        block_ids, block_weights, _values = loads(data)
+        count, block_ids, block_weights = _unpickled(postfile.get(start, size))
         deltas.extend(block_ids)
         if block_weights is None:
             weights.extend([1.0] * count)
@@ -258,14 +252,20 @@ def mixed_blocks(raw: Array, first: IntArray, sizes: IntArray) -> tuple[IntArray
     return ids, weights
 
 
-def _unpickle_block(block: bytes) -> tuple[IntArray, FloatArray]:
-    """One block by unpickling: its ids (from its delta-coded ids) and weights."""
+def _unpickled(block: bytes) -> tuple[int, Any, Any]:
+    """A pickled block's posting count, delta-coded ids and weights (its header read first)."""
     head = io.BytesIO(block)
     count, _maxid, _maxw, compression, _mn, _mx = Unpickler(head).load()
     data = block[head.tell() :]
     if compression:
         data = zlib.decompress(data)
     block_ids, block_weights, _values = loads(data)
+    return count, block_ids, block_weights
+
+
+def _unpickle_block(block: bytes) -> tuple[IntArray, FloatArray]:
+    """One block by unpickling: its ids (from its delta-coded ids) and weights."""
+    count, block_ids, block_weights = _unpickled(block)
     if block_weights is None:
         weights = np.ones(count, dtype=np.float32)
     elif isinstance(block_weights, float):
