@@ -102,6 +102,15 @@ def trace(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     yield start
 
 
+def _replayed(folder: Path, state: Snapshot) -> Path:
+    """A crash state written out as a fresh index folder (what a restart would find)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    for name, (_, data) in state.items():
+        (folder / name).write_bytes(data)
+    return folder
+
+
 def _crash_states(t: Trace) -> Iterator[tuple[str, Snapshot]]:
     """Every state a power cut after each traced event can leave: directory changes since
     the last directory fsync kept in part or whole, or lost; data not fsynced dropped or
@@ -168,12 +177,7 @@ def test_every_crash_state_opens_as_old_or_new_commit(
     assert old != new and len(t.events) > 5
     checked = 0
     for label, state in _crash_states(t):
-        replay = tmp_path / "replay"
-        shutil.rmtree(replay, ignore_errors=True)
-        replay.mkdir()
-        for name, (_, data) in state.items():
-            (replay / name).write_bytes(data)
-        got = _ids(replay)
+        got = _ids(_replayed(tmp_path / "replay", state))
         assert got in (old, new), label
         checked += 1
     assert checked > 20

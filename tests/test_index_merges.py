@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_commit import _crash_states, _ids, trace  # noqa: F401 (trace: a fixture)
+from test_commit import _crash_states, _ids, _replayed, trace  # noqa: F401 (trace: a fixture)
 from test_index import _contents
 
 from search import index_pool
@@ -194,11 +194,6 @@ def test_every_crash_state_of_a_published_merge_opens_as_old_or_new(
     assert any(kind == "rename" and name.endswith(".seg") for kind, name, _ in t.events)
     checked = 0
     for label, state in _crash_states(t):
-        replay = tmp_path / "replay"
-        shutil.rmtree(replay, ignore_errors=True)
-        replay.mkdir()
-        for name, (_, data) in state.items():
-            (replay / name).write_bytes(data)
-        assert _ids(replay) in (old, new), label
+        assert _ids(_replayed(tmp_path / "replay", state)) in (old, new), label
         checked += 1
     assert checked > 20
