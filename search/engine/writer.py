@@ -131,47 +131,61 @@ def _offsets_typecode(largest: int) -> str:
     return "I" if largest < 1 << 32 else "q"
 
 
-def _write_hash_tables(tindex: Any) -> None:
-    """HashWriter._write_hashes, the same bytes, written at once rather than a slot a call."""
+def _write_hash_tables(tindex: Any, buckets: list[tuple[array[int], array[int]]]) -> None:
+    """HashWriter._write_hashes, the same bytes, from (hashes, positions) arrays per bucket;
+    one bucket's table in memory at a time."""
     dbfile = tindex.dbfile
     pos = dbfile.tell()
-    out: list[bytes] = []
-    for entries in tindex.buckets:
-        slots = 2 * len(entries)
+    for hashes, positions in buckets:
+        slots = 2 * len(hashes)
         tindex.directory.append((pos, slots))
         table = [0] * (2 * slots)  # hash, position per slot; position 0: empty (the header)
-        for hashval, position in entries:
+        for hashval, position in zip(hashes, positions, strict=True):
             slot = (hashval >> 8) % slots
             while table[2 * slot + 1]:  # linear probing, as Whoosh's
                 slot = (slot + 1) % slots
             table[2 * slot] = hashval
             table[2 * slot + 1] = position
-        out.append(struct.pack("!" + "Iq" * slots, *table))
+        dbfile.write(struct.pack("!" + "Iq" * slots, *table))
         pos += _POINTER_SIZE * slots
-    dbfile.write(b"".join(out))
 
 
 class _TermIndex:
-    """Appends to Whoosh's ordered term hash file in memory, with the positions it would log."""
+    """Appends to Whoosh's ordered term hash file, with the positions it would log.
+
+    Memory: the term bytes are written every FLUSH_BYTES, and each term keeps 20 bytes
+    (its position, and its hash and position in its hash bucket) in arrays, not Python
+    tuples: a merged segment's term index (short posting lists are inlined in it) would
+    otherwise be held whole, about 5 KB a document.
+    """
 
     def __init__(self, tindex: Any) -> None:
         self.tindex = tindex
         self.out: list[bytes] = []
+        self.buffered = 0
         self.pos = tindex.dbfile.tell()
-        self.offsets: list[int] = []  # the position of every key, in order
-        self.buckets = tindex.buckets
+        self.offsets = array("q")  # the position of every key, in order
+        self.buckets = [(array("I"), array("q")) for _ in range(256)]
         # Its hash tables are written in one go when the term file closes (same bytes).
-        tindex._write_hashes = lambda: _write_hash_tables(tindex)
+        tindex._write_hashes = lambda: _write_hash_tables(tindex, self.buckets)
 
     def add(self, key: bytes, value: bytes) -> None:
         """One term's key and info (keys in increasing order, as OrderedHashWriter.add)."""
         pos = self.pos
         self.offsets.append(pos)
         h = int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
-        self.buckets[h & 255].append((h, pos))
+        hashes, positions = self.buckets[h & 255]
+        hashes.append(h)
+        positions.append(pos)
         self.out += (_LENGTHS.pack(len(key), len(value)), key, value)
-        self.pos = pos + 8 + len(key) + len(value)
+        size = 8 + len(key) + len(value)
+        self.pos = pos + size
         self.last = key
+        self.buffered += size
+        if self.buffered > FLUSH_BYTES:
+            self.tindex.dbfile.write(b"".join(self.out))
+            self.out = []
+            self.buffered = 0
 
     def close(self) -> None:
         """Write what was added, and leave the hash writer as if it had added it."""
