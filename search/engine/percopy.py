@@ -86,7 +86,7 @@ def copy_per_doc(writer: Any, fieldnames: Iterable[str], reader: Any) -> dict[in
     perdoc = reader._perdoc
     if perdoc.has_column(_STORED):
         stored = pdw._colwriters[_STORED]._child  # PickleColumn's CompressedBytes writer
-        _append_varbytes(stored, VarBytesView(reader, _STORED), olds, n, start)
+        _append_varbytes(stored, VarBytesView(reader, _STORED), olds, start)
     for name in names:
         if not perdoc.has_column(_lenfield(name)):
             continue
@@ -142,8 +142,7 @@ def _copy_column(
         values = numeric_column(reader, name, _INT_DTYPES[typecode], default)[olds]
         _append_numeric(target, values, default, start)
     elif kind is columns.VarBytesColumn.Writer:
-        n = reader.doc_count_all()
-        _append_varbytes(target, VarBytesView(reader, name), olds, n, start)
+        _append_varbytes(target, VarBytesView(reader, name), olds, start)
     elif kind is _WideRefWriter and not getattr(coltype, "_fixedlen", 0):
         refs, uniques = refbytes_column(reader, name)
         _append_refs(target, refs, uniques, olds, start)
@@ -178,15 +177,13 @@ def _runs(olds: IntArray) -> list[tuple[int, int]]:
     return list(zip(firsts, lasts, strict=True))
 
 
-def _append_varbytes(target: Any, source: VarBytesView, olds: IntArray, n: int, start: int) -> None:
+def _append_varbytes(target: Any, source: VarBytesView, olds: IntArray, start: int) -> None:
     """VarBytesColumn.Writer.add of the kept documents' values (bytes as they are stored),
     their data written a run of kept documents at a time straight from the map."""
     if start > target._count:
         target.fill(start)
     offsets = source._offsets.astype(np.int64)
-    lengths = source._lengths.astype(np.int64)
-    if len(lengths) < n:  # (not written by Whoosh's writer, which always fills to the end)
-        raise ValueError("a variable-length column shorter than its segment")
+    lengths = source._lengths.astype(np.int64)  # (one a document: Whoosh's writer fills)
     kept_lengths = lengths[olds]
     dbfile = target._dbfile
     for first, last in _runs(olds):
