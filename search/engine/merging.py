@@ -106,7 +106,8 @@ def join_postings(group: list[tuple[int, Any]], sources: list[tuple[Any, Any, in
 def write_per_doc(writer: Any, fieldnames: Any, reader: Any) -> Any:
     """SegmentWriter.write_per_doc (a merged segment's stored fields, lengths and columns),
     the same calls in the same order, each lengths column looked up once per field: Whoosh
-    stats its file for every document and field, most of a merge's time."""
+    stats its file for every document and field. percopy copies by columns instead; this
+    per-document path is its fallback and the reference its tests compare against."""
     schema = writer.schema
     docmap: dict[int, int] | None = {} if reader.has_deletions() else None
     pdw = writer.perdocwriter

@@ -7,7 +7,8 @@ rather than per posting, keeps each term's postings in a uint32 array, and write
 posting list in one go, block by block, as W3FieldWriter would (uncompressed blocks, no
 per-term length statistics, which only Whoosh's own block-quality scorer reads). Lists of
 up to INLINE_MAX postings are inlined into the term index, as Whoosh's inlinelimit does.
-Stored fields, columns and field lengths still go through Whoosh's per-document writer.
+Stored fields, columns and field lengths of added documents go through Whoosh's per-document
+writer; a merged segment's are copied column by column (percopy).
 Segments it writes are read by plain Whoosh.
 """
 
@@ -34,6 +35,7 @@ from ..schema import SCHEMA, field_terms
 from ._codec import field_items, field_names, trim_mapped
 from .chunk import TERM_SEP, Inverted
 from .merging import join_postings, shift_of, tagged, write_per_doc
+from .percopy import copy_per_doc
 
 BLOCK: Final = 128  # postings per block, as Whoosh's W3 codec
 NUMPY_FROM: Final = 48  # posting lists this long have their block deltas computed by numpy
@@ -200,6 +202,9 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
     """SegmentWriter with bulk posting lists and a durable commit (Whoosh never fsyncs)."""
 
     docnum: int  # the next document number (SegmentWriter's)
+    # Merged segments' per-document values copied column by column (percopy); False: through
+    # Whoosh's per-document calls (merging.write_per_doc), kept to compare against.
+    column_copy: bool = True
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
@@ -331,8 +336,12 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
             self._pairs_buffered += pairs.size
 
     def write_per_doc(self, fieldnames: Any, reader: Any) -> Any:
-        """Merging: a segment's per-document values copied (see merging.write_per_doc)."""
-        docmap = write_per_doc(self, fieldnames, reader)
+        """Merging: a segment's per-document values copied (percopy, or merging's per
+        document path)."""
+        if self.column_copy:
+            docmap = copy_per_doc(self, fieldnames, reader)
+        else:
+            docmap = write_per_doc(self, fieldnames, reader)
         trim_mapped()  # the pass read the whole segment's stored values through its map
         return docmap
 
