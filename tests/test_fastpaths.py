@@ -110,7 +110,7 @@ def test_real_lists_decode_as_unpickled(search_index: SearchIndex) -> None:
                     info = _codec.term_info(leaf.reader, field, word)
                     if info is None or info.is_inlined():
                         continue
-                    ids, weights = _codec.read_postings(terms, info)
+                    ids, weights = _codec.read_postings(terms, info, unpickle_upto=0)
                     offset, length = info.extent()
                     length = length[0] if isinstance(length, tuple) else length
                     view = terms._postfile.get(offset, length)
@@ -127,6 +127,24 @@ def test_real_lists_decode_as_unpickled(search_index: SearchIndex) -> None:
     finally:
         _codec.mixed_blocks = original  # type: ignore[assignment]
     assert mixed > 0  # real lists took the partly-numpy path
+
+
+def test_short_lists_unpickled_decode_as_through_numpy(search_index: SearchIndex) -> None:
+    short = 0
+    for leaf in search_index._current().leaves:
+        terms = leaf.reader._terms
+        for field in (*TEXT_FIELDS, "rationale_2"):
+            for word, _df in _codec.field_terms_df(leaf.reader, field):
+                info = _codec.term_info(leaf.reader, field, word)
+                if info is None or info.is_inlined():
+                    continue
+                ids, weights = _codec.read_postings(terms, info)
+                numpy_ids, numpy_weights = _codec.read_postings(terms, info, unpickle_upto=0)
+                assert ids.dtype == numpy_ids.dtype and weights.dtype == numpy_weights.dtype
+                assert np.array_equal(ids, numpy_ids), (field, word)
+                assert np.array_equal(weights, numpy_weights), (field, word)
+                short += len(ids) > 128  # two blocks or more, unpickled by default
+    assert short > 10
 
 
 def _rows_in_order(rows: Any, sort: str, top: int) -> list[tuple[int, int, float]]:
@@ -198,6 +216,30 @@ def test_facets_counted_in_groups_as_one_by_one(
                     assert np.array_equal(counts, data.facets[facet].counts(docs, sizes[facet]))
         data._groups = None
     assert grouped > 0 or bins < 8  # (with 4 joint values no two facets fit together)
+
+
+@pytest.mark.parametrize("bins", [4, GROUP_BINS])
+def test_big_endian_refs_count_as_native(
+    search_index: SearchIndex, bins: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A facet whose segment has more than 255 values is mapped as big-endian 2-byte refs;
+    counted alone, they are gathered through a native view and swapped back."""
+    monkeypatch.setattr(segments, "GROUP_BINS", bins)
+    rng = np.random.default_rng(3)
+    swapped = 0
+    for leaf in search_index._current().leaves:
+        native = leaf.data.facets
+        wide = {f: segments.FacetColumn(c.refs.astype(">u2"), c.lookup) for f, c in native.items()}
+        groups = segments.facet_groups(wide)
+        swapped += sum(g.swapped for g in groups)
+        some = np.flatnonzero(rng.random(leaf.data.n) < 0.3)
+        for group in groups:
+            want = segments.facet_groups({f: native[f] for f in group.facets})[0]
+            assert want.facets == group.facets and not want.swapped
+            for docs in (None, some):
+                pairs = zip(group.counts(docs), want.counts(docs), strict=True)
+                assert all(np.array_equal(a, b) for a, b in pairs)
+    assert swapped > 0 or bins > 4  # (with 4 joint values every facet is counted alone)
 
 
 def test_facet_values_come_in_display_order(search_index: SearchIndex) -> None:
