@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from search.engine import _blocks, _codec, segments
+from search.engine import _blocks, _codec, highlight, segments
 from search.engine.hits import ordered, page_order
 from search.engine.letters import letter_rows
 from search.engine.searcher import SearchIndex, understood_request
@@ -145,6 +145,39 @@ def test_short_lists_unpickled_decode_as_through_numpy(search_index: SearchIndex
                 assert np.array_equal(weights, numpy_weights), (field, word)
                 short += len(ids) > 128  # two blocks or more, unpickled by default
     assert short > 10
+
+
+def _windows_scanned(
+    length: int, spans: list[tuple[int, int, str]], width: int
+) -> list[tuple[float, int, int]]:
+    """The candidate windows as highlight() first found them: every span scanned per window."""
+    out = []
+    for i, (s, _e, _w) in enumerate(spans):
+        start = max(0, s - width // 4)
+        end = min(length, start + width)
+        inside = [w for (s2, e2, w) in spans[i:] if s2 >= start and e2 <= end]
+        before = [w for (s2, e2, w) in spans[:i] if s2 >= start and e2 <= end]
+        words = inside + before
+        out.append((len(set(words)) + 0.01 * len(words), start, end))
+    return out
+
+
+@pytest.mark.parametrize(
+    "query", ["pain", "the", "low back", "physical therapy", "medical OR treatment", "med*"]
+)
+def test_highlight_windows_found_by_bisection_as_by_scanning(query: str) -> None:
+    texts = [p.read_text() for p in sorted((Path(__file__).parent / "letters").glob("*.txt"))]
+    items = [w.strip('"') for w in query.replace(" OR ", "|").split("|")]
+    terms = highlight.Terms.of(items)
+    windows = 0
+    for raw in texts:
+        text = " ".join(raw[: highlight.MAX_SCAN_CHARS].split())
+        spans = highlight._marked_spans(text, terms)[: highlight.MAX_MARKS]
+        for width in (40, highlight.PASSAGE_CHARS, 1000):
+            got = highlight.windows(len(text), spans, width)
+            assert got == _windows_scanned(len(text), spans, width)
+            windows += len(got)
+    assert windows > 10
 
 
 def _rows_in_order(rows: Any, sort: str, top: int) -> list[tuple[int, int, float]]:

@@ -377,13 +377,15 @@ def read_postings(
     sizes: list[int] = []
     pos = 4  # after the posting list's magic
     unpack = _BLOCK_LENGTH.unpack_from
-    while True:
+    while True:  # (one Python step a block: the fewest calls in it)
         (blen,) = unpack(view, pos)
-        starts.append(pos + 4)
-        sizes.append(abs(blen))
+        pos += 4
+        starts.append(pos)
         if blen < 0:
+            sizes.append(-blen)
             break
-        pos += 4 + abs(blen)
+        sizes.append(blen)
+        pos += blen
     if len(starts) <= (PICKLED_BLOCKS if unpickle_upto is None else unpickle_upto):
         # A short list unpickles faster (some 8 us a block) than numpy's checks and decode
         # of a list cost (some 170 us whatever its length): most lists of a query are short.
