@@ -309,9 +309,14 @@ def child(kind: str, args: list[str]) -> dict[str, Any]:
 
 
 def run_all(
-    work: Path, ix: Path, mix_path: Path, run_child: Callable[[list[str]], dict[str, Any]]
+    work: Path,
+    ix: Path,
+    mix_path: Path,
+    run_child: Callable[[list[str]], dict[str, Any]],
+    fts5_mix: Path | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Build (once per corpus) and query both peers, each in fresh processes."""
+    """Build (once per corpus) and query both peers, each in fresh processes (FTS5 on
+    `fts5_mix`, a prefix of the mix, when given)."""
     import json
 
     out: dict[str, dict[str, Any]] = {}
@@ -319,7 +324,8 @@ def run_all(
         marker = work / f"{name}.built.json"
         if not marker.exists():
             marker.write_text(json.dumps(run_child([f"{name}-build", str(store), str(ix)])))
-        result = run_child([name, str(store), str(mix_path)])
+        mix = fts5_mix if name == "fts5" and fts5_mix is not None else mix_path
+        result = run_child([name, str(store), str(mix)])
         result["build"] = json.loads(marker.read_text())
         out[name] = result
     return out

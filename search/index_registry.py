@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .engine._codec import trim_mapped
 from .model import PARSER_VERSION
 from .schema import C_REC, F_RID, F_SHA, F_SRC, unpack_record
 
@@ -55,6 +56,7 @@ class Registry:
         self.searcher = searcher
         self.records: Any | None = None  # the record column, read for parser versions
         self.sources_table: tuple[Any, Any] | None = None  # made on the first by_source
+        self.lookups = 0
         self.ids: dict[str, str] = {}  # the open batch's additions: id -> sha
         self.shas: set[str] = set()
         self.id_digests = np.zeros(0, dtype="S16")  # committed additions of this run
@@ -76,6 +78,9 @@ class Registry:
         if self.sources_table is None:
             self.sources_table = source_table(self.searcher.reader())
         digests, docnums = self.sources_table
+        self.lookups += 1
+        if not self.lookups & 4095:  # a resumed run reads every old letter's record: unmap
+            trim_mapped()
         at = find(digests, digest(key))
         if at is None:
             return None

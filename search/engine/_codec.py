@@ -11,9 +11,13 @@ All reads are positional, so one reader serves concurrent searches without a loc
 
 from __future__ import annotations
 
+import contextlib
 import io
+import mmap
+import os
 import struct
 import sys
+import weakref
 from array import array
 from collections.abc import Iterator
 from typing import Any, Final, Protocol
@@ -39,6 +43,11 @@ _EMPTY_IDS: Final = np.zeros(0, dtype=np.int64)
 _EMPTY_W: Final = np.zeros(0, dtype=np.float32)
 _EMPTY_BYTES: Final = np.zeros(0, dtype=np.uint8)
 _REF_DTYPES: Final = {"B": ">u1", "H": ">u2", "I": ">u4"}
+# Resident mapped pages a streaming pass (an index run's writer, a merge) may keep before it
+# drops them: they stay in the page cache, so dropping costs a minor fault on a re-read.
+MAPPED_BUDGET: Final = 256 << 20
+_PAGE: Final = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_MAPPED: weakref.WeakSet[Any] = weakref.WeakSet()  # compound storages whose segment we map
 
 
 # --- typed views of the Whoosh objects the engine touches ------------------------------
@@ -156,12 +165,36 @@ def _open_mapped(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
         raise compound.StorageError("Storage was closed")
     offset, length = self.range(name)
     if self._source:
+        _MAPPED.add(self)
         return MapFile(memoryview(self._source)[offset : offset + length], name=name)
     return _stock_open_file(self, name, *args, **kwargs)
 
 
 _stock_open_file = compound.CompoundStorage.open_file
 compound.CompoundStorage.open_file = _open_mapped
+
+
+def mapped_resident() -> int:
+    """Bytes of file-backed pages resident in this process (0 where /proc is not there)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[2]) * _PAGE  # "shared": resident pages of files
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def trim_mapped(budget: int = MAPPED_BUDGET) -> bool:
+    """Unmap the resident pages of every mapped segment once this process holds more than
+    `budget` bytes of file pages (a pass over whole segments would otherwise keep them all:
+    RSS as large as the segments); they stay in the page cache. Whether any were dropped."""
+    if not hasattr(mmap, "MADV_DONTNEED") or mapped_resident() <= budget:
+        return False
+    for storage in list(_MAPPED):
+        source = getattr(storage, "_source", None)
+        if source is not None and not getattr(storage, "is_closed", False):
+            with contextlib.suppress(OSError, ValueError):  # closed meanwhile: none resident
+                source.madvise(mmap.MADV_DONTNEED)
+    return True
 
 
 def _view(dbfile: Any, position: int, length: int) -> Any:

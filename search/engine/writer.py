@@ -31,7 +31,7 @@ from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from ..schema import SCHEMA, field_terms
-from ._codec import field_items, field_names
+from ._codec import field_items, field_names, trim_mapped
 from .chunk import TERM_SEP, Inverted
 from .merging import join_postings, shift_of, tagged, write_per_doc
 
@@ -318,7 +318,9 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
 
     def write_per_doc(self, fieldnames: Any, reader: Any) -> Any:
         """Merging: a segment's per-document values copied (see merging.write_per_doc)."""
-        return write_per_doc(self, fieldnames, reader)
+        docmap = write_per_doc(self, fieldnames, reader)
+        trim_mapped()  # the pass read the whole segment's stored values through its map
+        return docmap
 
     def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
         """Merging: note a segment whose posting lists are streamed in at flush."""
@@ -439,7 +441,9 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
             current: bytes | None = None
             # (term bytes, k, payload) tuples: ties on the term are broken by k, which differs
             # in every stream, so payloads are never compared.
-            for tbytes, k, payload in heapq.merge(*streams):
+            for seen, (tbytes, k, payload) in enumerate(heapq.merge(*streams), 1):
+                if not seen & 4095:  # every 4,096 terms: a whole merge would map every source
+                    trim_mapped()
                 if tbytes != current:
                     if group and current is not None:
                         found = join_postings(group, sources)

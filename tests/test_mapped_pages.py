@@ -1,0 +1,65 @@
+"""Mapped segment pages: a streaming pass can drop the pages it has read (trim_mapped), so an
+index run's or a merge's RSS does not grow to the size of the segments it walks."""
+
+from __future__ import annotations
+
+import mmap
+from pathlib import Path
+
+import pytest
+
+from search.engine import _codec
+from search.engine.searcher import SearchIndex
+from search.results import SearchRequest
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/smaps").exists() or not hasattr(mmap, "MADV_DONTNEED"),
+    reason="needs Linux's /proc and madvise",
+)
+
+
+def _resident_kb(folder: Path) -> int:
+    """kB of this process's resident pages mapped from the segment files of `folder`."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()
+        if head and "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
+            path = head[-1] if len(head) >= 6 else ""
+            inside = path.startswith(str(folder)) and path.endswith(".seg")
+        elif inside and line.startswith("Rss:"):
+            total += int(head[1])
+    return total
+
+
+def _touch_postings(index: SearchIndex) -> int:
+    """Read every posting list of the request field of every segment; postings read."""
+    read = 0
+    for leaf in index._current().leaves:
+        terms = leaf.reader._terms
+        for _tbytes, info in _codec.field_items(terms, "request"):
+            ids, _ = _codec.read_postings(terms, info)
+            read += len(ids)
+    return read
+
+
+def test_trim_drops_resident_segment_pages_and_reads_stay_correct(built_index: Path) -> None:
+    request = SearchRequest(q="physical therapy", literal=True)
+    with SearchIndex.open(built_index) as index:
+        before = index.search(request)
+        assert _touch_postings(index) > 0
+        assert _resident_kb(built_index) > 0
+        assert _codec.mapped_resident() > 0
+        assert _codec.trim_mapped(0)  # any resident file page is over a zero budget
+        assert _resident_kb(built_index) == 0
+        after = index.search(request)  # pages come back from the page cache
+        assert _resident_kb(built_index) > 0
+    assert after.total_decisions == before.total_decisions > 0
+    assert after.results == before.results and after.facets == before.facets
+
+
+def test_trim_under_budget_leaves_pages(built_index: Path) -> None:
+    with SearchIndex.open(built_index) as index:
+        _touch_postings(index)
+        resident = _resident_kb(built_index)
+        assert not _codec.trim_mapped(1 << 50)
+        assert _resident_kb(built_index) == resident > 0
