@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from search.engine import _blocks, _codec, segments
+from search.engine import _blocks, _codec, highlight, segments
 from search.engine.hits import ordered, page_order
 from search.engine.letters import letter_rows
 from search.engine.searcher import SearchIndex, understood_request
@@ -110,7 +110,7 @@ def test_real_lists_decode_as_unpickled(search_index: SearchIndex) -> None:
                     info = _codec.term_info(leaf.reader, field, word)
                     if info is None or info.is_inlined():
                         continue
-                    ids, weights = _codec.read_postings(terms, info)
+                    ids, weights = _codec.read_postings(terms, info, unpickle_upto=0)
                     offset, length = info.extent()
                     length = length[0] if isinstance(length, tuple) else length
                     view = terms._postfile.get(offset, length)
@@ -127,6 +127,57 @@ def test_real_lists_decode_as_unpickled(search_index: SearchIndex) -> None:
     finally:
         _codec.mixed_blocks = original  # type: ignore[assignment]
     assert mixed > 0  # real lists took the partly-numpy path
+
+
+def test_short_lists_unpickled_decode_as_through_numpy(search_index: SearchIndex) -> None:
+    short = 0
+    for leaf in search_index._current().leaves:
+        terms = leaf.reader._terms
+        for field in (*TEXT_FIELDS, "rationale_2"):
+            for word, _df in _codec.field_terms_df(leaf.reader, field):
+                info = _codec.term_info(leaf.reader, field, word)
+                if info is None or info.is_inlined():
+                    continue
+                ids, weights = _codec.read_postings(terms, info)
+                numpy_ids, numpy_weights = _codec.read_postings(terms, info, unpickle_upto=0)
+                assert ids.dtype == numpy_ids.dtype and weights.dtype == numpy_weights.dtype
+                assert np.array_equal(ids, numpy_ids), (field, word)
+                assert np.array_equal(weights, numpy_weights), (field, word)
+                short += len(ids) > 128  # two blocks or more, unpickled by default
+    assert short > 10
+
+
+def _windows_scanned(
+    length: int, spans: list[tuple[int, int, str]], width: int
+) -> list[tuple[float, int, int]]:
+    """The candidate windows as highlight() first found them: every span scanned per window."""
+    out = []
+    for i, (s, _e, _w) in enumerate(spans):
+        start = max(0, s - width // 4)
+        end = min(length, start + width)
+        inside = [w for (s2, e2, w) in spans[i:] if s2 >= start and e2 <= end]
+        before = [w for (s2, e2, w) in spans[:i] if s2 >= start and e2 <= end]
+        words = inside + before
+        out.append((len(set(words)) + 0.01 * len(words), start, end))
+    return out
+
+
+@pytest.mark.parametrize(
+    "query", ["pain", "the", "low back", "physical therapy", "medical OR treatment", "med*"]
+)
+def test_highlight_windows_found_by_bisection_as_by_scanning(query: str) -> None:
+    texts = [p.read_text() for p in sorted((Path(__file__).parent / "letters").glob("*.txt"))]
+    items = [w.strip('"') for w in query.replace(" OR ", "|").split("|")]
+    terms = highlight.Terms.of(items)
+    windows = 0
+    for raw in texts:
+        text = " ".join(raw[: highlight.MAX_SCAN_CHARS].split())
+        spans = highlight._marked_spans(text, terms)[: highlight.MAX_MARKS]
+        for width in (40, highlight.PASSAGE_CHARS, 1000):
+            got = highlight.windows(len(text), spans, width)
+            assert got == _windows_scanned(len(text), spans, width)
+            windows += len(got)
+    assert windows > 10
 
 
 def _rows_in_order(rows: Any, sort: str, top: int) -> list[tuple[int, int, float]]:
@@ -198,6 +249,30 @@ def test_facets_counted_in_groups_as_one_by_one(
                     assert np.array_equal(counts, data.facets[facet].counts(docs, sizes[facet]))
         data._groups = None
     assert grouped > 0 or bins < 8  # (with 4 joint values no two facets fit together)
+
+
+@pytest.mark.parametrize("bins", [4, GROUP_BINS])
+def test_big_endian_refs_count_as_native(
+    search_index: SearchIndex, bins: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A facet whose segment has more than 255 values is mapped as big-endian 2-byte refs;
+    counted alone, they are gathered through a native view and swapped back."""
+    monkeypatch.setattr(segments, "GROUP_BINS", bins)
+    rng = np.random.default_rng(3)
+    swapped = 0
+    for leaf in search_index._current().leaves:
+        native = leaf.data.facets
+        wide = {f: segments.FacetColumn(c.refs.astype(">u2"), c.lookup) for f, c in native.items()}
+        groups = segments.facet_groups(wide)
+        swapped += sum(g.swapped for g in groups)
+        some = np.flatnonzero(rng.random(leaf.data.n) < 0.3)
+        for group in groups:
+            want = segments.facet_groups({f: native[f] for f in group.facets})[0]
+            assert want.facets == group.facets and not want.swapped
+            for docs in (None, some):
+                pairs = zip(group.counts(docs), want.counts(docs), strict=True)
+                assert all(np.array_equal(a, b) for a, b in pairs)
+    assert swapped > 0 or bins > 4  # (with 4 joint values every facet is counted alone)
 
 
 def test_facet_values_come_in_display_order(search_index: SearchIndex) -> None:

@@ -138,13 +138,13 @@ def plain_heads(raw: Array, first: IntArray, sizes: IntArray) -> BoolArray:
 
 
 def plain_blocks(
-    raw: Array, first: IntArray, sizes: IntArray
+    raw: Array, first: IntArray, sizes: IntArray, heads: BoolArray | None = None
 ) -> tuple[IntArray, FloatArray] | None:
     """Decode every block with numpy when all are in the plain form of a dense list: at least
     4 postings, every delta one byte (pickle's BININT1), weights None, one float or a tuple
     of floats, no compression. Every opcode and the block's exact end are checked, so any
-    other form returns None (and is unpickled instead)."""
-    if not plain_heads(raw, first, sizes).all():
+    other form returns None (and is unpickled instead). heads: plain_heads' answer, if known."""
+    if not (plain_heads(raw, first, sizes) if heads is None else heads).all():
         return None
     return _decode_plain(raw, first)
 
@@ -218,10 +218,13 @@ def _decode_plain(raw: Array, first: IntArray) -> tuple[IntArray, FloatArray] | 
     return ids, weights
 
 
-def mixed_blocks(raw: Array, first: IntArray, sizes: IntArray) -> tuple[IntArray, FloatArray]:
+def mixed_blocks(
+    raw: Array, first: IntArray, sizes: IntArray, heads: BoolArray | None = None
+) -> tuple[IntArray, FloatArray]:
     """Decode a list whose blocks are only partly plain (a short last block, a sparse block
-    with wider deltas): the plain ones with numpy, the others by unpickling, in list order."""
-    ok = plain_heads(raw, first, sizes)
+    with wider deltas): the plain ones with numpy, the others by unpickling, in list order.
+    heads: plain_heads' answer, if known (it is not changed)."""
+    ok = plain_heads(raw, first, sizes) if heads is None else heads.copy()
     fast = _decode_plain(raw, first[ok]) if ok.any() else None
     if fast is None:
         ok[:] = False

@@ -393,8 +393,11 @@ def postings(reader: SegmentReader, fieldname: str, text: str) -> tuple[IntArray
     return read_postings(reader._terms, info)
 
 
-def read_postings(terms: TermsReader, info: Any) -> tuple[IntArray, FloatArray]:
-    """Decode a whole W3 posting list into arrays (positional reads: safe across threads)."""
+def read_postings(
+    terms: TermsReader, info: Any, unpickle_upto: int | None = None
+) -> tuple[IntArray, FloatArray]:
+    """Decode a whole W3 posting list into arrays (positional reads: safe across threads);
+    a list of at most unpickle_upto blocks (None: PICKLED_BLOCKS) is unpickled."""
     if info.is_inlined():
         inline_ids, inline_weights, _ = info.inlined_postings()
         return np.asarray(inline_ids, dtype=np.int64), np.asarray(inline_weights, dtype=np.float32)
@@ -407,22 +410,29 @@ def read_postings(terms: TermsReader, info: Any) -> tuple[IntArray, FloatArray]:
     sizes: list[int] = []
     pos = 4  # after the posting list's magic
     unpack = _BLOCK_LENGTH.unpack_from
-    while True:
+    while True:  # (one Python step a block: the fewest calls in it)
         (blen,) = unpack(view, pos)
-        starts.append(pos + 4)
-        sizes.append(abs(blen))
+        pos += 4
+        starts.append(pos)
         if blen < 0:
+            sizes.append(-blen)
             break
-        pos += 4 + abs(blen)
+        sizes.append(blen)
+        pos += blen
+    if len(starts) <= (PICKLED_BLOCKS if unpickle_upto is None else unpickle_upto):
+        # A short list unpickles faster (some 8 us a block) than numpy's checks and decode
+        # of a list cost (some 170 us whatever its length): most lists of a query are short.
+        return pickled_blocks(postfile, [offset + s for s in starts], sizes)
     raw = np.frombuffer(view, np.uint8)
     first, size = np.asarray(starts, dtype=np.int64), np.asarray(sizes, dtype=np.int64)
-    fast = plain_blocks(raw, first, size)
+    heads = plain_heads(raw, first, size)
+    fast = plain_blocks(raw, first, size, heads)
     if fast is not None:
         return fast
-    if len(first) > 1 and plain_heads(raw, first, size).any():
+    if heads.any():
         # Most often one short last block (pickle writes 1-3 deltas without a MARK) or a
         # few sparse blocks with wider deltas: the rest is still decoded with numpy.
-        return mixed_blocks(raw, first, size)
+        return mixed_blocks(raw, first, size, heads)
     return pickled_blocks(postfile, [offset + s for s in starts], sizes)
 
 
@@ -433,6 +443,7 @@ def iter_terms(terms: TermsReader) -> Iterator[tuple[bytes, str, bytes, Any]]:
         yield keybytes, fieldname, tbytes, W3TermInfo.from_bytes(infobytes)
 
 
+PICKLED_BLOCKS: Final = 20  # lists of at most this many blocks are unpickled, not numpy-decoded
 _BLOCK_LENGTH: Final = struct.Struct("!i")  # a posting block's length, negative for the last
 _HASH_LENGTHS: Final = struct.Struct("!ii")  # an ordered hash record: key length, value length
 _TERM_DF: Final = struct.Struct("!I")  # W3TermInfo: flags (B), weight (f), then doc frequency

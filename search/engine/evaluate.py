@@ -285,10 +285,15 @@ class Evaluator:
             else:
                 score[ids] += values
         own = score > 0
-        mask = own | facet if facet is not None else own.copy()
         if lscore is not None:
-            mask |= (lscore > 0)[data.letter]
+            # One gather spreads the letters' scores; scores are finite and not negative, so
+            # a document matched (its own text or its letter's) exactly where its sum is > 0.
             score += lscore[data.letter]
+            mask = score > 0
+        else:
+            mask = own.copy()
+        if facet is not None:
+            mask |= facet
         return mask, score, own
 
     def _sparse(self, q: wq.Query, i: int) -> list[_Part]:

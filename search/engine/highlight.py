@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -117,15 +118,7 @@ def highlight(
     spans = _marked_spans(text, terms)[:MAX_MARKS]
     if not spans:
         return []
-    # Candidate windows start a little before each match; score by distinct words, then hits.
-    candidates: list[tuple[float, int, int]] = []
-    for i, (s, _e, _w) in enumerate(spans):
-        start = max(0, s - width // 4)
-        end = min(len(text), start + width)
-        inside = [w for (s2, e2, w) in spans[i:] if s2 >= start and e2 <= end]
-        before = [w for (s2, e2, w) in spans[:i] if s2 >= start and e2 <= end]
-        words = inside + before
-        candidates.append((len(set(words)) + 0.01 * len(words), start, end))
+    candidates = windows(len(text), spans, width)
     candidates.sort(key=lambda c: (-c[0], c[1]))
     chosen: list[tuple[int, int]] = []
     for _score, start, end in candidates:
@@ -135,6 +128,24 @@ def highlight(
         if len(chosen) == passages:
             break
     return [_render(text, *_snap(text, s, e), spans) for s, e in chosen]
+
+
+def windows(
+    length: int, spans: list[tuple[int, int, str]], width: int
+) -> list[tuple[float, int, int]]:
+    """(score, start, end) of a candidate window per span: starting a little before it, scored
+    by the distinct words inside, then by the marks inside."""
+    # Spans are in text order and never overlap, so a window's spans are one run of them,
+    # found by bisection (a scan of every span per window was quadratic in the marks).
+    starts = [s for s, _e, _w in spans]
+    ends = [e for _s, e, _w in spans]
+    candidates: list[tuple[float, int, int]] = []
+    for s in starts:
+        start = max(0, s - width // 4)
+        end = min(length, start + width)
+        words = [w for _s, _e, w in spans[bisect_left(starts, start) : bisect_right(ends, end)]]
+        candidates.append((len(set(words)) + 0.01 * len(words), start, end))
+    return candidates
 
 
 def mark_all(text: str, terms: Terms) -> str:
