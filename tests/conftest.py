@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -55,6 +56,23 @@ def search_index(built_index: Path) -> Iterator[object]:
     index = SearchIndex.open(built_index)
     yield index
     index.close()
+
+
+@pytest.fixture(scope="session")
+def posting_lists(search_index: Any) -> list[tuple[Any, str, str, Any]]:
+    """(terms reader, field, word, term info) of every text-field posting list of
+    search_index kept in the posting file (not inlined in the term index), every segment."""
+    from search.engine import _codec
+    from search.schema import TEXT_FIELDS
+
+    found = []
+    for leaf in search_index._current().leaves:
+        for field in (*TEXT_FIELDS, "rationale_2"):
+            for word, _df in _codec.field_terms_df(leaf.reader, field):
+                info = _codec.term_info(leaf.reader, field, word)
+                if info is not None and not info.is_inlined():
+                    found.append((leaf.reader._terms, field, word, info))
+    return found
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,6 @@ from search.engine.searcher import SearchIndex, understood_request
 from search.engine.segments import GROUP_BINS
 from search.fields import FACETS, SORT_RELEVANCE
 from search.results import SearchRequest
-from search.schema import TEXT_FIELDS
 
 
 def _block(ids: list[int], weights: Any) -> bytes:
@@ -92,7 +91,7 @@ def test_a_short_last_block_leaves_the_rest_to_numpy() -> None:
     assert got[0].tolist() == ids
 
 
-def test_real_lists_decode_as_unpickled(search_index: SearchIndex) -> None:
+def test_real_lists_decode_as_unpickled(posting_lists: list[tuple[Any, str, str, Any]]) -> None:
     mixed = 0
     original = _codec.mixed_blocks
 
@@ -103,47 +102,37 @@ def test_real_lists_decode_as_unpickled(search_index: SearchIndex) -> None:
 
     _codec.mixed_blocks = counting  # type: ignore[assignment]
     try:
-        for leaf in search_index._current().leaves:
-            terms = leaf.reader._terms
-            for field in (*TEXT_FIELDS, "rationale_2"):
-                for word, _df in _codec.field_terms_df(leaf.reader, field):
-                    info = _codec.term_info(leaf.reader, field, word)
-                    if info is None or info.is_inlined():
-                        continue
-                    ids, weights = _codec.read_postings(terms, info, unpickle_upto=0)
-                    offset, length = info.extent()
-                    length = length[0] if isinstance(length, tuple) else length
-                    view = terms._postfile.get(offset, length)
-                    starts, sizes, pos = [], [], 4
-                    while True:
-                        (blen,) = struct.unpack_from("!i", view, pos)
-                        starts.append(offset + pos + 4)
-                        sizes.append(abs(blen))
-                        if blen < 0:
-                            break
-                        pos += 4 + abs(blen)
-                    want = _blocks.pickled_blocks(terms._postfile, starts, sizes)
-                    assert np.array_equal(ids, want[0]) and np.array_equal(weights, want[1])
+        for terms, _field, _word, info in posting_lists:
+            ids, weights = _codec.read_postings(terms, info, unpickle_upto=0)
+            offset, length = info.extent()
+            length = length[0] if isinstance(length, tuple) else length
+            view = terms._postfile.get(offset, length)
+            starts, sizes, pos = [], [], 4
+            while True:
+                (blen,) = struct.unpack_from("!i", view, pos)
+                starts.append(offset + pos + 4)
+                sizes.append(abs(blen))
+                if blen < 0:
+                    break
+                pos += 4 + abs(blen)
+            want = _blocks.pickled_blocks(terms._postfile, starts, sizes)
+            assert np.array_equal(ids, want[0]) and np.array_equal(weights, want[1])
     finally:
         _codec.mixed_blocks = original  # type: ignore[assignment]
     assert mixed > 0  # real lists took the partly-numpy path
 
 
-def test_short_lists_unpickled_decode_as_through_numpy(search_index: SearchIndex) -> None:
+def test_short_lists_unpickled_decode_as_through_numpy(
+    posting_lists: list[tuple[Any, str, str, Any]],
+) -> None:
     short = 0
-    for leaf in search_index._current().leaves:
-        terms = leaf.reader._terms
-        for field in (*TEXT_FIELDS, "rationale_2"):
-            for word, _df in _codec.field_terms_df(leaf.reader, field):
-                info = _codec.term_info(leaf.reader, field, word)
-                if info is None or info.is_inlined():
-                    continue
-                ids, weights = _codec.read_postings(terms, info)
-                numpy_ids, numpy_weights = _codec.read_postings(terms, info, unpickle_upto=0)
-                assert ids.dtype == numpy_ids.dtype and weights.dtype == numpy_weights.dtype
-                assert np.array_equal(ids, numpy_ids), (field, word)
-                assert np.array_equal(weights, numpy_weights), (field, word)
-                short += len(ids) > 128  # two blocks or more, unpickled by default
+    for terms, field, word, info in posting_lists:
+        ids, weights = _codec.read_postings(terms, info)
+        numpy_ids, numpy_weights = _codec.read_postings(terms, info, unpickle_upto=0)
+        assert ids.dtype == numpy_ids.dtype and weights.dtype == numpy_weights.dtype
+        assert np.array_equal(ids, numpy_ids), (field, word)
+        assert np.array_equal(weights, numpy_weights), (field, word)
+        short += len(ids) > 128  # two blocks or more, unpickled by default
     assert short > 10
 
 
