@@ -23,20 +23,12 @@ from pathlib import Path
 from typing import Any
 
 
-def _status() -> dict[str, float]:
-    out: dict[str, float] = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmHWM", "RssAnon", "RssFile"):
-            out[key] = int(value.split()[0]) / 1024
-    return out
-
-
 def child(index: str, k: int) -> dict[str, Any]:
     """In a fresh process: merge the k smallest segments of `index` into a temporary folder."""
     import pickle
 
     from benchmarks.bench_index import HeapPeak
+    from benchmarks.bench_scale import _status
     from search.engine.background import merge_into
     from search.engine.toc import newest_readable
 
