@@ -270,7 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.fts5_queries is not None and args.fts5_queries < len(mix):
             fts5_mix = work / f"mix-{mix_seed}-first{args.fts5_queries}.jsonl"
             querymix.save(mix[: args.fts5_queries], fts5_mix)
-        engines.update(peers.run_all(work, ix, mix_path, _run_child, fts5_mix=fts5_mix))
+        engines.update(
+            peers.run_all(work, ix, mix_path, _run_child, fts5_mix=fts5_mix, letters=args.n)
+        )
     results["queries"] = {"mix_seed": mix_seed, "engines": engines}
     save()
     print(report(args.n, index_run, mix, engines))

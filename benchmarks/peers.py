@@ -314,14 +314,17 @@ def run_all(
     mix_path: Path,
     run_child: Callable[[list[str]], dict[str, Any]],
     fts5_mix: Path | None = None,
+    letters: int | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Build (once per corpus) and query both peers, each in fresh processes (FTS5 on
+    """Build (once per corpus size) and query both peers, each in fresh processes (FTS5 on
     `fts5_mix`, a prefix of the mix, when given)."""
     import json
 
+    # a staged run grows one index (100k, then 300k, ...): each size gets its own peer stores
+    tag = "" if letters is None else f"-{letters}"
     out: dict[str, dict[str, Any]] = {}
-    for name, store in (("fts5", work / "fts5.sqlite"), ("tantivy", work / "tantivy")):
-        marker = work / f"{name}.built.json"
+    for name, store in (("fts5", work / f"fts5{tag}.sqlite"), ("tantivy", work / f"tantivy{tag}")):
+        marker = work / f"{name}{tag}.built.json"
         if not marker.exists():
             marker.write_text(json.dumps(run_child([f"{name}-build", str(store), str(ix)])))
         mix = fts5_mix if name == "fts5" and fts5_mix is not None else mix_path
