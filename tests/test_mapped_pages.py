@@ -63,3 +63,18 @@ def test_trim_under_budget_leaves_pages(built_index: Path) -> None:
         resident = _resident_kb(built_index)
         assert not _codec.trim_mapped(1 << 50)
         assert _resident_kb(built_index) == resident > 0
+
+
+def test_search_keeps_the_mapped_pages_within_the_serving_budget(built_index: Path) -> None:
+    request = SearchRequest(q="physical therapy", literal=True)
+    with SearchIndex.open(built_index) as roomy:
+        kept = roomy.search(request)
+        assert _resident_kb(built_index) > 0  # under the default budget the pages stay
+    with SearchIndex.open(built_index, mapped_budget=0) as tight:
+        first = tight.search(request)
+        assert _resident_kb(built_index) == 0  # over a zero budget: unmapped after the search
+        again = tight.search(request)
+        assert _resident_kb(built_index) == 0
+    for answer in (first, again):
+        assert answer.total_decisions == kept.total_decisions > 0
+        assert answer.results == kept.results and answer.facets == kept.facets

@@ -165,6 +165,8 @@ def _open_mapped(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
         raise compound.StorageError("Storage was closed")
     offset, length = self.range(name)
     if self._source:
+        # close() drops _source when views of it are exported; trim_mapped still needs it
+        self.imr_map = self._source
         _MAPPED.add(self)
         return MapFile(memoryview(self._source)[offset : offset + length], name=name)
     return _stock_open_file(self, name, *args, **kwargs)
@@ -190,9 +192,10 @@ def trim_mapped(budget: int = MAPPED_BUDGET) -> bool:
     if not hasattr(mmap, "MADV_DONTNEED") or mapped_resident() <= budget:
         return False
     for storage in list(_MAPPED):
-        source = getattr(storage, "_source", None)
-        if source is not None and not getattr(storage, "is_closed", False):
-            with contextlib.suppress(OSError, ValueError):  # closed meanwhile: none resident
+        # A closed storage's map lives on while views of it do (a closed searcher's caches)
+        source = getattr(storage, "imr_map", None)
+        if source is not None:
+            with contextlib.suppress(OSError, ValueError):  # the map itself closed: none resident
                 source.madvise(mmap.MADV_DONTNEED)
     return True
 

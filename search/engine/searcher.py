@@ -37,7 +37,7 @@ from ..schema import (
     TEXT_FIELDS,
     unpack_record,
 )
-from ._codec import VarBytesView
+from ._codec import VarBytesView, trim_mapped
 from .deadline import search_deadline
 from .evaluate import Evaluator, Leaf, PostingCache, SearchTimeout
 from .facets import FacetCounter, SegmentMatch, final_mask
@@ -81,15 +81,19 @@ RECORD_CACHE: Final = 4096
 MASK_CACHE: Final = 256
 BROWSE_ROWS: Final = 10_000  # letters of browsing everything kept in sort order per commit
 MASK_CACHE_BYTES: Final = 64 * 1024 * 1024  # filter masks are a byte per document of a segment
+# Resident pages of the mapped segments kept after a search: past it they are unmapped (they
+# stay in the page cache), so a server's RSS is its heap plus this, not the index's size.
+SERVE_MAPPED_BUDGET: Final = 1 << 30
 
 
 class SearchIndex:
     """A read-only view of an index; refresh() picks up new commits. Thread-safe, no lock
     held during a search."""
 
-    def __init__(self, path: Path, ix: Any) -> None:
+    def __init__(self, path: Path, ix: Any, mapped_budget: int = SERVE_MAPPED_BUDGET) -> None:
         self.path = path
         self._ix = ix
+        self.mapped_budget = mapped_budget
         self._refresh_lock = threading.Lock()  # one refresh at a time; searches never wait
         self._tables = {f: FacetTable() for f in FACETS}
         self._segments: dict[str, SegmentData] = {}
@@ -105,10 +109,10 @@ class SearchIndex:
         self._open_reader()
 
     @classmethod
-    def open(cls, path: str | Path) -> SearchIndex:
+    def open(cls, path: str | Path, mapped_budget: int = SERVE_MAPPED_BUDGET) -> SearchIndex:
         """Open the index at path; raises IndexMissing when there is none."""
         folder = Path(path)
-        return cls(folder, open_index(folder))
+        return cls(folder, open_index(folder), mapped_budget)
 
     def close(self) -> None:
         """Release the index files."""
@@ -288,6 +292,7 @@ class SearchIndex:
         also = 0
         if request.count_elsewhere and parsed.scoped and request.scope == SCOPE_AUTO:
             also = self._also_mentioned(snap, text, filters, matches, deadline)
+        trim_mapped(self.mapped_budget)
         return SearchResponse(
             query=request.q,
             total_determinations=total,
