@@ -9,9 +9,11 @@ and indexing is incremental, so a killed run started again goes on where it stop
 letters/s of a resumed run counts only the letters it added). Every engine runs in fresh
 child processes: indexing (peak RSS of the writer and of its child processes, the parse
 workers and the background merge, from getrusage; the writer's heap peak sampled),
-then a query process per engine: open + first query (cold process; the OS page cache is not
-dropped on this shared machine), each query of the mix once (unseen), then once more (warm),
-and the process's resident memory. Results go to WORKDIR/results.json and a printed table.
+then a query process per engine: the engine's files dropped from the OS page cache
+(posix_fadvise; the whole cache is not dropped on this shared machine), open + first query
+(cold process, cold files), each query of the mix once (unseen, reading from disk what the
+first queries did not), then once more (warm), and the process's resident memory. Results
+go to WORKDIR/results.json and a printed table.
 """
 
 from __future__ import annotations
@@ -72,6 +74,24 @@ def _status() -> dict[str, float]:
     return out
 
 
+def evict_page_cache(path: Path) -> float:
+    """Drop a store's files from the OS page cache (posix_fadvise DONTNEED: clean pages of
+    files no process maps go), so the next open reads from disk; MB of files advised."""
+    files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
+    advised = 0
+    for f in files:
+        try:
+            fd = os.open(f, os.O_RDONLY)
+        except OSError:
+            continue  # a file a merge just removed
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            advised += os.fstat(fd).st_size
+        finally:
+            os.close(fd)
+    return advised / 1e6
+
+
 def _child_index(ix: str, letters: str, workers: int, ram_budget: int) -> dict[str, Any]:
     from benchmarks.bench_index import HeapPeak
     from search.index import index_paths, storage_size
@@ -108,6 +128,7 @@ def _child_ours(ix: str, mix_path: str) -> dict[str, Any]:
     from search.results import SearchRequest
 
     queries = querymix.load(Path(mix_path))
+    evicted = evict_page_cache(Path(ix))
     t, cpu = time.perf_counter(), time.process_time()
     index = SearchIndex.open(ix)
     opened, opened_cpu = time.perf_counter(), time.process_time()
@@ -130,6 +151,7 @@ def _child_ours(ix: str, mix_path: str) -> dict[str, Any]:
                 letters.append(response.total_determinations)
     docs = [_matched_docs(index, r) for r in requests]  # untimed: for the count check
     return {
+        "evicted_mb": evicted,
         "open_ms": (opened - t) * 1000,
         "first_query_ms": (first - t) * 1000,
         # CPU time too: on a shared machine the wall time is mostly waiting for a core
@@ -284,7 +306,8 @@ def report(n: int, index_run: dict[str, Any], mix: list[querymix.Query], engines
     load = os.getloadavg()
     lines = [
         f"== {n:,} letters; {os.cpu_count()} cores shared with other work "
-        f"(load average {load[0]:.1f}); page cache not dropped",
+        f"(load average {load[0]:.1f}); each engine's files dropped from the page cache "
+        "before its process opens them",
         f"indexing: {index_run['letters_per_s']:.0f} letters/s wall "
         f"({index_run['added']:,} added in {index_run['seconds']:.0f} s, "
         f"{index_run.get('cpu_ms_per_letter', 0):.2f} ms CPU per letter); peak RSS writer "
@@ -304,6 +327,7 @@ def report(n: int, index_run: dict[str, Any], mix: list[querymix.Query], engines
             f" p95 {_pct(r['warm_ms'], 95):6.1f} ms;"
             f" RSS peak {mem.get('VmHWM', 0):.0f} MB (heap {mem.get('RssAnon', 0):.0f},"
             f" mapped files {mem.get('RssFile', 0):.0f})"
+            + (f"; {r['evicted_mb']:.0f} MB of files cold at open" if "evicted_mb" in r else "")
         )
     for name, r in engines.items():
         lines += _kind_table(name, mix, r)
