@@ -21,12 +21,13 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 from benchmarks import querymix
 
+PEERS: Final = ("fts5", "tantivy")
 CACHE_MIB: Final = 256  # the same as our engine's decoded-postings cache
 TEXT: Final = ("request", "rationale", "summary", "reviewer", "other")
 SINGLE: Final = ("outcome", "drug", "drug_class", "category", "year", "sex", "age")
@@ -167,17 +168,18 @@ def fts_query(db: sqlite3.Connection, q: querymix.Query) -> tuple[int, int]:
     return int(docs), int(letters)
 
 
-def fts_child(path: Path, mix_path: Path) -> dict[str, Any]:
-    """Cold process: open, first query, the mix unseen then warm."""
+def fts_child(path: Path, mix_path: Path, cold: bool) -> dict[str, Any]:
+    """Fresh process: open, first query, the mix unseen then warm (cold: files dropped from
+    the page cache first, the mix once)."""
     from benchmarks.bench_scale import evict_page_cache
 
     mix = querymix.load(mix_path)
-    evicted = evict_page_cache(path)
+    evicted = evict_page_cache(path) if cold else 0.0
     t = time.perf_counter()
     db = _fts_connect(path)
     db.execute("CREATE TEMP TABLE m(rowid INTEGER PRIMARY KEY, s REAL)")
     opened = time.perf_counter()
-    return {**_timed(mix, lambda q: fts_query(db, q), t, opened), "evicted_mb": evicted}
+    return {**_timed(mix, lambda q: fts_query(db, q), t, opened, cold), "evicted_mb": evicted}
 
 
 # --- tantivy ----------------------------------------------------------------------------------
@@ -222,14 +224,15 @@ def tantivy_build(path: Path, ix: Path) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - t, "docs": n, "mb": size / 1e6}
 
 
-def tantivy_child(path: Path, mix_path: Path) -> dict[str, Any]:
-    """Cold process: open, first query, the mix unseen then warm."""
+def tantivy_child(path: Path, mix_path: Path, cold: bool) -> dict[str, Any]:
+    """Fresh process: open, first query, the mix unseen then warm (cold: files dropped from
+    the page cache first, the mix once)."""
     import tantivy
 
     from benchmarks.bench_scale import evict_page_cache
 
     mix = querymix.load(mix_path)
-    evicted = evict_page_cache(path)
+    evicted = evict_page_cache(path) if cold else 0.0
     t = time.perf_counter()
     index = tantivy.Index.open(str(path))
     searcher = index.searcher()
@@ -262,7 +265,7 @@ def tantivy_child(path: Path, mix_path: Path) -> dict[str, Any]:
                 snippets.snippet_from_doc(doc).to_html()
         return int(found.count or 0), letters
 
-    return {**_timed(mix, run, t, opened), "evicted_mb": evicted}
+    return {**_timed(mix, run, t, opened, cold), "evicted_mb": evicted}
 
 
 # --- shared ----------------------------------------------------------------------------------
@@ -273,6 +276,7 @@ def _timed(
     run: Callable[[querymix.Query], tuple[int, int]],
     started: float,
     opened: float,
+    cold: bool = False,
 ) -> dict[str, Any]:
     from benchmarks.bench_scale import _status
 
@@ -285,7 +289,7 @@ def _timed(
         unseen.append((time.perf_counter() - t) * 1000)
         docs.append(d)
         letters.append(lt)
-    for q in mix:
+    for q in [] if cold else mix:
         t = time.perf_counter()
         run(q)
         warm.append((time.perf_counter() - t) * 1000)
@@ -305,12 +309,13 @@ def child(kind: str, args: list[str]) -> dict[str, Any]:
     path, other = Path(args[0]), Path(args[1])
     if kind == "fts5-build":
         return fts_build(path, other)
+    cold = args[2:] == ["cold"]
     if kind == "fts5":
-        return fts_child(path, other)
+        return fts_child(path, other, cold)
     if kind == "tantivy-build":
         return tantivy_build(path, other)
     if kind == "tantivy":
-        return tantivy_child(path, other)
+        return tantivy_child(path, other, cold)
     raise SystemExit(f"unknown child {kind!r}")
 
 
@@ -321,6 +326,7 @@ def run_all(
     run_child: Callable[[list[str]], dict[str, Any]],
     fts5_mix: Path | None = None,
     letters: int | None = None,
+    names: Sequence[str] = ("fts5", "tantivy"),
 ) -> dict[str, dict[str, Any]]:
     """Build (once per corpus size) and query both peers, each in fresh processes (FTS5 on
     `fts5_mix`, a prefix of the mix, when given)."""
@@ -329,12 +335,14 @@ def run_all(
     # a staged run grows one index (100k, then 300k, ...): each size gets its own peer stores
     tag = "" if letters is None else f"-{letters}"
     out: dict[str, dict[str, Any]] = {}
-    for name, store in (("fts5", work / f"fts5{tag}.sqlite"), ("tantivy", work / f"tantivy{tag}")):
+    stores = {"fts5": work / f"fts5{tag}.sqlite", "tantivy": work / f"tantivy{tag}"}
+    for name, store in ((n, stores[n]) for n in names):
         marker = work / f"{name}{tag}.built.json"
         if not marker.exists():
             marker.write_text(json.dumps(run_child([f"{name}-build", str(store), str(ix)])))
         mix = fts5_mix if name == "fts5" and fts5_mix is not None else mix_path
-        result = run_child([name, str(store), str(mix)])
+        cold = run_child([name, str(store), str(mix), "cold"])
+        result = {**run_child([name, str(store), str(mix)]), "cold": cold}
         result["build"] = json.loads(marker.read_text())
         out[name] = result
     return out
