@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from search.engine import _codec
+from search.engine import _codec, searcher
 from search.engine.searcher import SearchIndex
 from search.results import SearchRequest
 
@@ -78,3 +78,35 @@ def test_search_keeps_the_mapped_pages_within_the_serving_budget(built_index: Pa
     for answer in (first, again):
         assert answer.total_decisions == kept.total_decisions > 0
         assert answer.results == kept.results and answer.facets == kept.facets
+
+
+def _random_read_kb(folder: Path) -> int:
+    """kB of this process's mappings of `folder`'s segment files marked random-read ("rr")."""
+    total, size, inside = 0, 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()
+        if head and "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
+            path = head[-1] if len(head) >= 6 else ""
+            inside = path.startswith(str(folder)) and path.endswith(".seg")
+        elif inside and line.startswith("Size:"):
+            size = int(head[1])
+        elif inside and line.startswith("VmFlags:") and "rr" in head[1:]:
+            total += size
+    return total
+
+
+@pytest.mark.skipif(not hasattr(mmap, "MADV_RANDOM"), reason="needs madvise(MADV_RANDOM)")
+def test_a_searcher_reads_postings_at_random_and_answers_the_same(
+    built_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request = SearchRequest(q="physical therapy", literal=True)
+    segments_kb = sum(f.stat().st_size for f in built_index.glob("*.seg")) // 1024
+    with SearchIndex.open(built_index) as index:
+        # the postings, term index and records of each segment, not its facet columns
+        assert 0 < _random_read_kb(built_index) < segments_kb
+        advised = index.search(request)
+    monkeypatch.setattr(searcher, "advise_random", lambda *args: None)
+    with SearchIndex.open(built_index) as plain:  # new maps, with the default readahead
+        unadvised = plain.search(request)
+    assert advised.total_decisions == unadvised.total_decisions > 0
+    assert advised.results == unadvised.results and advised.facets == unadvised.facets

@@ -37,7 +37,7 @@ from ..schema import (
     TEXT_FIELDS,
     unpack_record,
 )
-from ._codec import VarBytesView, trim_mapped
+from ._codec import VarBytesView, advise_random, trim_mapped
 from .deadline import search_deadline
 from .evaluate import Evaluator, Leaf, PostingCache, SearchTimeout
 from .facets import FacetCounter, SegmentMatch, final_mask
@@ -138,6 +138,7 @@ class SearchIndex:
             seen.add(segid)
             data = self._segments.get(segid)
             if data is None:
+                advise_random(segreader, (C_REC,))
                 data = self._segments[segid] = load_segment(segreader, self._tables)
             deleted = segreader.segment().deleted_count()
             live = self._lives.get((segid, deleted))
