@@ -182,12 +182,28 @@ def _open_mapped(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
         raise compound.StorageError("Storage was closed")
     offset, length = self.range(name)
     if self._source:
+        if getattr(self, "imr_map", None) is None and _RANDOM_READS:
+            with contextlib.suppress(OSError, ValueError):
+                self._source.madvise(mmap.MADV_RANDOM)
         # close() drops _source when views of it are exported; trim_mapped still needs it
         self.imr_map = self._source
         _MAPPED.add(self)
         view = memoryview(self._source)[offset : offset + length]
         return MapFile(view, name, self._source, offset)
     return _stock_open_file(self, name, *args, **kwargs)
+
+
+_RANDOM_READS = False  # see read_at_random
+
+
+def read_at_random() -> None:
+    """Map the segments this process opens from now on for reading at random (a searching
+    process): a page fault reads its page, not the device's readahead window around it
+    (8 MiB here: a cold first query at 350k letters read 900 MB for 33 it needed). What is
+    read whole asks for its range first (_whole). Writers and merges stream, and keep the
+    readahead."""
+    global _RANDOM_READS
+    _RANDOM_READS = hasattr(mmap, "MADV_RANDOM")
 
 
 _stock_open_file = compound.CompoundStorage.open_file
@@ -218,23 +234,11 @@ def trim_mapped(budget: int = MAPPED_BUDGET) -> bool:
     return True
 
 
-def advise_random(reader: SegmentReader, columns: tuple[str, ...] = ()) -> None:
-    """Tell the OS that a searcher reads a segment's term index, postings and the given
-    columns at random: a page fault then reads that page, not the device's whole readahead
-    window around it (8 MiB on some machines: a cold query read 600 MB for one query).
-    Long posting lists ask for their whole range at once (read_postings)."""
-    if not hasattr(mmap, "MADV_RANDOM"):
-        return
-    terms = reader._terms
-    files = [terms._postfile, terms._dbfile]
-    for name in columns:
-        if reader._perdoc.has_column(name):
-            dbfile, base, length = reader._perdoc._get_column_file(name)
-            if isinstance(dbfile, MapFile):
-                dbfile.advise(mmap.MADV_RANDOM, base, length)
-    for dbfile in files:
-        if isinstance(dbfile, MapFile):
-            dbfile.advise(mmap.MADV_RANDOM)
+def _whole(dbfile: Any, position: int, length: int) -> None:
+    """Ask the OS for a range about to be read whole: one read ahead of the faults (where
+    a searcher reads at random, a page a fault)."""
+    if isinstance(dbfile, MapFile) and hasattr(mmap, "MADV_WILLNEED"):
+        dbfile.advise(mmap.MADV_WILLNEED, position, length)
 
 
 def _view(dbfile: Any, position: int, length: int) -> Any:
@@ -256,6 +260,7 @@ def numeric_column(reader: SegmentReader, fieldname: str, dtype: str, default: i
         return np.full(n, default, dtype=big)
     creader = reader.column_reader(fieldname, translate=False)
     count = min(creader._count, n)
+    _whole(creader._dbfile, creader._basepos, count * big.itemsize)
     raw = np.frombuffer(_view(creader._dbfile, creader._basepos, count * big.itemsize), big)
     if count == n:
         return raw
@@ -283,6 +288,7 @@ def refbytes_column(reader: SegmentReader, fieldname: str) -> tuple[Array, list[
         dtype = np.dtype(_REF_DTYPES[creader._typecode])
         refs = np.frombuffer(_view(creader._dbfile, creader._basepos, n * dtype.itemsize), dtype)
         return refs, list(creader._uniques)
+    _whole(dbfile, base, length)
     dtype = np.dtype(_REF_DTYPES[chr(dbfile.view(base + length - 1, 1)[0])])
     refs = np.frombuffer(dbfile.view(base, n * dtype.itemsize), dtype)
     table = n * dtype.itemsize
@@ -321,6 +327,7 @@ def length_bytes(reader: SegmentReader, fieldname: str) -> Array:
         return np.zeros(n, dtype=np.uint8)
     creader = perdoc.column_reader(lenfield, LENGTHS_COLUMN)
     count = min(creader._count, n)
+    _whole(creader._dbfile, creader._basepos, count)
     raw = np.frombuffer(_view(creader._dbfile, creader._basepos, count), dtype=np.uint8)
     if count == n:
         return raw
@@ -354,6 +361,7 @@ class VarBytesView:
             _view(dbfile, last - n * ldtype.itemsize, n * ldtype.itemsize), ldtype
         )
         if offsets is None:
+            _whole(dbfile, last - n * ldtype.itemsize, n * ldtype.itemsize)
             offsets = np.zeros(n, dtype=np.int64)
             if n > 1:
                 np.cumsum(lengths[:-1], out=offsets[1:])
@@ -445,8 +453,8 @@ def read_postings(
     if isinstance(length, tuple):  # Whoosh's W3TermInfo.from_bytes leaves it a 1-tuple
         length = length[0]
     postfile = terms._postfile
-    if length > WILLNEED_MIN and isinstance(postfile, MapFile) and hasattr(mmap, "MADV_WILLNEED"):
-        postfile.advise(mmap.MADV_WILLNEED, offset, length)  # one read, not a fault a page
+    if length > WILLNEED_MIN:
+        _whole(postfile, offset, length)  # one read, not a fault a page
     view = _view(postfile, offset, length)
     starts: list[int] = []
     sizes: list[int] = []
@@ -519,6 +527,7 @@ def term_table(reader: SegmentReader, fieldname: str) -> tuple[Array, IntArray, 
     if fieldname not in fieldmap or not isinstance(tindex.dbfile, MapFile) or dtype is None:
         return _EMPTY_BYTES, _EMPTY_IDS, _EMPTY_IDS, _EMPTY_IDS
     buf = tindex.dbfile._buf
+    _whole(tindex.dbfile, 0, len(buf))  # read at random by searches: whole, once, here
     raw = np.frombuffer(buf, dtype=np.uint8)
     width = np.dtype(dtype).itemsize
     base = tindex.indexbase

@@ -37,7 +37,7 @@ from ..schema import (
     TEXT_FIELDS,
     unpack_record,
 )
-from ._codec import VarBytesView, advise_random, trim_mapped
+from ._codec import VarBytesView, read_at_random, trim_mapped
 from .deadline import search_deadline
 from .evaluate import Evaluator, Leaf, PostingCache, SearchTimeout
 from .facets import FacetCounter, SegmentMatch, final_mask
@@ -94,6 +94,7 @@ class SearchIndex:
         self.path = path
         self._ix = ix
         self.mapped_budget = mapped_budget
+        read_at_random()  # before the reader maps its segments
         self._refresh_lock = threading.Lock()  # one refresh at a time; searches never wait
         self._tables = {f: FacetTable() for f in FACETS}
         self._segments: dict[str, SegmentData] = {}
@@ -138,7 +139,6 @@ class SearchIndex:
             seen.add(segid)
             data = self._segments.get(segid)
             if data is None:
-                advise_random(segreader, (C_REC,))
                 data = self._segments[segid] = load_segment(segreader, self._tables)
             deleted = segreader.segment().deleted_count()
             live = self._lives.get((segid, deleted))
