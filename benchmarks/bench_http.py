@@ -223,6 +223,25 @@ def _cpu_seconds(pid: int) -> dict[int, float]:
     return out
 
 
+def _memory_mb(pids: list[int]) -> dict[str, float]:
+    """The largest peak RSS (VmHWM) among the processes, and that process's resident heap
+    (RssAnon) and mapped file pages (RssFile) now, in MB."""
+    best: dict[str, float] = {}
+    for pid in pids:
+        try:
+            lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+        except OSError:
+            continue
+        status = {k: v for k, _, v in (line.partition(":") for line in lines)}
+        try:
+            mem = {k: int(status[k].split()[0]) / 1024 for k in ("VmHWM", "RssAnon", "RssFile")}
+        except (KeyError, ValueError, IndexError):
+            continue
+        if mem["VmHWM"] > best.get("VmHWM", -1.0):
+            best = mem
+    return best
+
+
 def _load(
     port: int, paths_file: Path, clients: int, seconds: float, server_pid: int = 0
 ) -> dict[str, Any]:
@@ -267,6 +286,7 @@ def run(
             after = _cpu_seconds(server.pid)
             spent = sorted((after[p] - before.get(p, 0.0) for p in after), reverse=True)
             row.update(workers=workers, server_cpu_s=sum(spent), process_cpu_s=spent)
+            row["memory_mb"] = _memory_mb(list(after))
             rows.append(row)
         return rows
     finally:
@@ -282,7 +302,7 @@ def table(rows: list[dict[str, Any]]) -> str:
         "client = the load generator's process",
         "workers clients    q/s   p50 ms   p95 ms   p99 ms  requests errors"
         "  server CPU ms/req (cores)  client CPU ms/req (cores)  busiest processes' CPU share"
-        "  responses per worker",
+        "  responses per worker  largest worker RSS peak MB (heap, mapped)",
     ]
     for r in rows:
         n, secs = max(1, r["requests"]), r["seconds"]
@@ -294,6 +314,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"        {1000 * client / n:10.2f} ({client / secs:4.2f})"
             f"  {_shares(r.get('process_cpu_s', [])):>27}"
             f"  {_split(r.get('per_worker', []), r.get('unattributed', 0))}"
+            f"  {_rss(r.get('memory_mb', {}))}"
         )
     by = {(r["workers"], r["clients"]): r for r in rows}
     for (w, c), r in sorted(by.items()):
@@ -301,6 +322,12 @@ def table(rows: list[dict[str, Any]]) -> str:
         if w > 1 and one and one["qps"]:
             lines.append(f"{w} workers / 1 worker at {c} clients: {r['qps'] / one['qps']:.2f}x q/s")
     return "\n".join(lines)
+
+
+def _rss(mem: dict[str, float]) -> str:
+    if not mem:
+        return "-"
+    return f"{mem['VmHWM']:.0f} ({mem['RssAnon']:.0f}, {mem['RssFile']:.0f})"
 
 
 def _shares(spent: list[float]) -> str:
