@@ -19,17 +19,25 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _resident_kb(folder: Path) -> int:
-    """kB of this process's resident pages mapped from the segment files of `folder`."""
-    total, inside = 0, False
+def _segment_maps(folder: Path) -> list[dict[str, str]]:
+    """This process's mappings of `folder`'s segment files, each as its smaps fields."""
+    maps: list[dict[str, str]] = []
+    inside = False
     for line in Path("/proc/self/smaps").read_text().splitlines():
         head = line.split()
         if head and "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
             path = head[-1] if len(head) >= 6 else ""
             inside = path.startswith(str(folder)) and path.endswith(".seg")
-        elif inside and line.startswith("Rss:"):
-            total += int(head[1])
-    return total
+            if inside:
+                maps.append({})
+        elif inside and head and head[0].endswith(":"):
+            maps[-1][head[0][:-1]] = " ".join(head[1:])
+    return maps
+
+
+def _resident_kb(folder: Path) -> int:
+    """kB of this process's resident pages mapped from the segment files of `folder`."""
+    return sum(int(m["Rss"].split()[0]) for m in _segment_maps(folder))
 
 
 def _touch_postings(index: SearchIndex) -> int:
@@ -83,17 +91,8 @@ def test_search_keeps_the_mapped_pages_within_the_serving_budget(built_index: Pa
 
 def _random_read_kb(folder: Path) -> int:
     """kB of this process's mappings of `folder`'s segment files marked random-read ("rr")."""
-    total, size, inside = 0, 0, False
-    for line in Path("/proc/self/smaps").read_text().splitlines():
-        head = line.split()
-        if head and "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
-            path = head[-1] if len(head) >= 6 else ""
-            inside = path.startswith(str(folder)) and path.endswith(".seg")
-        elif inside and line.startswith("Size:"):
-            size = int(head[1])
-        elif inside and line.startswith("VmFlags:") and "rr" in head[1:]:
-            total += size
-    return total
+    maps = _segment_maps(folder)
+    return sum(int(m["Size"].split()[0]) for m in maps if "rr" in m["VmFlags"].split())
 
 
 @pytest.mark.skipif(not hasattr(mmap, "MADV_RANDOM"), reason="needs madvise(MADV_RANDOM)")
