@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +89,30 @@ def web_app() -> Flask:
 def web_client(web_app: Flask) -> FlaskClient:
     """A test client of web_app."""
     return web_app.test_client()
+
+
+def _unpickled(terms: Any, info: Any) -> tuple[Any, Any]:
+    """A posting list decoded block by block by unpickling (the decoders' reference)."""
+    import struct
+
+    from search.engine import _blocks
+
+    offset, length = info.extent()
+    length = length[0] if isinstance(length, tuple) else length
+    view = terms._postfile.get(offset, length)
+    starts, sizes, pos = [], [], 4
+    while True:
+        (blen,) = struct.unpack_from("!i", view, pos)
+        starts.append(offset + pos + 4)
+        sizes.append(abs(blen))
+        if blen < 0:
+            break
+        pos += 4 + abs(blen)
+    return _blocks.pickled_blocks(terms._postfile, starts, sizes)
+
+
+@pytest.fixture(scope="session")
+def unpickled() -> Callable[[Any, Any], tuple[Any, Any]]:
+    """The reference decoder of a posting list (terms reader, term info): every block
+    unpickled."""
+    return _unpickled

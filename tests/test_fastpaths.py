@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import struct
 import time
+from collections.abc import Callable
 from pathlib import Path
 from pickle import dumps
 from typing import Any
@@ -91,7 +92,10 @@ def test_a_short_last_block_leaves_the_rest_to_numpy() -> None:
     assert got[0].tolist() == ids
 
 
-def test_real_lists_decode_as_unpickled(posting_lists: list[tuple[Any, str, str, Any]]) -> None:
+def test_real_lists_decode_as_unpickled(
+    posting_lists: list[tuple[Any, str, str, Any]],
+    unpickled: Callable[[Any, Any], tuple[Any, Any]],
+) -> None:
     mixed = 0
     original = _codec.mixed_blocks
 
@@ -104,18 +108,7 @@ def test_real_lists_decode_as_unpickled(posting_lists: list[tuple[Any, str, str,
     try:
         for terms, _field, _word, info in posting_lists:
             ids, weights = _codec.read_postings(terms, info, unpickle_upto=0)
-            offset, length = info.extent()
-            length = length[0] if isinstance(length, tuple) else length
-            view = terms._postfile.get(offset, length)
-            starts, sizes, pos = [], [], 4
-            while True:
-                (blen,) = struct.unpack_from("!i", view, pos)
-                starts.append(offset + pos + 4)
-                sizes.append(abs(blen))
-                if blen < 0:
-                    break
-                pos += 4 + abs(blen)
-            want = _blocks.pickled_blocks(terms._postfile, starts, sizes)
+            want = unpickled(terms, info)
             assert np.array_equal(ids, want[0]) and np.array_equal(weights, want[1])
     finally:
         _codec.mixed_blocks = original  # type: ignore[assignment]

@@ -7,6 +7,7 @@ import random
 import re
 import struct
 import time
+from collections.abc import Callable
 from pathlib import Path
 from pickle import dumps
 from typing import Any
@@ -23,24 +24,9 @@ from search.results import SearchRequest
 from search.schema import TEXT_FIELDS, facet_column
 
 
-def _pickled(terms: Any, info: Any) -> tuple[Any, Any]:
-    """A posting list decoded block by block by unpickling (the reference)."""
-    offset, length = info.extent()
-    length = length[0] if isinstance(length, tuple) else length
-    view = terms._postfile.get(offset, length)
-    starts, sizes, pos = [], [], 4
-    while True:
-        (blen,) = struct.unpack_from("!i", view, pos)
-        starts.append(offset + pos + 4)
-        sizes.append(abs(blen))
-        if blen < 0:
-            break
-        pos += 4 + abs(blen)
-    return _blocks.pickled_blocks(terms._postfile, starts, sizes)
-
-
 def test_posting_lists_decode_the_same_with_numpy_as_unpickled(
     posting_lists: list[tuple[Any, str, str, Any]],
+    unpickled: Callable[[Any, Any], tuple[Any, Any]],
 ) -> None:
     plain = 0
     original = _codec.plain_blocks
@@ -57,7 +43,7 @@ def test_posting_lists_decode_the_same_with_numpy_as_unpickled(
         for terms, field, word, info in posting_lists:
             lists += 1
             ids, weights = _codec.read_postings(terms, info, unpickle_upto=0)
-            want_ids, want_weights = _pickled(terms, info)
+            want_ids, want_weights = unpickled(terms, info)
             assert ids.dtype == want_ids.dtype and weights.dtype == want_weights.dtype
             assert np.array_equal(ids, want_ids), (field, word)
             assert np.array_equal(weights, want_weights), (field, word)
