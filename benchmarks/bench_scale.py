@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from benchmarks import querymix
+from benchmarks.peers import PEERS
 
 SHARD: Final = 10_000
 SAMPLE_LETTERS: Final = 3_000  # letters the query mix draws its words from
@@ -259,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=2, help="parse processes (2)")
     p.add_argument("--ram-budget", type=ram_size, default="1G")
     p.add_argument("--peers", action="store_true", help="also SQLite FTS5 and tantivy")
-    p.add_argument("--peer", action="append", choices=("fts5", "tantivy"), help="only this peer")
+    p.add_argument("--peer", action="append", choices=PEERS, help="only this peer")
     p.add_argument(
         "--fts5-queries",
         type=int,
@@ -300,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.fts5_queries is not None and args.fts5_queries < len(mix):
             fts5_mix = work / f"mix-{mix_seed}-first{args.fts5_queries}.jsonl"
             querymix.save(mix[: args.fts5_queries], fts5_mix)
-        names = args.peer or list(peers.PEERS)
+        names = args.peer or list(PEERS)
         engines.update(
             peers.run_all(work, ix, mix_path, _run_child, fts5_mix, letters=args.n, names=names)
         )

@@ -326,7 +326,7 @@ def run_all(
     run_child: Callable[[list[str]], dict[str, Any]],
     fts5_mix: Path | None = None,
     letters: int | None = None,
-    names: Sequence[str] = ("fts5", "tantivy"),
+    names: Sequence[str] = PEERS,
 ) -> dict[str, dict[str, Any]]:
     """Build (once per corpus size) and query both peers, each in fresh processes (FTS5 on
     `fts5_mix`, a prefix of the mix, when given)."""

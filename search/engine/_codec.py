@@ -148,12 +148,12 @@ class MapFile(StructFile):  # type: ignore[misc]
         view = self._buf[position : position + length]
         return MapFile(view, name or self._name, self._map, self._base + position)
 
-    def advise(self, advice: int, position: int = 0, length: int | None = None) -> None:
+    def advise(self, advice: int, position: int, length: int) -> None:
         """madvise the pages of a range of this file (a hint: where it fails, nothing)."""
         if self._map is None:
             return
         start = self._base + position
-        end = start + (len(self._buf) - position if length is None else length)
+        end = start + length
         aligned = start - start % mmap.PAGESIZE
         with contextlib.suppress(OSError, ValueError):  # (the map closed meanwhile)
             self._map.madvise(advice, aligned, end - aligned)
