@@ -124,6 +124,23 @@ def _child_index(ix: str, letters: str, workers: int, ram_budget: int) -> dict[s
     }
 
 
+def _child_compact(ix: str) -> dict[str, Any]:
+    from search.index import compact_index, storage_size
+
+    summary = compact_index(ix)
+    use = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return {
+        "before": summary.before,
+        "after": summary.after,
+        "merges": summary.merges,
+        "failed": summary.failed,
+        "seconds": summary.seconds,
+        "cpu_s": sum(u.ru_utime + u.ru_stime for u in use),
+        "peak_rss_mb": max(u.ru_maxrss for u in use) / 1024,  # the merge process's, mostly
+        "index_mb": storage_size(ix) / 1e6,
+    }
+
+
 def _child_ours(ix: str, mix_path: str, cold: bool) -> dict[str, Any]:
     from search.engine import searcher
     from search.engine.searcher import SearchIndex
@@ -193,6 +210,8 @@ def child_main(argv: list[str]) -> int:
     kind, *rest = argv
     if kind == "index":
         out = _child_index(rest[0], rest[1], int(rest[2]), int(rest[3]))
+    elif kind == "compact":
+        out = _child_compact(rest[0])
     elif kind == "ours":
         out = _child_ours(rest[0], rest[1], rest[2:] == ["cold"])
     else:
@@ -267,6 +286,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="FTS5 runs only the mix's first K queries (at 1.6M letters a query takes seconds)",
     )
+    p.add_argument(
+        "--no-compact",
+        action="store_true",
+        help="query the index as indexing left it (default: `imr-search compact` it first)",
+    )
     args = p.parse_args(argv)
     work = (args.workdir or Path("benchmarks/out") / f"scale-{args.n}").resolve()
     letters, ix = work / "letters", work / "index"
@@ -286,6 +310,10 @@ def main(argv: list[str] | None = None) -> int:
         results["index"] = {"runs": runs, "complete": args.n if not run["failed"] else None}
         save()
     index_run = results["index"]["runs"][-1]
+    if not args.no_compact and results.get("compact", {}).get("complete") != args.n:
+        results["compact"] = {**_run_child(["compact", str(ix)]), "complete": args.n}
+        save()
+    compact = None if args.no_compact else results["compact"]
     mix_seed = args.mix_seed if args.mix_seed is not None else int(time.time())
     mix = querymix.make_mix(_sample_records(ix, SAMPLE_LETTERS, mix_seed), args.queries, mix_seed)
     mix_path = work / f"mix-{mix_seed}.jsonl"
@@ -307,11 +335,17 @@ def main(argv: list[str] | None = None) -> int:
         )
     results["queries"] = {"mix_seed": mix_seed, "engines": engines}
     save()
-    print(report(args.n, index_run, mix, engines))
+    print(report(args.n, index_run, mix, engines, compact))
     return 0
 
 
-def report(n: int, index_run: dict[str, Any], mix: list[querymix.Query], engines: Any) -> str:
+def report(
+    n: int,
+    index_run: dict[str, Any],
+    mix: list[querymix.Query],
+    engines: Any,
+    compact: dict[str, Any] | None = None,
+) -> str:
     """The printed table."""
     load = os.getloadavg()
     lines = [
@@ -324,6 +358,14 @@ def report(n: int, index_run: dict[str, Any], mix: list[querymix.Query], engines
         f"{index_run.get('peak_heap_writer_mb', 0):.0f} MB), each child (parse worker, merge) "
         f"<= {index_run['peak_rss_parse_worker_mb']:.0f} MB; index {index_run['index_mb']:.0f} MB",
     ]
+    if compact is not None:
+        both = index_run["seconds"] + compact["seconds"]
+        lines.append(
+            f"compact: {compact['before']} segments -> {compact['after']} in "
+            f"{compact['merges']} merges, {compact['seconds']:.0f} s (CPU {compact['cpu_s']:.0f}"
+            f" s), peak RSS {compact['peak_rss_mb']:.0f} MB; index {compact['index_mb']:.0f} MB;"
+            f" indexing + compact {index_run['added'] / both:.0f} letters/s wall"
+        )
     for name, r in engines.items():
         mem = r.get("memory_mb", {})
         cpu = ""

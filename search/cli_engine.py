@@ -1,4 +1,4 @@
-"""The `index`, `search`, `show` and `similar` commands of imr-search."""
+"""The `index`, `compact`, `search`, `show` and `similar` commands of imr-search."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def paragraphs(text: str) -> list[str]:
 
 
 def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register `index`, `search`, `show` and `similar`."""
+    """Register `index`, `compact`, `search`, `show` and `similar`."""
     p = sub.add_parser("index", help="add letters (.txt/.pdf files or folders) to the index")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
     _index_option(p)
@@ -59,6 +59,14 @@ def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "fewer, larger segments",
     )
     p.set_defaults(func=run_index)
+
+    p = sub.add_parser(
+        "compact",
+        help="merge the index's segments into as few as memory allows (after a bulk load: "
+        "faster searches)",
+    )
+    _index_option(p)
+    p.set_defaults(func=run_compact)
 
     p = sub.add_parser("search", help="search the index")
     p.add_argument("query", nargs="*", metavar="QUERY", help="query text (empty: everything)")
@@ -223,6 +231,26 @@ def run_index(args: argparse.Namespace) -> int:
         if quality.letters:  # the same report as `imr-search audit`, for this run's letters
             print(f"parse quality of the {quality.letters} letters parsed in this run:")
             print("\n".join(f"  {line}" for line in quality.lines()))
+    return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def run_compact(args: argparse.Namespace) -> int:
+    """Compact the index; a line per merge on stderr, the summary on stdout."""
+    from .engine.toc import IndexUnreadable
+    from .index import IndexLocked, IndexMissing, compact_index
+
+    def merged(done: int, segments: int) -> None:
+        _error(f"merge {done} done: {segments} segments")
+
+    try:
+        summary = compact_index(args.index, on_merge=merged)
+    except (IndexLocked, IndexUnreadable, IndexMissing) as exc:
+        _error(str(exc))
+        return EXIT_FAILED
+    except OSError as exc:
+        _error(f"cannot write the index at {args.index}: {exc}")
+        return EXIT_FAILED
+    print(f"imr-search: compacted {args.index}: {summary}")
     return EXIT_FAILED if summary.failed else EXIT_OK
 
 

@@ -334,6 +334,57 @@ def index_paths(
     return summary
 
 
+@dataclass(frozen=True, slots=True)
+class CompactSummary:
+    """What one `compact` run did."""
+
+    before: int  # segments
+    after: int
+    merges: int
+    seconds: float
+    failed: bool = False  # a merge failed (logged); the index is as its last commit left it
+
+    def __str__(self) -> str:
+        return (
+            f"{self.before} segments -> {self.after} in {self.merges} merges, "
+            f"{self.seconds:.1f} s" + (" (stopped: a merge failed)" if self.failed else "")
+        )
+
+
+def compact_index(
+    index_dir: str | Path, on_merge: Callable[[int, int], None] | None = None
+) -> CompactSummary:
+    """Merge an index's segments into as few as the merge cap allows (after a bulk load: a
+    search pays a fixed cost per segment). One merge at a time in a child process, each
+    published by its own durable commit: memory stays bounded, a kill loses only the merge
+    in progress, and servers pick each commit up. on_merge(merges done, segments now)."""
+    started = time.monotonic()
+    folder = Path(index_dir)
+    if not _has_index(folder):
+        raise IndexMissing(
+            f"no index at {folder}: build one with `imr-search index PATH... --index {folder}`"
+        )
+    with _run_lock(folder):
+        clean_leftovers(folder)
+        ix = DurableIndex(folder)
+        before = now = len(ix.toc().segments)
+        merges = MergeScheduler(ix.folder)
+        done, failed = 0, False
+        try:
+            while merges.start(ix.toc().segments, compact=True):
+                FastWriter(ix).commit(mergetype=lambda w, segs: merges.publish(w, segs, wait=True))
+                count = len(ix.toc().segments)
+                if count >= now:  # publish kept the sources: the merge failed
+                    failed = True
+                    break
+                done, now = done + 1, count
+                if on_merge is not None:
+                    on_merge(done, now)
+        finally:
+            merges.close()
+    return CompactSummary(before, now, done, time.monotonic() - started, failed)
+
+
 def _prune(batch: _Batch, summary: IndexSummary, on_removed: ErrorFn | None) -> None:
     """Delete the records of letters whose source files no longer exist."""
     registry = batch.registry

@@ -171,3 +171,20 @@ def test_closed_output_pipe_is_not_a_traceback(built_index: Path) -> None:
     proc.stderr.close()
     assert proc.wait(timeout=60) == 141
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_compact_command(
+    tmp_path: Path, sample_paths: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`compact` merges an index of one segment per letter into one; a folder with no index
+    is a clear error, exit 1."""
+    n = 6  # fewer than the policy's segments per tier: no merge while indexing
+    for path in sample_paths[:n]:  # a run per letter: a segment each
+        assert run(["index", str(path), "--index", str(tmp_path)], capsys)[0] == 0
+    code, out, err = run(["compact", "--index", str(tmp_path)], capsys)
+    assert code == 0 and f"compacted {tmp_path}: {n} segments -> 1 in 1 merges" in out
+    assert "merge 1 done: 1 segments" in err
+    code, out, _ = run(["search", "--index", str(tmp_path), "--json"], capsys)
+    assert code == 0 and json.loads(out)["total_determinations"] == n
+    code, out, err = run(["compact", "--index", str(tmp_path / "none")], capsys)
+    assert code == 1 and not out and "no index at" in err

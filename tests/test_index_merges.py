@@ -197,3 +197,71 @@ def test_every_crash_state_of_a_published_merge_opens_as_old_or_new(
         assert _ids(_replayed(tmp_path / "replay", state)) in (old, new), label
         checked += 1
     assert checked > 20
+
+
+def _answers(folder: Path) -> list[object]:
+    """Totals, facet counts and the matching letters of a few searches (ranked order aside:
+    equal scores may tie differently once documents are renumbered)."""
+    out: list[object] = []
+    with SearchIndex.open(folder) as idx:
+        for q in ("", "pain", "tizanidine OR baclofen", '"low back"', "upheld -lumbar"):
+            r = idx.search(SearchRequest(q=q, size=1000))
+            ids = sorted((h.id, h.decisions) for h in r.results)
+            out.append((q, r.total_determinations, r.total_decisions, r.facets, ids))
+    return out
+
+
+def test_compact_merges_down_to_the_cap_and_answers_the_same(
+    tmp_path: Path, generated_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An index of many small segments (some letters deleted) compacts, one bounded merge
+    at a time, until no two segments fit in one merge: the postings, records and columns
+    of a fresh build of the live letters, the same answers, the files checked, no staging
+    folder left; a second run has nothing to do; a server opened before picks it up."""
+    from search.index import compact_index
+
+    folder = tmp_path / "ix"
+    paths = sorted(generated_dir.glob("*.txt"))[:90]
+    monkeypatch.setattr(mergepolicy, "MERGE_FACTOR", 100)  # no merge while indexing
+    monkeypatch.setattr(index_pool, "CHUNK", 6)
+    index_paths(folder, paths, workers=1, batch_size=6)
+    (tmp_path / "gone").mkdir()
+    for path in paths[::9]:  # deleted documents, which compaction must not bring back
+        shutil.move(path, tmp_path / "gone" / path.name)
+    try:
+        kept = [p for p in paths if p.exists()]
+        assert index_paths(folder, kept, workers=1, prune=True).removed == len(paths[::9])
+        index_paths(tmp_path / "one", kept, workers=1)  # what the live documents make
+    finally:
+        for moved in (tmp_path / "gone").iterdir():
+            shutil.move(moved, generated_dir / moved.name)
+    before = _segments(folder)
+    assert len(before) >= 15 and any(total > live for _, total, live in before)
+    live = sum(n for _, _, n in before)
+    monkeypatch.setattr(mergepolicy, "MAX_MERGED_DOCS", live // 3 + 5)
+    answers = _answers(folder)
+    server = SearchIndex.open(folder)
+    seen: list[tuple[int, int]] = []
+
+    summary = compact_index(folder, on_merge=lambda done, now: seen.append((done, now)))
+
+    after = _segments(folder)
+    sizes = sorted(n for _, _, n in after)
+    assert summary.before == len(before) and summary.after == len(after) == seen[-1][1]
+    assert not summary.failed and summary.merges == len(seen) >= 2
+    assert 3 <= len(after) <= 5 and sizes[0] + sizes[1] > mergepolicy.MAX_MERGED_DOCS
+    assert all(total == n for _, total, n in after) and sum(sizes) == live
+    assert _contents(folder) == _contents(tmp_path / "one") and _answers(folder) == answers
+    assert not [n for n in os.listdir(folder) if n.startswith(STAGING_PREFIX)]
+    report = check_index(folder)
+    assert not report.damage and report.files_verified > 0
+    assert (
+        server.refresh()
+        and server.search(SearchRequest(size=1)).total_determinations
+        == (
+            answers[0][1]  # type: ignore[index]
+        )
+    )
+    server.close()
+    again = compact_index(folder)
+    assert (again.before, again.after, again.merges) == (len(after), len(after), 0)

@@ -16,6 +16,7 @@ from search.engine.mergepolicy import (
     MERGE_FACTOR,
     allowed_segments,
     choose_merges,
+    compact_merge,
 )
 from search.engine.searcher import SearchIndex
 from search.index import index_paths, open_index, storage_size
@@ -158,3 +159,36 @@ def test_an_index_updated_many_times_stays_near_a_fresh_build(tmp_path: Path) ->
     documents = sum(total for total, _ in _segments(index))
     assert documents <= sum(total for total, _ in _segments(fresh)) / (1 - DELETES_ALLOWED)
     assert storage_size(index) <= 2.0 * storage_size(fresh)
+
+
+COMPACT_CASES = [
+    # (all, live) per segment -> positions merged, with a cap of 100 live documents
+    ([], set()),
+    ([(10, 10)], set()),  # one segment: nothing to merge it with
+    ([(10, 10), (20, 20)], {0, 1}),
+    ([(60, 60), (30, 30), (50, 50)], {1, 2}),  # the smallest first, as many as fit
+    ([(60, 60), (70, 70)], set()),  # no two fit in one merge
+    ([(200, 40), (50, 50), (100, 100)], {0, 1}),  # counted by live documents
+    ([(10, 10)] * 12, set(range(10))),
+]
+
+
+@pytest.mark.parametrize(("counts", "merged"), COMPACT_CASES)
+def test_compact_merge(counts: list[tuple[int, int]], merged: set[int]) -> None:
+    assert compact_merge(counts, 100) == merged
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_compaction_ends_when_no_two_segments_fit_and_keeps_every_document(seed: int) -> None:
+    """Compaction repeated to its end: every merge within the cap, every live document kept,
+    and no two segments left that would fit in one merge."""
+    rng = random.Random(seed)
+    cap = 1000
+    live = [rng.choice([rng.randint(1, 50), rng.randint(100, 600), cap]) for _ in range(40)]
+    merges = 0
+    while chosen := compact_merge([(n, n) for n in live], cap):
+        assert len(chosen) >= 2 and sum(live[i] for i in chosen) <= cap
+        live = [n for i, n in enumerate(live) if i not in chosen] + [sum(live[i] for i in chosen)]
+        merges += 1
+        assert merges < 100
+    assert sum(sorted(live)[:2]) > cap

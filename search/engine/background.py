@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .mergepolicy import choose_merges
+from .mergepolicy import choose_merges, compact_merge
 from .toc import STAGING_PREFIX, FileSums, durable_files
 
 log = logging.getLogger(__name__)
@@ -102,21 +102,24 @@ class MergeScheduler:
         """A merge has been started and not yet published or dropped."""
         return self._job is not None
 
-    def start(self, segments: list[Any]) -> bool:
-        """Start merging what the policy picks of the committed `segments` (nothing while
-        a merge runs); whether one started."""
+    def start(self, segments: list[Any], *, compact: bool = False) -> bool:
+        """Start merging what the policy (or, compacting, compact_merge) picks of the
+        committed `segments` (nothing while a merge runs); whether one started."""
         if self._job is not None:
             return False
         counts = [(seg.doc_count_all(), seg.doc_count()) for seg in segments]
         from . import mergepolicy as mp
 
-        chosen = choose_merges(
-            counts,
-            factor=mp.MERGE_FACTOR,
-            floor=mp.FLOOR_DOCS,
-            max_docs=mp.MAX_MERGED_DOCS,
-            deletes_allowed=mp.DELETES_ALLOWED,
-        )
+        if compact:
+            chosen = compact_merge(counts, mp.MAX_MERGED_DOCS)
+        else:
+            chosen = choose_merges(
+                counts,
+                factor=mp.MERGE_FACTOR,
+                floor=mp.FLOOR_DOCS,
+                max_docs=mp.MAX_MERGED_DOCS,
+                deletes_allowed=mp.DELETES_ALLOWED,
+            )
         if not chosen:
             return False
         picked = [segments[i] for i in sorted(chosen)]

@@ -106,6 +106,22 @@ def choose_merges(
     return set(best[1]) if best is not None else set()
 
 
+def compact_merge(counts: Sequence[tuple[int, int]], max_docs: int = MAX_MERGED_DOCS) -> set[int]:
+    """The next merge of a compaction (Lucene's forceMerge, within the merge cap): the
+    smallest segments by live documents, as many as fit in max_docs together; none when
+    fewer than two fit. Repeated until it picks nothing, it leaves segments no two of which
+    fit in one merge; each document is rewritten about once per merge it takes part in."""
+    order = sorted(range(len(counts)), key=lambda i: counts[i][1])
+    chosen: set[int] = set()
+    live = 0
+    for i in order:
+        if live + counts[i][1] > max_docs:
+            break
+        chosen.add(i)
+        live += counts[i][1]
+    return chosen if len(chosen) > 1 else set()
+
+
 def merge_segments(writer: Any, segments: list[Any]) -> list[Any]:
     """Whoosh merge function (commit(mergetype=...)): merge the chosen segments into the
     writer's new segment; the segments kept as they are."""
