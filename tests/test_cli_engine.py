@@ -188,3 +188,8 @@ def test_compact_command(
     assert code == 0 and json.loads(out)["total_determinations"] == n
     code, out, err = run(["compact", "--index", str(tmp_path / "none")], capsys)
     assert code == 1 and not out and "no index at" in err
+    from search.index import _run_lock
+
+    with _run_lock(tmp_path):  # an index run holds the index
+        code, out, err = run(["compact", "--index", str(tmp_path)], capsys)
+    assert code == 1 and not out and "is locked" in err

@@ -53,7 +53,7 @@ def test_every_readme_command_runs(
     outputs: dict[str, str] = {}
     commands = readme_commands()
     assert [c[1] for c in commands] == [
-        "parse", "index", "search", "show", "similar", "serve", "demo"
+        "parse", "index", "compact", "search", "show", "similar", "serve", "demo"
     ]  # fmt: skip
     for command in commands:
         code = main(command[1:])
@@ -63,6 +63,7 @@ def test_every_readme_command_runs(
     parsed = [json.loads(line) for line in outputs["parse"].splitlines()]
     assert [r["case_number"] for r in parsed] == ["CM17-0013077"]
     assert f"{samples} added" in outputs["index"]
+    assert "segments ->" in outputs["compact"]
     found = json.loads(outputs["search"])
     assert found["total_determinations"] >= 1
     assert all(d["outcome"] == "Overturned" for r in found["results"] for d in r["decisions"])
