@@ -21,6 +21,7 @@ EXIT_USAGE: Final = 2
 PLAIN_PROGRESS_SECONDS: Final = 5.0  # a progress line this often when stderr is not a TTY
 TTY_PROGRESS_SECONDS: Final = 0.2
 WRAP: Final = 100  # columns of `show`'s wrapped rationales
+COMPACT_HINT_SEGMENTS: Final = 5  # an index run leaving this many suggests `compact`
 _PARA_RE: Final = re.compile(r"\n[ \t]*\n")
 
 
@@ -227,6 +228,11 @@ def run_index(args: argparse.Namespace) -> int:
         print(json.dumps(index_json(summary), ensure_ascii=False, indent=2))
     else:
         print(f"imr-search: {summary}")
+        if summary.segments >= COMPACT_HINT_SEGMENTS:
+            print(
+                f"imr-search: the index has {summary.segments} segments; a search pays for "
+                f"each: `imr-search compact --index {args.index}` merges them"
+            )
         quality = summary.audit
         if quality.letters:  # the same report as `imr-search audit`, for this run's letters
             print(f"parse quality of the {quality.letters} letters parsed in this run:")
@@ -264,6 +270,7 @@ def index_json(summary: Any) -> dict[str, Any]:
         "failed": summary.failed,
         "errors": list(summary.errors),
         "seconds": round(summary.seconds, 3),
+        "segments": summary.segments,
         "parse_quality": summary.audit.to_dict(),
     }
 

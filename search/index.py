@@ -67,6 +67,7 @@ class IndexSummary:
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
     audit: Audit = field(default_factory=Audit)  # parse quality of the letters parsed in it
+    segments: int = 0  # the index's segments after the run
 
     @property
     def processed(self) -> int:
@@ -323,6 +324,7 @@ def index_paths(
                 if batch.pending >= batch_size or batch.ram_bytes() >= writer_budget:
                     batch.commit(final=False)
             batch.commit(final=True)
+            summary.segments = len(ix.toc().segments)
             if rebuild:
                 publish_rebuild(folder, staging)
         except BaseException:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from search.cli import main
+from search.cli_engine import COMPACT_HINT_SEGMENTS
 from search.fields import ENGINE_MAX_PAGE_SIZE, MAX_PAGE_SIZE
 
 
@@ -179,8 +180,10 @@ def test_compact_command(
     """`compact` merges an index of one segment per letter into one; a folder with no index
     is a clear error, exit 1."""
     n = 6  # fewer than the policy's segments per tier: no merge while indexing
-    for path in sample_paths[:n]:  # a run per letter: a segment each
-        assert run(["index", str(path), "--index", str(tmp_path)], capsys)[0] == 0
+    for k, path in enumerate(sample_paths[:n], 1):  # a run per letter: a segment each
+        code, out, _ = run(["index", str(path), "--index", str(tmp_path)], capsys)
+        hint = f"the index has {k} segments; a search pays for each: `imr-search compact"
+        assert code == 0 and (hint in out) == (k >= COMPACT_HINT_SEGMENTS)
     code, out, err = run(["compact", "--index", str(tmp_path)], capsys)
     assert code == 0 and f"compacted {tmp_path}: {n} segments -> 1 in 1 merges" in out
     assert "merge 1 done: 1 segments" in err
