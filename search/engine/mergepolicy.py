@@ -110,7 +110,7 @@ def compact_merge(counts: Sequence[tuple[int, int]], max_docs: int = MAX_MERGED_
     """The next merge of a compaction (Lucene's forceMerge, within the merge cap): the
     smallest segments by live documents, as many as fit in max_docs together; none when
     fewer than two fit. Repeated until it picks nothing, it leaves segments no two of which
-    fit in one merge; each document is rewritten about once per merge it takes part in."""
+    fit in one merge; each merge is bounded like the policy's (max_docs live documents)."""
     order = sorted(range(len(counts)), key=lambda i: counts[i][1])
     chosen: set[int] = set()
     live = 0
