@@ -98,6 +98,13 @@ def _has_index(path: Path) -> bool:
     return path.is_dir() and bool(generations(path))
 
 
+def _missing(folder: Path) -> IndexMissing:
+    """The error for a folder without an index, naming the command that builds one."""
+    return IndexMissing(
+        f"no index at {folder}: build one with `imr-search index PATH... --index {folder}`"
+    )
+
+
 def create_or_open_index(path: str | Path, *, fresh: bool = False) -> DurableIndex:
     """Open the index at path (its newest readable generation), creating the folder and an
     empty index when there is none; fresh (a --rebuild): a new empty generation when the
@@ -119,9 +126,7 @@ def open_index(path: str | Path) -> DurableIndex:
     readable: each newer unreadable one is skipped with a warning), IndexVersionMismatch."""
     folder = Path(path)
     if not _has_index(folder):
-        raise IndexMissing(
-            f"no index at {folder}: build one with `imr-search index PATH... --index {folder}`"
-        )
+        raise _missing(folder)
     return DurableIndex(folder, readonly=True)
 
 
@@ -363,9 +368,7 @@ def compact_index(
     started = time.monotonic()
     folder = Path(index_dir)
     if not _has_index(folder):
-        raise IndexMissing(
-            f"no index at {folder}: build one with `imr-search index PATH... --index {folder}`"
-        )
+        raise _missing(folder)
     with _run_lock(folder):
         clean_leftovers(folder)
         ix = DurableIndex(folder)
