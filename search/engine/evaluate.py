@@ -42,6 +42,7 @@ CACHE_ENTRY: Final = 256  # bytes of bookkeeping counted per kept list
 # Added to the score of a decision whose own text (request, rationale) matched: a letter
 # ranks by its best decision, and own-text matches come before letter-text-only ones.
 OWN_TIER: Final = 1000.0
+SPARSE_SPREAD: Final = 8  # letter scores spread per run when under 1 in 8 letters scored
 
 
 _Part = tuple[IntArray | Int32Array, FloatArray, bool]  # (doc or letter ids, scores, letter-level)
@@ -50,6 +51,23 @@ _NO_SCORE: Final[FloatArray] = np.zeros(0, dtype=np.float32)  # the scores of a 
 
 class SearchTimeout(QueryError):
     """A search ran past its time limit."""
+
+
+def _spread(lscore: FloatArray, data: SegmentData, score: FloatArray) -> None:
+    """Add each letter's score to its documents' scores: one gather over every document, or,
+    when few letters scored, only over their documents (runs of consecutive docnums)."""
+    letters = np.flatnonzero(lscore)
+    if len(letters) * SPARSE_SPREAD >= data.letters:
+        score += lscore[data.letter]
+        return
+    first = data.starts[letters]
+    ends = data.starts[np.minimum(letters + 1, data.letters - 1)]
+    ends[letters + 1 == data.letters] = data.n  # (the last letter runs to the segment's end)
+    counts = ends - first
+    # docnums of the runs: each run's first docnum, then +1 per document within the run
+    docs = np.repeat(first - (np.cumsum(counts) - counts), counts)
+    docs += np.arange(len(docs))
+    score[docs] += np.repeat(lscore[letters], counts)
 
 
 @dataclass
@@ -211,7 +229,8 @@ class Evaluator:
         mask, score, own = self._eval(q, i)
         own &= mask
         if own.any():  # (score is this evaluation's own array)
-            np.add(score, np.float32(OWN_TIER), out=score, where=own)
+            # own * OWN_TIER added everywhere: a ufunc `where=` mask is ~15x slower
+            score += own * np.float32(OWN_TIER)
         return mask, score
 
     def _eval(self, q: wq.Query, i: int) -> tuple[BoolArray, FloatArray, BoolArray]:
@@ -286,9 +305,10 @@ class Evaluator:
                 score[ids] += values
         own = score > 0
         if lscore is not None:
-            # One gather spreads the letters' scores; scores are finite and not negative, so
-            # a document matched (its own text or its letter's) exactly where its sum is > 0.
-            score += lscore[data.letter]
+            # The letters' scores spread to their documents; scores are finite and not
+            # negative, so a document matched (its own text or its letter's) exactly where
+            # its sum is > 0.
+            _spread(lscore, data, score)
             mask = score > 0
         else:
             mask = own.copy()
