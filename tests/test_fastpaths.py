@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from search.engine import _blocks, _codec, highlight, segments
+from search.engine import _blocks, _codec, evaluate, highlight, segments
 from search.engine.hits import ordered, page_order
 from search.engine.letters import letter_rows
 from search.engine.searcher import SearchIndex, understood_request
@@ -162,6 +162,54 @@ def test_highlight_windows_found_by_bisection_as_by_scanning(query: str) -> None
     assert windows > 10
 
 
+def _tokens_by_regex(text: str, terms: highlight.Terms) -> list[tuple[int, int, str]]:
+    """The tokens the general (case-insensitive, look-behind) regex finds."""
+    return [
+        (m.start(), m.end(), m.group().lower()) for m in highlight._pattern(terms).finditer(text)
+    ]
+
+
+_PIECES = [
+    "pain",
+    "Pain",
+    "PAIN",
+    "painful",
+    "back",
+    "feedback",
+    "low",
+    "mri",
+    "MRI2",
+    "x",
+    "_",
+    "-",
+    " ",
+    "  ",
+    "\n",
+    "9",
+    "med",
+    "Medical",
+    "o'",
+    "é",
+    "K",
+]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_ascii_highlight_path_finds_what_the_regex_finds(seed: int) -> None:
+    rng = random.Random(seed)
+    letters = sorted((Path(__file__).parent / "letters").glob("*.txt"))
+    real = " ".join(letters[seed % len(letters)].read_text().split())
+    made = "".join(rng.choice(_PIECES) for _ in range(400))
+    items = rng.sample(["pain", "back", "low back", "mri", "med*", "x", "medical", "p*", "é"], 3)
+    terms = highlight.Terms.of(items)
+    plain = made.replace("é", "e")  # ASCII: the fast path's text
+    assert plain.isascii()
+    for text in (real, made, plain, plain.upper()):
+        assert list(highlight._tokens(text, terms)) == _tokens_by_regex(text, terms)
+    if all(i.isascii() for i in items):
+        assert highlight._ascii_pattern(terms) is not None  # the fast path was the one tested
+
+
 def _rows_in_order(rows: Any, sort: str, top: int) -> list[tuple[int, int, float]]:
     order = page_order(rows, sort, top)
     return [(int(rows[0][r]), int(rows[1][r]), float(rows[2][r])) for r in order]
@@ -284,3 +332,21 @@ def test_bench_ab_runs_two_trees_and_compares_answers(
     lines = bench_ab.table(runs[:1], runs[1:])
     assert lines[-1].startswith("  answers differing between A and B: 0")
     assert any(line.strip().startswith("all") for line in lines)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_letter_scores_spread_per_run_as_by_one_gather(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 5, int(rng.integers(1, 400)))  # documents per letter
+    starts = np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int64)
+    letter = np.repeat(np.arange(len(sizes)), sizes)
+    data = segments.SegmentData(int(sizes.sum()), letter, letter, letter, letter, starts, {})
+    lscore = np.zeros(len(sizes), dtype=np.float32)
+    share = rng.choice([0.0, 0.01, 0.1, 0.5, 1.0])
+    scored = rng.random(len(sizes)) < share
+    scored[-1] = scored[-1] or seed % 2 == 0  # the last letter (runs to the segment's end)
+    lscore[scored] = rng.random(int(scored.sum())).astype(np.float32) + 0.5
+    base = rng.random(data.n).astype(np.float32)
+    got = base.copy()
+    evaluate._spread(lscore, data, got)
+    assert np.array_equal(got, base + lscore[letter])
