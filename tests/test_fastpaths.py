@@ -348,5 +348,5 @@ def test_letter_scores_spread_per_run_as_by_one_gather(seed: int) -> None:
     lscore[scored] = rng.random(int(scored.sum())).astype(np.float32) + 0.5
     base = rng.random(data.n).astype(np.float32)
     got = base.copy()
-    evaluate._spread(lscore, data, got)
+    evaluate._spread(lscore, data, got, int(rng.choice([len(sizes), int(scored.sum())])))
     assert np.array_equal(got, base + lscore[letter])

@@ -42,7 +42,7 @@ CACHE_ENTRY: Final = 256  # bytes of bookkeeping counted per kept list
 # Added to the score of a decision whose own text (request, rationale) matched: a letter
 # ranks by its best decision, and own-text matches come before letter-text-only ones.
 OWN_TIER: Final = 1000.0
-SPARSE_SPREAD: Final = 8  # letter scores spread per run when under 1 in 8 letters scored
+SPARSE_SPREAD: Final = 16  # letter scores spread per run when under 1 in 16 letters scored
 
 
 _Part = tuple[IntArray | Int32Array, FloatArray, bool]  # (doc or letter ids, scores, letter-level)
@@ -53,13 +53,14 @@ class SearchTimeout(QueryError):
     """A search ran past its time limit."""
 
 
-def _spread(lscore: FloatArray, data: SegmentData, score: FloatArray) -> None:
+def _spread(lscore: FloatArray, data: SegmentData, score: FloatArray, postings: int) -> None:
     """Add each letter's score to its documents' scores: one gather over every document, or,
-    when few letters scored, only over their documents (runs of consecutive docnums)."""
-    letters = np.flatnonzero(lscore)
-    if len(letters) * SPARSE_SPREAD >= data.letters:
+    when few letters scored (at most `postings`), only over their documents (runs of
+    consecutive docnums)."""
+    if postings * SPARSE_SPREAD >= data.letters:
         score += lscore[data.letter]
         return
+    letters = np.flatnonzero(lscore > 0)  # (scores are not negative; faster than != 0)
     first = data.starts[letters]
     ends = data.starts[np.minimum(letters + 1, data.letters - 1)]
     ends[letters + 1 == data.letters] = data.n  # (the last letter runs to the segment's end)
@@ -285,8 +286,10 @@ class Evaluator:
         lscore: FloatArray | None = None
         facet: BoolArray | None = None
         fresh = lfresh = True
+        lpostings = 0
         for ids, values, letter_level in parts:
             if letter_level:
+                lpostings += len(ids)
                 if lscore is None:
                     lscore = np.zeros(data.letters, dtype=np.float32)
                 if lfresh:
@@ -308,7 +311,7 @@ class Evaluator:
             # The letters' scores spread to their documents; scores are finite and not
             # negative, so a document matched (its own text or its letter's) exactly where
             # its sum is > 0.
-            _spread(lscore, data, score)
+            _spread(lscore, data, score, lpostings)
             mask = score > 0
         else:
             mask = own.copy()
