@@ -350,3 +350,34 @@ def test_letter_scores_spread_per_run_as_by_one_gather(seed: int) -> None:
     got = base.copy()
     evaluate._spread(lscore, data, got, int(rng.choice([len(sizes), int(scored.sum())])))
     assert np.array_equal(got, base + lscore[letter])
+
+
+_SCORED_QUERIES = ["pain", "medical necessity", "lumbar OR cervical", "tizanidine", "physical"]
+
+
+def _answers(index: SearchIndex) -> list[Any]:
+    """Every scored part of the answers: ids, scores and totals, in page order."""
+    out = []
+    for q in _SCORED_QUERIES:
+        r = index.search(SearchRequest(q=q, size=50))
+        out.append((r.total_determinations, [(h.id, h.score) for h in r.results]))
+    return out
+
+
+def test_kept_scores_answer_as_computed_afresh(tmp_path: Path, corpus_paths: list[Path]) -> None:
+    from search.index import index_paths
+
+    folder = tmp_path / "ix"
+    assert index_paths(folder, corpus_paths[: len(corpus_paths) // 2], workers=1).failed == 0
+    index = SearchIndex.open(folder)
+    first = _answers(index)
+    assert any(len(k) == 6 for k in index._postings.items)  # scores were kept
+    assert _answers(index) == first  # answered from the kept scores
+    # A commit changes every word's idf and the average lengths: no score may be reused.
+    assert index_paths(folder, corpus_paths[len(corpus_paths) // 2 :], workers=1).failed == 0
+    assert index.refresh()
+    grown = _answers(index)
+    with SearchIndex.open(folder) as fresh:
+        assert grown == _answers(fresh)
+    assert grown != first
+    index.close()

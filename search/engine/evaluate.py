@@ -46,6 +46,9 @@ SPARSE_SPREAD: Final = 16  # letter scores spread per run when under 1 in 16 let
 
 
 _Part = tuple[IntArray | Int32Array, FloatArray, bool]  # (doc or letter ids, scores, letter-level)
+# (segment, field, word): its decoded postings; with (boost, idf, average length) after them:
+# its BM25 scores, which those three decide (a commit that changes them makes a new key)
+_Key = tuple[str, str, str] | tuple[str, str, str, float, float, float]
 _NO_SCORE: Final[FloatArray] = np.zeros(0, dtype=np.float32)  # the scores of a facet term's ids
 
 
@@ -114,17 +117,17 @@ class PostingCache:
         self.budget = budget_bytes
         self.min_postings = min_postings
         self.used = 0
-        self.items: OrderedDict[tuple[str, str, str], tuple[IntArray, FloatArray]] = OrderedDict()
+        self.items: OrderedDict[_Key, tuple[IntArray, FloatArray]] = OrderedDict()
         self._guard = threading.Lock()  # held for a dictionary operation, never a search
 
-    def get(self, key: tuple[str, str, str]) -> tuple[IntArray, FloatArray] | None:
+    def get(self, key: _Key) -> tuple[IntArray, FloatArray] | None:
         with self._guard:
             found = self.items.get(key)
             if found is not None:
                 self.items.move_to_end(key)
             return found
 
-    def put(self, key: tuple[str, str, str], value: tuple[IntArray, FloatArray]) -> None:
+    def put(self, key: _Key, value: tuple[IntArray, FloatArray]) -> None:
         if len(value[0]) < self.min_postings:
             return
         with self._guard:
@@ -342,6 +345,28 @@ class Evaluator:
         total = self.n_letters if letter_level else self.n_docs
         df = self.df[(fieldname, text)]
         idf = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
+        # Common words come back query after query: their scores are kept with their postings
+        skey = (leaf.segid, fieldname, text, float(boost), idf, self.avg_length(base))
+        scored = self.cache.get(skey) if self.cache is not None else None
+        if scored is None:
+            scored = self._bm25(leaf, base, ids, weights, boost * idf, letter_level)
+            for array in scored:  # shared by later searches: never written
+                array.flags.writeable = False
+            if self.cache is not None:
+                self.cache.put(skey, scored)
+        return [(scored[0], scored[1], letter_level)]
+
+    def _bm25(
+        self,
+        leaf: Leaf,
+        base: str,
+        ids: IntArray,
+        weights: FloatArray,
+        factor: float,
+        letter_level: bool,
+    ) -> tuple[IntArray, FloatArray]:
+        """(ids, BM25 scores) of a text term's postings: letter ids for a letter-level field."""
+        data = leaf.data
         lengths = data.lengths.get(base)
         if lengths is None:
             lengths = data.lengths[base] = field_lengths(leaf.reader, base)
@@ -350,9 +375,9 @@ class Evaluator:
         # once, then per posting a lookup and three in-place operations.
         norm = self._norm(base)[lengths.raw[ids]]
         norm += weights
-        values = (boost * idf) * weights
+        values = factor * weights
         values *= K1 + 1.0
         values /= norm
         if letter_level:  # indexed on the letter's primary document: address the letter
-            return [(data.letter[ids], values, True)]
-        return [(ids, values, False)]
+            return data.letter[ids], values
+        return ids, values
