@@ -193,16 +193,14 @@ def compounds(text: str) -> list[str]:
     return out
 
 
-_PAIR = "%s %s".__mod__  # ("low", "back") -> "low back", in C
-
-
 def analyze(text: str) -> tuple[Counter[str], Counter[str]]:
     """Term counts and adjacent-pair counts of a text, as PreAnalyzed values."""
     words = tokenize(text)
     unigrams = Counter(words)
     if "-" in text:
         unigrams.update(compounds(text))
-    bigrams = Counter(map(_PAIR, itertools.pairwise(words)))
+    # ("low", "back") -> "low back" in C; str.join of a pair is twice as fast as "%s %s" %.
+    bigrams = Counter(map(" ".join, itertools.pairwise(words)))
     return unigrams, bigrams
 
 

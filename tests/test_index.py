@@ -360,7 +360,7 @@ def test_tokenize_ascii_path_matches_the_regex(sample_paths: list[Path]) -> None
 
 
 def test_analysis_matches_its_first_form(sample_paths: list[Path]) -> None:
-    # analyze() pairs words in C ("%s %s"); it must give what the plain join gave, on letters
+    # analyze() pairs words in C; it must give what the plain join gave, on letters
     # and on random text full of hyphens and odd whitespace.
     import itertools
     import random
