@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..fields import OUTCOME_OVERTURNED, OUTCOME_UPHELD
 
@@ -64,6 +65,18 @@ _OUTCOME_LABEL = re.compile(r"(?:(?:final|imr|the)\s+)?(?:decision|determination
 
 def label_kind(label: str, rest: str) -> str | None:
     """Which part a "Label: ..." line opens: ca, mx, rationale, outcome, request, or None."""
+    kind = _label_class(label)
+    if kind == "outcome":
+        return "outcome" if BARE_OUTCOME.match(rest.strip()) or not rest.strip() else None
+    if kind == "request":
+        return "request" if rest.strip() else None
+    return kind
+
+
+# Letters use a small set of labels, each read on many lines: their class is kept.
+@lru_cache(maxsize=4096)
+def _label_class(label: str) -> str | None:
+    """label_kind by the label alone: outcome and request still depend on the text after it."""
     low = " ".join(label.lower().split())
     if len(low) > 90:
         return None
@@ -77,8 +90,8 @@ def label_kind(label: str, rest: str) -> str | None:
     if "rationale" in low or _REASONS_LABEL.fullmatch(low):
         return "rationale"
     if _OUTCOME_LABEL.fullmatch(low):
-        return "outcome" if BARE_OUTCOME.match(rest.strip()) or not rest.strip() else None
-    if _REQUEST_LABEL.match(low) and rest.strip():
+        return "outcome"
+    if _REQUEST_LABEL.match(low):
         return "request"
     return None
 
