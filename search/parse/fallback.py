@@ -168,7 +168,6 @@ def _ends_request(line: Line, previous: str) -> bool:
 def _item(lines: list[Line], op: _Opener, end: int) -> RawDecision | None:
     """The decision an opener's lines hold, or None where they state none."""
     request, i = _request(lines, op, end)
-    whole = f"{op.head} " + " ".join(ln.text for ln in lines[op.at + 1 : end])
     item = ITEM_LINE.match(op.head)
     block = Block(request, outcome_word(item.group(2)) if item else None)
     if SENTENCE_REQUEST.search(op.head):  # a heading that is a sentence opens the reasons
@@ -197,10 +196,11 @@ def _item(lines: list[Line], op: _Opener, end: int) -> RawDecision | None:
     raw = finish(block)
     if raw.outcome is None:
         # Only the heading may state it ("(1) The request for X is overturned.").
-        raw = finish(Block(request, None, {"text": [Line(whole, True)]}))
-        if raw.outcome is None:
+        whole = f"{op.head} " + " ".join(ln.text for ln in lines[op.at + 1 : end])
+        headed = finish(Block(request, None, {"text": [Line(whole, True)]}))
+        if headed.outcome is None:
             return None
-        return raw._replace(rationale=finish(block).rationale)
+        return headed._replace(rationale=raw.rationale)
     return raw
 
 
