@@ -6,7 +6,7 @@ import re
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-from .lexicon import WORD, Rx, read_json, wordset
+from .lexicon import WORD, Rx, alternation, read_json, wordset
 
 # --- states ------------------------------------------------------------------------------
 
@@ -29,7 +29,9 @@ def _states() -> tuple[dict[str, str], re.Pattern[str]]:
         for name in [s["name"], s["usps"], *s["abbreviations"], *s["text"]]:
             by_key.setdefault(_squash(name), s["name"])
         prose += [s["name"], *s["text"]]
-    body = "|".join(r"[\s,]+".join(map(re.escape, p.split())) for p in sorted(prose, key=len)[::-1])
+    body = alternation(
+        [r"[\s,]+".join(map(re.escape, p.split())) for p in sorted(prose, key=len)[::-1]]
+    )
     return by_key, re.compile(rf"(?<![A-Za-z])(?:{body})(?![A-Za-z])", re.I)
 
 
@@ -109,7 +111,7 @@ def _specialties() -> _Specialties:
         r"[\s\-/&.,]*".join("(?:and|&)" if w == "and" else re.escape(w) for w in key.split())
         for key in sorted(by_key, key=len, reverse=True)
     ]
-    pattern = re.compile(rf"(?<![A-Za-z])(?:{'|'.join(parts)})(?![A-Za-z])", re.I)
+    pattern = re.compile(rf"(?<![A-Za-z])(?:{alternation(parts)})(?![A-Za-z])", re.I)
     words = frozenset(w for key in by_key for w in key.split()) | _CREDENTIAL_WORDS
     return _Specialties(by_key, pattern, words)
 

@@ -27,6 +27,22 @@ class Rx:
 WORD = Rx(r"[A-Za-z0-9]+")
 
 
+def alternation(parts: list[str]) -> str:
+    """The alternation of regex parts, in order, for a case-insensitive pattern, grouped by
+    their first letter: "new york|nevada|ohio" -> "n(?:ew york|evada)|o(?:hio)"."""
+    # Under re.I, re tries every alternative at each place (no first-character skip), so a
+    # list of hundreds of names was 2-5x slower than one test per group. Within a group the
+    # order is kept; groups open with different letters, so at most one can match.
+    groups: dict[str, list[str]] = {}
+    for part in parts:
+        first = part[:1]
+        # (A part that opens with a regex construct, or a letter under a quantifier: as is.)
+        if not (first.isascii() and first.isalnum()) or part[1:2] in ("*", "+", "?", "{"):
+            return "|".join(parts)
+        groups.setdefault(first.lower(), []).append(part[1:])
+    return "|".join(f"{first}(?:{'|'.join(rest)})" for first, rest in groups.items())
+
+
 def wordset(words: str) -> frozenset[str]:
     """The set of the space-separated words."""
     return frozenset(words.split())
