@@ -216,11 +216,16 @@ def _decision_flags(lines: list[Line]) -> list[bool]:
     return out
 
 
-def _items_of(lines: list[Line], chain: list[_Opener], stops: list[int]) -> list[RawDecision]:
+_Read = dict[tuple[int, int], RawDecision | None]  # (opener's line, end) -> its decision
+
+
+def _items_of(
+    lines: list[Line], chain: list[_Opener], stops: list[int], read: _Read
+) -> list[RawDecision]:
     """The decisions of a chain of openers, each up to the next opener or the next stop (a
     heading in capitals); an opener whose lines state none is not an item (its lines stay
-    with the item before it)."""
-    read: dict[tuple[int, int], RawDecision | None] = {}  # (an item kept reads the same again)
+    with the item before it). `read` keeps each opener's decision by its lines: an item kept
+    reads the same again, and so does one that another chain of the letter read."""
 
     def item(op: _Opener, end: int) -> RawDecision | None:
         if (op.at, end) not in read:
@@ -313,6 +318,7 @@ def fallback_items(lines: list[Line], named: Sequence[str] = ()) -> list[RawDeci
         families.setdefault(op.family, []).append(op._replace(at=i, decided=decided))
     best: list[RawDecision] = []
     rank = (0, 0)
+    read: _Read = {}  # (a line opens at most one opener: its items are the same in any chain)
     for family, openers in families.items():
         # Each "1." may open the items (an earlier one may open a list of diagnoses, a later
         # one a list inside an item's reasons): the chain that gives the most items wins.
@@ -325,7 +331,7 @@ def fallback_items(lines: list[Line], named: Sequence[str] = ()) -> list[RawDeci
                 break
             if openers[k].listed and best:
                 break
-            items = _items_of(lines, _chain(openers, k), stops)
+            items = _items_of(lines, _chain(openers, k), stops, read)
             # More items first; on a tie, labels that name a request, then numbering.
             if (len(items), _PRIORITY.get(family, 0)) > rank:
                 best, rank = items, (len(items), _PRIORITY.get(family, 0))
