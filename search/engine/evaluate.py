@@ -37,6 +37,9 @@ K1: Final = 1.2
 B: Final = 0.75
 MAX_PREFIX_TERMS: Final = 300  # words one prefix may expand to
 CACHE_BYTES: Final = 256 * 1024 * 1024  # decoded posting lists kept between searches
+# BM25 scores of words kept between searches: apart from the lists, so keeping scores never
+# pushes out a long list (decoding one costs more than scoring it)
+SCORE_CACHE_BYTES: Final = 64 * 1024 * 1024
 CACHE_MIN: Final = 0  # lists shorter than this are not kept (absent words are: lookups cost)
 CACHE_ENTRY: Final = 256  # bytes of bookkeeping counted per kept list
 # Added to the score of a decision whose own text (request, rationale) matched: a letter
@@ -118,6 +121,7 @@ class PostingCache:
         self.min_postings = min_postings
         self.used = 0
         self.items: OrderedDict[_Key, tuple[IntArray, FloatArray]] = OrderedDict()
+        self.sizes: dict[_Key, int] = {}  # bytes counted for each item
         self._guard = threading.Lock()  # held for a dictionary operation, never a search
 
     def get(self, key: _Key) -> tuple[IntArray, FloatArray] | None:
@@ -127,34 +131,43 @@ class PostingCache:
                 self.items.move_to_end(key)
             return found
 
-    def put(self, key: _Key, value: tuple[IntArray, FloatArray]) -> None:
+    def put(self, key: _Key, value: tuple[IntArray, FloatArray], nbytes: int | None = None) -> None:
+        """Keep a value; nbytes: what it adds to memory (default: both arrays' bytes)."""
         if len(value[0]) < self.min_postings:
             return
+        size = (value[0].nbytes + value[1].nbytes if nbytes is None else nbytes) + CACHE_ENTRY
         with self._guard:
             if key in self.items:
                 return
             self.items[key] = value
-            self.used += value[0].nbytes + value[1].nbytes + CACHE_ENTRY
+            self.sizes[key] = size
+            self.used += size
             while self.used > self.budget and self.items:
-                _, (ids, weights) = self.items.popitem(last=False)
-                self.used -= ids.nbytes + weights.nbytes + CACHE_ENTRY
+                old, _ = self.items.popitem(last=False)
+                self.used -= self.sizes.pop(old)
 
     def retain(self, segids: set[str]) -> None:
         """Forget the lists of segments no longer in the index."""
         with self._guard:
             for key in [k for k in self.items if k[0] not in segids]:
-                ids, weights = self.items.pop(key)
-                self.used -= ids.nbytes + weights.nbytes + CACHE_ENTRY
+                del self.items[key]
+                self.used -= self.sizes.pop(key)
 
 
 class Evaluator:
     """Evaluates one query over the segments of one reader."""
 
     def __init__(
-        self, reader: Any, leaves: list[Leaf], deadline: float, cache: PostingCache | None = None
+        self,
+        reader: Any,
+        leaves: list[Leaf],
+        deadline: float,
+        cache: PostingCache | None = None,
+        scores: PostingCache | None = None,
     ) -> None:
         self.reader = reader
         self.cache = cache
+        self.scores = scores  # BM25 scores of (segment, field, word, boost, idf, average)
         self.leaves = leaves
         self.deadline = deadline
         self.postings: dict[tuple[str, str], list[tuple[IntArray, FloatArray]]] = {}
@@ -347,13 +360,13 @@ class Evaluator:
         idf = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
         # Common words come back query after query: their scores are kept with their postings
         skey = (leaf.segid, fieldname, text, float(boost), idf, self.avg_length(base))
-        scored = self.cache.get(skey) if self.cache is not None else None
+        scored = self.scores.get(skey) if self.scores is not None else None
         if scored is None:
             scored = self._bm25(leaf, base, ids, weights, boost * idf, letter_level)
             for array in scored:  # shared by later searches: never written
                 array.flags.writeable = False
-            if self.cache is not None:
-                self.cache.put(skey, scored)
+            if self.scores is not None:  # (a decision field's ids are the postings' own)
+                self.scores.put(skey, scored, scored[1].nbytes + letter_level * scored[0].nbytes)
         return [(scored[0], scored[1], letter_level)]
 
     def _bm25(

@@ -39,7 +39,7 @@ from ..schema import (
 )
 from ._codec import VarBytesView, read_at_random, trim_mapped
 from .deadline import search_deadline
-from .evaluate import Evaluator, Leaf, PostingCache, SearchTimeout
+from .evaluate import SCORE_CACHE_BYTES, Evaluator, Leaf, PostingCache, SearchTimeout
 from .facets import FacetCounter, SegmentMatch, final_mask
 from .highlight import Terms
 from .hits import (
@@ -105,6 +105,7 @@ class SearchIndex:
         self._records = LRU(RECORD_CACHE)  # (segment, docnum) -> Determination
         self._counter = FacetCounter(self._tables)
         self._postings = PostingCache()
+        self._scores = PostingCache(SCORE_CACHE_BYTES)
         self._snap: Snapshot | None = None
         self._pinned = False
         self._open_reader()
@@ -152,6 +153,7 @@ class SearchIndex:
         self._words = {k: v for k, v in self._words.items() if k in seen}
         self._counter.retain(seen)
         self._postings.retain(seen)
+        self._scores.retain(seen)
         self._masks.drop_all()
         # The old reader is not closed: searches still running use it, and it is released
         # (its maps unmapped) when the last of them drops the old snapshot.
@@ -218,7 +220,7 @@ class SearchIndex:
     ) -> tuple[list[SegmentMatch], list[tuple[BoolArray, np.ndarray]], Evaluator]:
         """Per segment: the text query's matches with each filter's mask, and (matching live
         documents, scores)."""
-        ev = Evaluator(snap.reader, snap.leaves, deadline, self._postings)
+        ev = Evaluator(snap.reader, snap.leaves, deadline, self._postings, self._scores)
         if not parsed.empty:
             ev.prepare(parsed.query)
         found: list[SegmentMatch] = []
