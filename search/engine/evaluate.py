@@ -110,7 +110,8 @@ def leaf_terms(q: wq.Query) -> Iterator[wq.Query]:
 
 
 class PostingCache:
-    """Decoded long posting lists, least recently used first out, within a byte budget.
+    """Decoded long posting lists (or words' scores), least recently used first out, within
+    a byte budget.
 
     Common words ("pain", "medically") are in most queries; decoding their lists is most of
     a search's cost, and a segment's lists never change.
@@ -358,7 +359,7 @@ class Evaluator:
         total = self.n_letters if letter_level else self.n_docs
         df = self.df[(fieldname, text)]
         idf = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
-        # Common words come back query after query: their scores are kept with their postings
+        # Common words come back query after query: their scores are kept (in `scores`)
         skey = (leaf.segid, fieldname, text, float(boost), idf, self.avg_length(base))
         scored = self.scores.get(skey) if self.scores is not None else None
         if scored is None:
