@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.resources
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,7 @@ def test_serve_is_registered() -> None:
 
 
 @pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     """waitress.serve replaced by a recorder that also queries the app while it "serves"."""
     import waitress
 
@@ -41,11 +43,16 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     def fake_serve(app: Any, **kwargs: Any) -> None:
         body = app.test_client().get("/api/search").get_json()
-        calls.append({"app": app, "total": body["total_determinations"], **kwargs})
+        frozen = gc.get_freeze_count()
+        calls.append(
+            {"app": app, "total": body["total_determinations"], "frozen": frozen, **kwargs}
+        )
 
     monkeypatch.setattr(waitress, "serve", fake_serve)
     monkeypatch.setattr(cli_serve, "default_workers", lambda: 1)  # one process: this one
-    return calls
+    gc.unfreeze()  # (serve freezes what is loaded; the rest of the tests collect as usual)
+    yield calls
+    gc.unfreeze()
 
 
 def test_serve_without_index_serves_the_samples_from_a_temporary_folder(
@@ -55,6 +62,7 @@ def test_serve_without_index_serves_the_samples_from_a_temporary_folder(
     assert main(["serve", "--port", "8123"]) == 0
     assert served and served[0]["port"] == 8123 and served[0]["host"] == "127.0.0.1"
     assert served[0]["total"] == len(list(SAMPLES.glob("*.txt")))
+    assert served[0]["frozen"] > 0  # the startup objects left out of the collections
     assert list(tmp_path.iterdir()) == []  # nothing left in the working folder
 
 
@@ -78,6 +86,7 @@ def test_serve_index_path_without_an_index_is_an_error(
     index_paths(str(index), [str(SAMPLES)], workers=1)
     assert main(["serve", "--index", str(index)]) == 0
     assert served[0]["total"] == len(list(SAMPLES.glob("*.txt")))
+    assert served[0]["frozen"] > 0  # the startup objects left out of the collections
 
 
 def test_demo_generates_indexes_and_serves(
