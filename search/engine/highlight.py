@@ -46,11 +46,15 @@ class Terms:
         return bool(self.words or self.pairs or self.prefixes)
 
 
+def _words(terms: Terms) -> set[str]:
+    """Every whole word a mark may fall on: the words and both words of each pair."""
+    return set(terms.words) | {w for pair in terms.pairs for w in pair}
+
+
 @lru_cache(maxsize=256)
 def _pattern(terms: Terms) -> re.Pattern[str]:
     """One regex finding every word that may need a mark (C-speed scanning)."""
-    words = set(terms.words) | {w for pair in terms.pairs for w in pair}
-    parts = sorted((re.escape(w) for w in words), key=len, reverse=True)
+    parts = sorted((re.escape(w) for w in _words(terms)), key=len, reverse=True)
     parts += [re.escape(p) + r"[^\W_]*" for p in terms.prefixes]
     return re.compile(r"(?<![^\W_])(?:" + "|".join(parts) + r")(?![^\W_])", re.IGNORECASE)
 
@@ -60,7 +64,7 @@ def _ascii_pattern(terms: Terms) -> re.Pattern[str] | None:
     """The same words for lowercased ASCII text: case-sensitive and without the look-behind
     (checked per match), several times faster; None unless every term is ASCII letters and
     digits (then a rejected match cannot hide one starting inside it)."""
-    words = set(terms.words) | {w for pair in terms.pairs for w in pair}
+    words = _words(terms)
     if not all(w.isascii() and w.isalnum() for w in (*words, *terms.prefixes)):
         return None
     parts = sorted((w.lower() for w in words), key=len, reverse=True)
