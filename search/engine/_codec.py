@@ -20,6 +20,7 @@ import sys
 import weakref
 from array import array
 from collections.abc import Iterator
+from functools import partial
 from typing import Any, Final, Protocol
 
 import numpy as np
@@ -31,6 +32,7 @@ from whoosh.filedb.structfile import StructFile
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+from ._arrays import ARRAYS_EXT, PostingArrays
 from ._blocks import mixed_blocks, pickled_blocks, plain_blocks, plain_heads
 
 IntArray = npt.NDArray[np.int64]
@@ -71,6 +73,8 @@ class SegmentReader(Protocol):
 
     _terms: TermsReader
     _perdoc: Any
+    _storage: Any  # the segment's (compound) storage
+    _segment: Any
 
     def doc_count_all(self) -> int: ...
 
@@ -438,7 +442,28 @@ def postings(reader: SegmentReader, fieldname: str, text: str) -> tuple[IntArray
     info = term_info(reader, fieldname, text)
     if info is None:
         return _EMPTY_IDS, _EMPTY_W
+    attach_arrays(reader)
     return read_postings(reader._terms, info)
+
+
+def attach_arrays(reader: SegmentReader) -> PostingArrays | None:
+    """The segment's posting arrays (_arrays), opened once and kept on its terms reader
+    for read_postings; None for a segment without them (written before, or by Whoosh)."""
+    terms: Any = reader._terms
+    if hasattr(terms, "imr_arrays"):
+        kept: PostingArrays | None = terms.imr_arrays
+        return kept
+    arrays = None
+    storage = reader._storage
+    name = reader._segment.make_filename(ARRAYS_EXT)
+    if storage.file_exists(name):
+        dbfile = storage.open_file(name)
+        if isinstance(dbfile, MapFile):
+            arrays = PostingArrays(dbfile.view(0, len(dbfile._buf)), partial(_whole, dbfile))
+        else:
+            arrays = PostingArrays(memoryview(dbfile.read()))
+    terms.imr_arrays = arrays
+    return arrays
 
 
 def read_postings(
@@ -452,6 +477,11 @@ def read_postings(
     offset, length = info.extent()
     if isinstance(length, tuple):  # Whoosh's W3TermInfo.from_bytes leaves it a 1-tuple
         length = length[0]
+    arrays: PostingArrays | None = getattr(terms, "imr_arrays", None)
+    if arrays is not None:
+        found = arrays.read(offset)
+        if found is not None:
+            return found
     postfile = terms._postfile
     if length > WILLNEED_MIN:
         _whole(postfile, offset, length)  # one read, not a fault a page
@@ -582,6 +612,7 @@ __all__ = [
     "MapFile",
     "VarBytesView",
     "WideRefBytesColumn",
+    "attach_arrays",
     "deleted_docs",
     "field_items",
     "field_names",

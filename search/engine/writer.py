@@ -32,7 +32,8 @@ from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from ..schema import SCHEMA, field_terms
-from ._codec import field_items, field_names, trim_mapped
+from ._arrays import ARRAYS_EXT, ARRAYS_MIN, ArrayWriter
+from ._codec import attach_arrays, field_items, field_names, trim_mapped
 from .chunk import TERM_SEP, Inverted
 from .merging import join_postings, shift_of, tagged, write_per_doc
 from .percopy import copy_per_doc
@@ -354,6 +355,7 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
             mapping = np.full(n, -1, dtype=np.int64)
             for old, new in docmap.items():
                 mapping[old] = new
+        attach_arrays(reader)  # its long lists read from their arrays, if it has them
         self._sources.append((reader, mapping))
 
     def _flush_segment(self) -> None:
@@ -379,6 +381,7 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
         out: list[bytes] = []  # posting bytes not yet written; pos: their end in the file
         pos = written = postfile.tell()
         pack_info = W3TermInfo._struct.pack
+        arrays: ArrayWriter | None = None  # long lists again, as arrays (_arrays)
         for name, tbytes, ids, freqs in self._merged_postings():
             fieldid = fieldmap.get(name)
             if fieldid is None:
@@ -424,12 +427,18 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
                 0, float(sum(freqs)), count, 0, 0, float(max(freqs)), ids[0], ids[-1]
             )
             tindex.add(key, head + pack_long(offset) + pack_int(pos - offset))
+            if count >= ARRAYS_MIN:
+                if arrays is None:
+                    arrays = ArrayWriter(self.newsegment.create_file(self.storage, ARRAYS_EXT))
+                arrays.add(offset, ids, freqs)
             if pos - written > FLUSH_BYTES:
                 postfile.write(b"".join(out))
                 out.clear()
                 written = pos
         postfile.write(b"".join(out))
         tindex.close()
+        if arrays is not None:
+            arrays.close()
 
     def _own_postings(self) -> Any:
         """(fieldname, term bytes, ids, freqs) of this writer's own buffer, in key order."""
