@@ -7,7 +7,7 @@ import ctypes.util
 from typing import Final
 
 # A search allocates arrays of a few MB per segment (one value per document); glibc gives
-# each thread that allocates at once an arena of its own, up to 8 per core, and an arena
+# each thread an arena of its own on its first allocation, up to 8 per core, and an arena
 # keeps what was freed in it. Measured at 1.6M letters (bench_http, 1 worker, 16 threads,
 # 4 clients): worker heap 2,312 MB uncapped, 1,201 MB with 2 arenas, 1,134 MB with 1.
 SERVE_ARENAS: Final = 2
