@@ -16,7 +16,7 @@ import pytest
 
 from search.engine import _blocks, _codec, evaluate, highlight, segments
 from search.engine.hits import ordered, page_order
-from search.engine.letters import letter_rows
+from search.engine.letters import letter_rows, letters_outside
 from search.engine.searcher import SearchIndex, understood_request
 from search.engine.segments import GROUP_BINS
 from search.fields import FACETS, SORT_RELEVANCE
@@ -381,3 +381,22 @@ def test_kept_scores_answer_as_computed_afresh(tmp_path: Path, corpus_paths: lis
         assert grown == _answers(fresh)
     assert grown != first
     index.close()
+
+
+def test_letters_outside_count_as_a_difference_of_letter_keys(
+    search_index: SearchIndex,
+) -> None:
+    """Letters matched in the letter scope and not in the decision scope, counted per
+    segment, equal the set difference of the two searches' letter keys."""
+    snap = search_index._current()
+    counted = 0
+    for q in ("tizanidine", "acupuncture", "pain", "omeprazole OR therapy", "zzzz", ""):
+        narrow, _ = understood_request(SearchRequest(q=q))
+        wide, _ = understood_request(SearchRequest(q=q, scope="letter"))
+        deadline = time.monotonic() + 60
+        _, n, _ = search_index._matches(snap, narrow, deadline)
+        _, w, _ = search_index._matches(snap, wide, deadline)
+        keys = np.setdiff1d(letter_rows(snap.leaves, w)[0][4], letter_rows(snap.leaves, n)[0][4])
+        assert letters_outside(snap.leaves, w, n) == keys.size, q
+        counted += keys.size
+    assert counted  # some letters do mention a treatment none of their decisions is about

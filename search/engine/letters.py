@@ -123,6 +123,18 @@ def same_letters(a: LetterRows, b: LetterRows) -> bool:
     )
 
 
+def letters_outside(leaves: Sequence[Leaf], wide: Matches, narrow: Matches) -> int:
+    """Letters with a document in `wide` and none in `narrow` (live matches of one snapshot,
+    where a letter is one run of documents of one segment): counted per segment, no keys."""
+    total = 0
+    for leaf, (w, _), (n, _) in zip(leaves, wide, narrow, strict=True):
+        starts = leaf.data.starts
+        if len(starts) and w.any():
+            own = np.logical_or.reduceat(w, starts) & ~np.logical_or.reduceat(n, starts)
+            total += int(np.count_nonzero(own))
+    return total
+
+
 def matching_ordinals(data: SegmentData, mask: BoolArray, letter: int) -> set[int]:
     """The ordinals of a letter's decisions that the mask of its segment matches."""
     start, end = letter_span(data, letter)

@@ -51,7 +51,14 @@ from .hits import (
     parse_request,
     understood_request,
 )
-from .letters import letter_hit, letter_rows, matching_ordinals, same_letters, select
+from .letters import (
+    letter_hit,
+    letter_rows,
+    letters_outside,
+    matching_ordinals,
+    same_letters,
+    select,
+)
 from .segments import (
     BoolArray,
     FacetTable,
@@ -325,9 +332,7 @@ class SearchIndex:
         they mention the treatment, but none of their decisions is about it (not counted)."""
         wide = parse_request(text, filters, SCOPE_LETTER)
         _, matches, _ = self._matches(snap, wide, deadline)
-        wide_letters, _, _ = self._letters(snap, matches)
-        letters, _, _ = self._letters(snap, narrow)
-        return int(np.setdiff1d(wide_letters[4], letters[4]).size)
+        return letters_outside(snap.leaves, matches, narrow)
 
     def _same_letters(
         self,
