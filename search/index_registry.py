@@ -34,6 +34,17 @@ def digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
+def union_sorted(digests: Any, new: Any) -> Any:
+    """`np.union1d(digests, new)` for sorted, distinct `digests`: the new ones inserted in
+    place (union1d sorts both again with numpy 2.4's hashing unique: 1.9 s at 1.6M, this 0.04)."""
+    new = np.unique(new)
+    at = np.searchsorted(digests, new)
+    known = at < len(digests)
+    known[known] = digests[at[known]] == new[known]
+    new = new[~known]
+    return np.insert(digests, np.searchsorted(digests, new), new)
+
+
 def find(digests: Any, d: bytes) -> int | None:
     """The position of digest d in a sorted "S16" array, or None. (numpy reads an S16 value
     without its trailing zero bytes: one digest in 256 ends with one.)"""
@@ -118,8 +129,8 @@ class Registry:
         if self.ids:
             new_ids = np.array([digest(i) for i in self.ids], dtype="S16")
             new_shas = np.array([digest(s) for s in self.shas], dtype="S16")
-            self.id_digests = np.union1d(self.id_digests, new_ids)
-            self.sha_digests = np.union1d(self.sha_digests, new_shas)
+            self.id_digests = union_sorted(self.id_digests, new_ids)
+            self.sha_digests = union_sorted(self.sha_digests, new_shas)
         self.ids = {}
         self.shas = set()
 

@@ -6,9 +6,10 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from search.index import index_paths, open_index
-from search.index_registry import Registry, digest, find
+from search.index_registry import Registry, digest, find, union_sorted
 from search.schema import F_RID, F_SHA, F_SRC, unpack_record
 
 
@@ -71,3 +72,18 @@ def test_by_source_matches_whoosh_lookups(tmp_path: Path, generated_dir: Path) -
     finally:
         searcher.close()
         ix.close()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_union_sorted_as_union1d(seed: int) -> None:
+    """New digests inserted into the sorted ones as np.union1d would give them: repeats,
+    ones already there, digests ending in zero bytes (read back shorter by numpy), empties."""
+    rng = np.random.default_rng(seed)
+    pool = [bytes(rng.integers(0, 256, 16, dtype=np.uint8)) for _ in range(300)]
+    pool += [p[:12] + b"\x00" * 4 for p in pool[:30]]  # trailing zero bytes
+    old = np.unique(np.array(rng.choice(pool, int(rng.integers(0, 200))), dtype="S16"))
+    new = np.array(rng.choice(pool, int(rng.integers(0, 200))), dtype="S16")
+    merged = union_sorted(old, new)
+    assert merged.dtype == np.dtype("S16")
+    assert merged.tolist() == np.union1d(old, new).tolist()
+    assert all(find(merged, bytes(d)) is not None for d in new)
