@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from search.engine import _blocks, _codec, evaluate, highlight, segments
+from search.engine import _blocks, _codec, evaluate, highlight, letters, segments
 from search.engine.hits import ordered, page_order
 from search.engine.letters import letter_rows, letters_outside
 from search.engine.searcher import SearchIndex, understood_request
@@ -236,9 +236,16 @@ def test_best_letters_are_the_first_rows_of_all_letters(
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_best_letters_with_tied_scores(search_index: SearchIndex, seed: int) -> None:
+@pytest.mark.parametrize("sample", [None, (64, 32), (16, 16)])
+def test_best_letters_with_tied_scores(
+    search_index: SearchIndex, seed: int, sample: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Scores drawn from a few values (many ties, broken by date and key) and matches at
-    random: the pruned rows give the same first rows as all rows."""
+    random: the pruned rows give the same first rows as all rows, also when the threshold
+    is sampled (small samples here: some miss, and the exact threshold takes over)."""
+    if sample is not None:
+        monkeypatch.setattr(letters, "SAMPLE_FROM", sample[0])
+        monkeypatch.setattr(letters, "SAMPLE_SIZE", sample[1])
     rng = np.random.default_rng(seed)
     snap = search_index._current()
     matches = []
@@ -254,6 +261,34 @@ def test_best_letters_with_tied_scores(search_index: SearchIndex, seed: int) -> 
         assert total2 == total
         got = _rows_in_order(pruned, SORT_RELEVANCE, top)
         assert got == _rows_in_order(every, SORT_RELEVANCE, top), (seed, top)
+
+
+def test_sampled_threshold_is_a_score_that_about_4k_reach() -> None:
+    rng = np.random.default_rng(3)
+    scores = rng.random(1 << 17).astype(np.float32)
+    for k in (1, 20, 80, 500):
+        guess = letters.sampled_threshold(scores, k)
+        assert guess is not None and guess in scores
+        reach = int(np.count_nonzero(scores >= guess))
+        assert 4 * k <= reach <= 4 * k + 8 * len(scores) // letters.SAMPLE_SIZE * 2
+    assert letters.sampled_threshold(scores[: letters.SAMPLE_FROM - 1], 20) is None
+    assert letters.sampled_threshold(scores, len(scores) // 8) is None  # most would pass
+
+
+def test_a_sampled_threshold_that_keeps_too_few_letters_gives_way_to_the_exact_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(letters, "SAMPLE_FROM", 16)
+    monkeypatch.setattr(letters, "SAMPLE_SIZE", 16)
+    docs = np.arange(1024)
+    letter = docs // 128  # 8 letters of 128 documents
+    score = np.full(1024, 0.5, dtype=np.float32)
+    score[0:256:64] = 1.0  # the sample's only high scores, in the first 2 letters
+    assert letters.sampled_threshold(score, 12) == 1.0
+    kept, kept_letters, starts = letters._best_docs(docs, letter, score, 3)
+    assert len(kept) == 1024
+    assert len(starts) >= 3
+    assert sorted(set(kept_letters.tolist())) == list(range(8))  # every 0.5 ties
 
 
 @pytest.mark.parametrize("bins", [4, 64, GROUP_BINS])

@@ -87,11 +87,30 @@ def _changes(letter: np.ndarray) -> BoolArray:
     return change
 
 
+SAMPLE_FROM = 1 << 15  # matching documents above which the threshold is first sampled
+SAMPLE_SIZE = 1 << 12  # scores in that sample
+
+
+def sampled_threshold(scores: np.ndarray, k: int) -> float | None:
+    """A score that about 4k of the scores reach, estimated from an evenly strided sample
+    (no partition of every score); None when too few scores for a sample to pay."""
+    if len(scores) < SAMPLE_FROM:
+        return None
+    sample = scores[:: len(scores) // SAMPLE_SIZE]
+    # rank in the sample of the 4k-th best score overall, and a margin (8 of 4,096)
+    rank = -(-4 * k * len(sample) // len(scores)) + max(1, len(sample) // 512)
+    if rank * 2 > len(sample):  # (most scores would pass: the sample saves nothing)
+        return None
+    return float(np.partition(sample, len(sample) - rank)[len(sample) - rank])
+
+
 def _best_docs(
     docs: IntArray, letter: np.ndarray, score: np.ndarray, top: int
 ) -> tuple[IntArray, np.ndarray, IntArray]:
-    """The matching documents scored at least the k-th best score, for the smallest k (from
-    4 * top, growing) at which they hold `top` letters, with their letters and letter starts.
+    """The matching documents scored at least some threshold that keeps at least `top`
+    letters, with their letters and letter starts; the threshold is first sampled, then
+    (if that kept too few) the k-th best score for the smallest k (from 4 * top, growing)
+    at which they hold `top` letters.
 
     Exact: a letter outside them scores below every one of them, and at least `top`
     letters inside them score at least as much, so it cannot reach the first `top` rows
@@ -99,6 +118,13 @@ def _best_docs(
     """
     scores = score[docs]
     k = min(len(scores), 4 * top)
+    guess = sampled_threshold(scores, k)
+    if guess is not None:
+        keep = np.flatnonzero(scores >= guess)
+        letters = letter[keep]
+        starts = np.flatnonzero(_changes(letters))
+        if len(starts) >= top:
+            return docs[keep], letters, starts
     while True:
         threshold = np.partition(scores, len(scores) - k)[len(scores) - k]
         keep = np.flatnonzero(scores >= threshold)
