@@ -64,7 +64,7 @@ def _spread(lscore: FloatArray, data: SegmentData, score: FloatArray, postings: 
     when few letters scored (at most `postings`), only over their documents (runs of
     consecutive docnums)."""
     if postings * SPARSE_SPREAD >= data.letters:
-        score += lscore[data.letter]
+        score += np.take(lscore, data.letter)  # (np.take: a third faster than lscore[...])
         return
     letters = np.flatnonzero(lscore > 0)  # (scores are not negative; faster than != 0)
     first = data.starts[letters]
@@ -387,11 +387,11 @@ class Evaluator:
         # BM25 in float32, computed as K1 * (1 - B + B * length / avg) and
         # boost * idf * tf * (K1 + 1) / (tf + norm): the norm of each of the 256 length codes
         # once, then per posting a lookup and three in-place operations.
-        norm = self._norm(base)[lengths.raw[ids]]
+        norm = np.take(self._norm(base), np.take(lengths.raw, ids))
         norm += weights
         values = factor * weights
         values *= K1 + 1.0
         values /= norm
         if letter_level:  # indexed on the letter's primary document: address the letter
-            return data.letter[ids], values
+            return np.take(data.letter, ids), values
         return ids, values

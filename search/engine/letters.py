@@ -47,7 +47,7 @@ def letter_rows(
         dense = len(docs) * 8 > data.n  # (then a pass over the mask beats a gather)
         decided = data.decided()
         decisions += int(np.count_nonzero(mask & decided if dense else decided[docs]))
-        letter = data.letter[docs]
+        letter = np.take(data.letter, docs)  # (np.take: a third faster than data.letter[...])
         change = _changes(letter)
         letters = int(np.count_nonzero(change))
         total += letters
@@ -116,7 +116,7 @@ def _best_docs(
     letters inside them score at least as much, so it cannot reach the first `top` rows
     (ties included: a letter tying the last row's score has a document inside).
     """
-    scores = score[docs]
+    scores = np.take(score, docs)
     k = min(len(scores), 4 * top)
     guess = sampled_threshold(scores, k)
     if guess is not None:

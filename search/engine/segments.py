@@ -149,6 +149,15 @@ class FacetColumn:
         return np.isin(self.refs, local)
 
 
+def gather(values: npt.NDArray[Any], docs: Any) -> npt.NDArray[Any]:
+    """values[docs]; for an array of positions through np.take, a third faster (a mask, a
+    slice or a list as numpy indexes them)."""
+    if isinstance(docs, np.ndarray) and docs.dtype.kind in "iu":
+        return np.take(values, docs)
+    result: npt.NDArray[Any] = values[docs]
+    return result
+
+
 GROUP_BINS: Final = 1 << 16  # joint values of a group of facets counted in one bincount
 
 
@@ -164,7 +173,7 @@ class FacetGroup:
 
     def counts(self, docs: Any) -> list[IntArray]:
         """Per facet of the group: counts per local ref among docs (None: every document)."""
-        codes = self.codes if docs is None else self.codes[docs]
+        codes = self.codes if docs is None else gather(self.codes, docs)
         if self.swapped:  # (a gather from a big-endian array is many times slower)
             codes = codes.byteswap()
         if len(self.facets) == 1:
