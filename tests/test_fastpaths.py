@@ -435,3 +435,25 @@ def test_letters_outside_count_as_a_difference_of_letter_keys(
         assert letters_outside(snap.leaves, w, n) == keys.size, q
         counted += keys.size
     assert counted  # some letters do mention a treatment none of their decisions is about
+
+
+def test_bm25_by_table_gives_the_same_float32_scores_as_by_formula(
+    search_index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The (term count, length code) table and the per-posting formula, over every list of
+    real queries (table from the first posting on, or never): bit for bit the same."""
+    snap = search_index._current()
+
+    def scores(table_min: int) -> list[np.ndarray]:
+        monkeypatch.setattr(evaluate, "TABLE_MIN", table_min)
+        out = []
+        for q in ("pain", "medical necessity", "tizanidine OR omeprazole", "the back"):
+            parsed, _ = understood_request(SearchRequest(q=q, literal=True, scope="letter"))
+            ev = evaluate.Evaluator(snap.reader, snap.leaves, time.monotonic() + 60)
+            ev.prepare(parsed.query)
+            out += [ev.evaluate(parsed.query, i)[1] for i in range(len(snap.leaves))]
+        return out
+
+    by_table, by_formula = scores(0), scores(1 << 40)
+    assert sum(int(np.count_nonzero(s)) for s in by_table) > 500
+    assert all(np.array_equal(a, b) for a, b in zip(by_table, by_formula, strict=True))

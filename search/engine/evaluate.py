@@ -45,6 +45,8 @@ CACHE_ENTRY: Final = 256  # bytes of bookkeeping counted per kept list
 # Added to the score of a decision whose own text (request, rationale) matched: a letter
 # ranks by its best decision, and own-text matches come before letter-text-only ones.
 OWN_TIER: Final = 1000.0
+TABLE_MIN: Final = 4096  # postings from which BM25 is one lookup per posting in _table
+TABLE_TF: Final = 256  # term counts the table holds (one byte, beside the length's byte)
 SPARSE_SPREAD: Final = 16  # letter scores spread per run when under 1 in 16 letters scored
 
 
@@ -178,6 +180,7 @@ class Evaluator:
         self.n_letters = sum(leaf.data.letters for leaf in leaves)
         self._avg: dict[str, float] = {}
         self._norms: dict[str, FloatArray] = {}
+        self._tables: dict[tuple[str, float], FloatArray] = {}
 
     def check_time(self) -> None:
         """Raise SearchTimeout past the deadline."""
@@ -239,6 +242,18 @@ class Evaluator:
         if found is None:
             avg = self.avg_length(fieldname)
             found = self._norms[fieldname] = K1 * (1.0 - B + B * LENGTH_TABLE / avg)
+        return found
+
+    def _table(self, fieldname: str, factor: float) -> FloatArray:
+        """BM25 scores of term counts 0..TABLE_TF-1 (rows) by length code (columns), flat."""
+        key = (fieldname, factor)
+        found = self._tables.get(key)
+        if found is None:
+            tf = np.arange(TABLE_TF, dtype=np.float32)[:, None]
+            norm = self._norm(fieldname)[None, :] + tf
+            values = factor * tf
+            values *= K1 + 1.0
+            found = self._tables[key] = (values / norm).ravel()
         return found
 
     def evaluate(self, q: wq.Query, i: int) -> tuple[BoolArray, FloatArray]:
@@ -386,12 +401,21 @@ class Evaluator:
             lengths = data.lengths[base] = field_lengths(leaf.reader, base)
         # BM25 in float32, computed as K1 * (1 - B + B * length / avg) and
         # boost * idf * tf * (K1 + 1) / (tf + norm): the norm of each of the 256 length codes
-        # once, then per posting a lookup and three in-place operations.
-        norm = np.take(self._norm(base), np.take(lengths.raw, ids))
-        norm += weights
-        values = factor * weights
-        values *= K1 + 1.0
-        values /= norm
+        # once, then per posting a lookup and three in-place operations; or, for a long
+        # list of term counts under 256, the score of every (count, length code) pair once
+        # (the same operations: the same float32 values) and per posting one lookup.
+        codes = np.take(lengths.raw, ids)
+        if len(ids) >= TABLE_MIN and float(weights.max()) < TABLE_TF:
+            pair = weights.astype(np.uint16)
+            pair <<= 8
+            pair |= codes
+            values: FloatArray = np.take(self._table(base, factor), pair)
+        else:
+            norm = np.take(self._norm(base), codes)
+            norm += weights
+            values = factor * weights
+            values *= K1 + 1.0
+            values /= norm
         if letter_level:  # indexed on the letter's primary document: address the letter
             return np.take(data.letter, ids), values
         return ids, values
