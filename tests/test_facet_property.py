@@ -164,3 +164,21 @@ def test_counts_under_words_read_as_filters(search_index: SearchIndex, q: str) -
             else:
                 request = SearchRequest(q=q, filters={facet: (value,)}, size=1)
             assert search_index.search(request).total_decisions == count, (facet, value)
+
+
+def test_a_filter_of_several_values_is_the_union_of_each_ones(
+    search_index: SearchIndex, all_values: dict[str, list[str]]
+) -> None:
+    """Per segment, the mask of a filter on values (a, b) is a's mask or b's, for single and
+    multi facets (a multi facet's filter picks every combination holding a or b)."""
+    checked = 0
+    for facet, values in all_values.items():
+        pairs = list(zip(values[::2], values[1::2], strict=False))[:8]
+        for a, b in pairs:
+            for leaf in search_index._current().leaves:
+                both = search_index._filter_mask(leaf, facet, (a.casefold(), b.casefold()))
+                one = search_index._filter_mask(leaf, facet, (a.casefold(),))
+                other = search_index._filter_mask(leaf, facet, (b.casefold(),))
+                assert (both == (one | other)).all(), (facet, a, b)
+                checked += int(one.any() and other.any())
+    assert checked > 20

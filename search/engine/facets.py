@@ -7,7 +7,7 @@ OR-ed), and a value's count is what ticking it returns. Counts are numbers of de
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +50,7 @@ class FacetCounter:
         self._combos: dict[str, tuple[int, IntArray, IntArray]] = {}
         self._ranks: dict[str, IntArray] = {}
         self._arrays: dict[str, npt.NDArray[np.object_]] = {}
+        self._folded: dict[str, tuple[int, dict[str, list[int]]]] = {}
 
     def retain(self, segids: set[str]) -> None:
         """Forget the cached counts of segments no longer in the index."""
@@ -121,7 +122,19 @@ class FacetCounter:
             found = self._canon[facet] = np.asarray(codes, dtype=np.int64)
         return found
 
-    def _combo_values(self, facet: str, size: int) -> tuple[IntArray, IntArray]:
+    def spelled(self, facet: str, values: Iterable[str]) -> IntArray:
+        """The value codes spelled as any of the values but for case (ascending)."""
+        table = self.tables[facet]
+        found = self._folded.get(facet)
+        if found is None or found[0] != len(table.values):
+            folded: dict[str, list[int]] = {}
+            for code, value in enumerate(table.values):
+                folded.setdefault(value.casefold(), []).append(code)
+            found = self._folded[facet] = (len(table.values), folded)
+        wanted = {v.casefold() for v in values}
+        return np.asarray(sorted(c for v in wanted for c in found[1].get(v, ())), dtype=np.int64)
+
+    def combo_values(self, facet: str, size: int) -> tuple[IntArray, IntArray]:
         """The value codes of combinations 0..size-1 laid end to end, and each one's
         combination: a combination's count then adds to each of its values in one bincount."""
         found = self._combos.get(facet)
@@ -139,7 +152,7 @@ class FacetCounter:
         canon = self._canonical(facet)
         nonzero = np.flatnonzero(counts)
         if facet in MULTI_FACETS:
-            flat, owner = self._combo_values(facet, len(counts))
+            flat, owner = self.combo_values(facet, len(counts))
             per_value = np.bincount(flat, weights=counts[owner], minlength=len(table.values))
             counts = per_value.astype(np.int64)
             nonzero = np.flatnonzero(counts)

@@ -202,12 +202,15 @@ class SearchIndex:
         found: IntArray | None = self._codes.get(key)
         if found is not None:
             return found
-        wanted = {v.casefold() for v in values}
-        codes = [c for c, v in enumerate(table.values) if v.casefold() in wanted]
-        if facet in MULTI_FACETS:
-            code_set = set(codes)
-            codes = [i for i, combo in enumerate(table.combos) if code_set.intersection(combo)]
-        found = np.asarray(codes, dtype=np.int64)
+        found = self._counter.spelled(facet, values)
+        if facet in MULTI_FACETS and len(table.combos):
+            # the combinations holding any of the codes, from the flat (value, combination)
+            # pairs: one pass in numpy, not a set intersection per combination
+            flat, owner = self._counter.combo_values(facet, len(table.combos))
+            hit = owner[np.isin(flat, found)]  # ascending, as owner is
+            found = hit[np.flatnonzero(np.diff(hit, prepend=-1))]
+        elif facet in MULTI_FACETS:
+            found = found[:0]
         if len(self._codes) >= MASK_CACHE:
             self._codes.clear()
         self._codes[key] = found
