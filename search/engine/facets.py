@@ -161,10 +161,16 @@ class FacetCounter:
         if facet in (FACET_YEAR, FACET_AGE):
             return ordered(facet, {table.values[c]: int(merged[c]) for c in codes})
         # ordered()'s order (most decisions first, then by name) sorted with numpy: a facet
-        # such as drug has thousands of values
-        codes = codes[np.lexsort((self._name_rank(facet)[codes], -merged[codes]))]
-        names = self._names(facet)[codes].tolist()
-        return dict(zip(names, merged[codes].astype(np.int64).tolist(), strict=True))
+        # such as drug has thousands of values; one int64 key (count above, name's rank
+        # below: ranks are under 2**24) sorts in a third of lexsort's time
+        count = merged[codes].astype(np.int64)
+        rank = self._name_rank(facet)[codes]
+        if len(table.values) < 1 << 24:
+            order = np.argsort(rank - (count << 24))
+        else:
+            order = np.lexsort((rank, -count))
+        names = self._names(facet)[codes[order]].tolist()
+        return dict(zip(names, count[order].tolist(), strict=True))
 
     def _names(self, facet: str) -> npt.NDArray[np.object_]:
         """The facet's value names as an array (a gather of thousands of names at C speed)."""
