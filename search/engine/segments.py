@@ -195,20 +195,25 @@ class FacetGroup:
 
 
 def facet_groups(columns: dict[str, FacetColumn]) -> list[FacetGroup]:
-    """The segment's facets packed, smallest first, into groups of at most GROUP_BINS joint
-    values (a large facet stays alone and is counted through its mapped refs)."""
+    """The segment's facets packed into groups of at most GROUP_BINS joint values (a facet
+    alone in its group is counted through its mapped refs)."""
     sizes = {}
     for facet, column in columns.items():
         top = int(column.refs.max()) + 1 if len(column.refs) else 1
         sizes[facet] = max(len(column.lookup), top)
+    # First fit, largest facet first: a large facet takes small ones beside it (drug with
+    # category), so fewer groups (fewer passes over the documents) than smallest first.
     groups: list[list[str]] = []
-    bins = GROUP_BINS + 1
-    for facet in sorted(columns, key=lambda f: sizes[f]):
-        if bins * sizes[facet] > GROUP_BINS:
-            groups.append([])
-            bins = 1
-        groups[-1].append(facet)
-        bins *= sizes[facet]
+    bins: list[int] = []  # each group's joint values so far
+    for facet in sorted(columns, key=lambda f: (-sizes[f], f)):
+        for g, used in enumerate(bins):
+            if used * sizes[facet] <= GROUP_BINS:
+                groups[g].append(facet)
+                bins[g] = used * sizes[facet]
+                break
+        else:
+            groups.append([facet])
+            bins.append(sizes[facet])
     out = []
     for group in groups:
         if len(group) == 1:
