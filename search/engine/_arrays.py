@@ -142,10 +142,16 @@ class PostingArrays:
             if first:
                 ids += first << SPAN_BITS
         else:
-            if int(per_span.sum()) != count:
+            ends = np.cumsum(per_span, dtype=np.int64)
+            if int(ends[-1]) != count:
                 return None
-            starts = np.arange(first, first + spans, dtype=np.int64) << SPAN_BITS
-            ids += np.repeat(starts, per_span)
+            # each span's base added to its run of ids in place (a span is 65,536 documents:
+            # a few per segment), not a repeated array as long as the list
+            begin = 0
+            for span, end in enumerate(ends.tolist()):
+                if first + span:
+                    ids[begin:end] += (first + span) << SPAN_BITS
+                begin = end
         if dtype is None:
             return ids, np.ones(count, dtype=np.float32)
         raw = np.frombuffer(self.view, dtype=dtype, count=count, offset=at)
