@@ -50,7 +50,7 @@ class FacetCounter:
         self._combos: dict[str, tuple[int, IntArray, IntArray]] = {}
         self._ranks: dict[str, IntArray] = {}
         self._arrays: dict[str, npt.NDArray[np.object_]] = {}
-        self._folded: dict[str, tuple[int, dict[str, list[int]]]] = {}
+        self._by_spelling: dict[str, tuple[int, dict[str, list[int]]]] = {}
 
     def retain(self, segids: set[str]) -> None:
         """Forget the cached counts of segments no longer in the index."""
@@ -111,28 +111,34 @@ class FacetCounter:
         for facet, part in segment_counts(m.data, docs, dict(sizes), facets).items():
             totals[facet] += live[facet] - part if complement else part
 
+    def _folded(self, facet: str) -> dict[str, list[int]]:
+        """The facet's value codes by casefolded spelling, ascending (cached per table size)."""
+        table = self.tables[facet]
+        found = self._by_spelling.get(facet)
+        if found is None or found[0] != len(table.values):
+            folded: dict[str, list[int]] = {}
+            for code, value in enumerate(table.values):
+                folded.setdefault(value.casefold(), []).append(code)
+            found = self._by_spelling[facet] = (len(table.values), folded)
+        return found[1]
+
     def _canonical(self, facet: str) -> IntArray:
         """Per value code: the code of the first value spelled the same but for case (a filter
         ignores case, so such values are counted as one)."""
         table = self.tables[facet]
         found = self._canon.get(facet)
         if found is None or len(found) != len(table.values):
-            first: dict[str, int] = {}
-            codes = [first.setdefault(v.casefold(), c) for c, v in enumerate(table.values)]
-            found = self._canon[facet] = np.asarray(codes, dtype=np.int64)
+            found = np.empty(len(table.values), dtype=np.int64)
+            for codes in self._folded(facet).values():
+                found[codes] = codes[0]
+            self._canon[facet] = found
         return found
 
     def spelled(self, facet: str, values: Iterable[str]) -> IntArray:
         """The value codes spelled as any of the values but for case (ascending)."""
-        table = self.tables[facet]
-        found = self._folded.get(facet)
-        if found is None or found[0] != len(table.values):
-            folded: dict[str, list[int]] = {}
-            for code, value in enumerate(table.values):
-                folded.setdefault(value.casefold(), []).append(code)
-            found = self._folded[facet] = (len(table.values), folded)
+        folded = self._folded(facet)
         wanted = {v.casefold() for v in values}
-        return np.asarray(sorted(c for v in wanted for c in found[1].get(v, ())), dtype=np.int64)
+        return np.asarray(sorted(c for v in wanted for c in folded.get(v, ())), dtype=np.int64)
 
     def combo_values(self, facet: str, size: int) -> tuple[IntArray, IntArray]:
         """The value codes of combinations 0..size-1 laid end to end, and each one's

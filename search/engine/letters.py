@@ -117,21 +117,22 @@ def _best_docs(
     (ties included: a letter tying the last row's score has a document inside).
     """
     scores = np.take(score, docs)
+
+    def reaching(threshold: float) -> tuple[IntArray, np.ndarray, IntArray]:
+        keep = np.flatnonzero(scores >= threshold)
+        letters = letter[keep]
+        return docs[keep], letters, np.flatnonzero(_changes(letters))
+
     k = min(len(scores), 4 * top)
     guess = sampled_threshold(scores, k)
     if guess is not None:
-        keep = np.flatnonzero(scores >= guess)
-        letters = letter[keep]
-        starts = np.flatnonzero(_changes(letters))
-        if len(starts) >= top:
-            return docs[keep], letters, starts
+        found = reaching(guess)
+        if len(found[2]) >= top:
+            return found
     while True:
-        threshold = np.partition(scores, len(scores) - k)[len(scores) - k]
-        keep = np.flatnonzero(scores >= threshold)
-        letters = letter[keep]
-        starts = np.flatnonzero(_changes(letters))
-        if len(starts) >= top or k == len(scores):
-            return docs[keep], letters, starts
+        found = reaching(np.partition(scores, len(scores) - k)[len(scores) - k])
+        if len(found[2]) >= top or k == len(scores):
+            return found
         k = min(len(scores), 4 * k)
 
 
