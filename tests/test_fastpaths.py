@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 import struct
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -457,3 +459,24 @@ def test_bm25_by_table_gives_the_same_float32_scores_as_by_formula(
     by_table, by_formula = scores(0), scores(1 << 40)
     assert sum(int(np.count_nonzero(s)) for s in by_table) > 500
     assert all(np.array_equal(a, b) for a, b in zip(by_table, by_formula, strict=True))
+
+
+def test_a_search_does_not_import_the_parse_stages(built_index: Path) -> None:
+    """A searcher needs the drug names of parse.drugs, not the section and item stages
+    (their regexes cost ~80 ms of a fresh server's first query); parse_text still imports."""
+    code = (
+        "import sys\n"
+        "from search.engine.searcher import SearchIndex\n"
+        "from search.results import SearchRequest\n"
+        f"index = SearchIndex.open({str(built_index)!r})\n"
+        "assert index.search(SearchRequest(q='zanaflex')).total_decisions > 0\n"
+        "print(sorted(m for m in sys.modules if m.startswith('search.parse.')))\n"
+        "from search.parse import parse_text\n"
+        "assert 'search.parse.resolve' in sys.modules and callable(parse_text)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert "search.parse.drugs" in out
+    for stage in ("resolve", "sections", "find", "blocks"):
+        assert f"search.parse.{stage}'" not in out
