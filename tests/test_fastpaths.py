@@ -23,6 +23,7 @@ from search.engine.searcher import SearchIndex, understood_request
 from search.engine.segments import GROUP_BINS
 from search.fields import FACETS, SORT_RELEVANCE
 from search.results import SearchRequest
+from search.schema import MULTI_SEP
 
 
 def _block(ids: list[int], weights: Any) -> bytes:
@@ -463,7 +464,7 @@ def test_bm25_by_table_gives_the_same_float32_scores_as_by_formula(
 
 def test_a_search_does_not_import_the_parse_stages(built_index: Path) -> None:
     """A searcher needs the drug names of parse.drugs, not the section and item stages
-    (their regexes cost ~80 ms of a fresh server's first query); parse_text still imports."""
+    (importing their regexes cost ~60 ms of a server's start); parse_text still imports."""
     code = (
         "import sys\n"
         "from search.engine.searcher import SearchIndex\n"
@@ -480,3 +481,17 @@ def test_a_search_does_not_import_the_parse_stages(built_index: Path) -> None:
     assert "search.parse.drugs" in out
     for stage in ("resolve", "sections", "find", "blocks"):
         assert f"search.parse.{stage}'" not in out
+
+
+def test_column_codes_are_shared_across_segments() -> None:
+    """A value keeps its code in every segment that has it; a multi facet's combination is
+    the same whatever the order of its values; an empty value has none (-1)."""
+    single, multi = segments.FacetTable(), segments.FacetTable()
+    assert single.column_codes([b"", b"CA", b"NY"], False) == [-1, 0, 1]
+    assert single.column_codes([b"NY", b"TX", b"", b"CA"], False) == [1, 2, -1, 0]
+    assert single.values == ["CA", "NY", "TX"]
+    sep = MULTI_SEP.encode()
+    first = multi.column_codes([b"a" + sep + b"b", b"", b"b"], True)
+    second = multi.column_codes([b"b", b"b" + sep + b"a", b"c" + sep + b"a"], True)
+    assert first == [0, -1, 1] and second == [1, 0, 2]
+    assert multi.combos == [(0, 1), (1,), (0, 2)] and multi.values == ["a", "b", "c"]

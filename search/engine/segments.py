@@ -85,23 +85,31 @@ class FacetTable:
             self.values.append(value)
         return found
 
-    def raw_code(self, raw: bytes) -> int:
-        """The code of a single value's column bytes (remembered by its bytes)."""
-        found = self.raw_codes[raw] = self.code(raw.decode("utf-8"))
-        return found
-
-    def combo(self, raw: bytes) -> int:
-        """The code of a column value: a single value's code, or a combination's."""
-        known = self.raw_combos.get(raw)
-        if known is not None:  # segments share most combinations: decode each once
-            return known
-        parts = tuple(sorted(self.code(v) for v in raw.decode("utf-8").split(MULTI_SEP) if v))
-        found = self.combo_codes.get(parts)
-        if found is None:
-            found = self.combo_codes[parts] = len(self.combos)
-            self.combos.append(parts)
-        self.raw_combos[raw] = found
-        return found
+    def column_codes(self, uniques: list[bytes], multi: bool) -> list[int]:
+        """The codes of a segment's column values (-1: none): a value's code, or for a
+        multi facet its combination's; each new spelling decoded once, by its bytes."""
+        known = self.raw_combos if multi else self.raw_codes
+        out = [known.get(u, -2) for u in uniques]  # segments share most values
+        if -2 not in out:
+            return out
+        code = self.code
+        for k, raw in enumerate(uniques):
+            if out[k] != -2:
+                continue
+            if not raw:
+                out[k] = -1
+                continue
+            text = raw.decode("utf-8")
+            if not multi:
+                known[raw] = out[k] = code(text)
+                continue
+            parts = tuple(sorted(code(v) for v in text.split(MULTI_SEP) if v))
+            found = self.combo_codes.get(parts)
+            if found is None:
+                found = self.combo_codes[parts] = len(self.combos)
+                self.combos.append(parts)
+            known[raw] = out[k] = found
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,20 +313,14 @@ def load_segment(reader: Any, tables: dict[str, FacetTable]) -> SegmentData:
     boundary = np.ones(n, dtype=bool)
     if n > 1:
         np.not_equal(lkey[1:], lkey[:-1], out=boundary[1:])
-    starts = np.flatnonzero(boundary).astype(np.int64)
-    letter = np.cumsum(boundary, dtype=np.int64) - 1
+    starts = np.flatnonzero(boundary).astype(np.int64, copy=False)  # (intp: no copy)
+    letter = np.cumsum(boundary.view(np.uint8), dtype=np.int64)  # (over bools: 6x slower)
+    letter -= 1
     del boundary
     facets: dict[str, FacetColumn] = {}
     for facet in FACETS:
         refs, uniques = refbytes_column(reader, facet_column(facet))
-        table = tables[facet]
-        # Segments share most values: looked up by their bytes, decoded on first sight only.
-        if facet in MULTI_FACETS:
-            known = table.raw_combos
-            mapping = [known[u] if u in known else table.combo(u) if u else -1 for u in uniques]
-        else:
-            known = table.raw_codes
-            mapping = [known[u] if u in known else table.raw_code(u) if u else -1 for u in uniques]
+        mapping = tables[facet].column_codes(uniques, facet in MULTI_FACETS)
         lookup = np.asarray(mapping or [-1], dtype=np.int64)
         facets[facet] = FacetColumn(refs, lookup)
     return SegmentData(n, lkey, date, ordinal, letter, starts, facets)
