@@ -68,9 +68,12 @@ class IndexUnavailable(RuntimeError):
 class IndexHolder:
     """One SearchIndex per worker process, opened on first use, refreshed at most every interval."""
 
-    def __init__(self, path: str, refresh_interval: float = 1.0) -> None:
+    def __init__(
+        self, path: str, refresh_interval: float = 1.0, threads: int | None = None
+    ) -> None:
         self.path = path
         self.refresh_interval = refresh_interval
+        self.threads = threads  # threads one search may use (None: the engine's default)
         self._lock = threading.Lock()
         self._index: SearchIndex | None = None
         self._pid = 0
@@ -102,7 +105,7 @@ class IndexHolder:
         from search.engine.searcher import SearchIndex
 
         try:
-            return SearchIndex.open(self.path)
+            return SearchIndex.open(self.path, threads=self.threads)
         except Exception as exc:  # whatever the engine raises for a missing/corrupt index
             raise IndexUnavailable(f"No search index could be opened at {self.path!r}.") from exc
 
@@ -232,7 +235,8 @@ def _security_headers(response: Response) -> Response:
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The app; config: INDEX_PATH, REFRESH_INTERVAL, EXPORT_MAX_ROWS, EXPORT_PAGE_SIZE,
-    MAX_ACTIVE, ADMISSION_WAIT, REQUEST_DEADLINE, HEAVY_ACTIVE, HEAVY_WAIT, HEAVY_LOCK."""
+    MAX_ACTIVE, ADMISSION_WAIT, REQUEST_DEADLINE, HEAVY_ACTIVE, HEAVY_WAIT, HEAVY_LOCK,
+    SEARCH_THREADS."""
     app = Flask(__name__)
     app.config.update(
         INDEX_PATH=DEFAULT_INDEX_PATH,
@@ -253,13 +257,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         HEAVY_WAIT=0.5,
         # A file shared by the server's processes: one heavy request at a time in all.
         HEAVY_LOCK=None,
+        # Threads one search may use (None: the cores; the server gives each of its
+        # processes its share of them).
+        SEARCH_THREADS=None,
     )
     if config:
         app.config.update(dict(config))
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.merge_slashes = False  # "/determinations//x" is a 404, not a redirect
     app.extensions[EXTENSION_KEY] = IndexHolder(
-        str(Path(app.config["INDEX_PATH"])), float(app.config["REFRESH_INTERVAL"])
+        str(Path(app.config["INDEX_PATH"])),
+        float(app.config["REFRESH_INTERVAL"]),
+        app.config["SEARCH_THREADS"],
     )
     app.jinja_env.autoescape = True
     app.jinja_env.trim_blocks = True

@@ -139,9 +139,12 @@ def serve(path: str | Path, args: argparse.Namespace) -> int:
     gc.freeze()
     path = str(path)
     workers = getattr(args, "workers", None) or default_workers()
+    # Each process searches on its share of the cores: one process uses them all for one
+    # search's segments, one process per core uses one thread (more would only contend).
+    config = {"INDEX_PATH": path, "SEARCH_THREADS": max(1, default_workers() // workers)}
     url = f"http://{args.host}:{args.port}/"
     if args.debug or workers <= 1:
-        app = create_app({"INDEX_PATH": path})
+        app = create_app(config)
         print(f"imr-search: serving on {url} (Ctrl+C to stop)", file=sys.stderr)
         if args.debug:
             app.run(host=args.host, port=args.port, debug=True, use_reloader=False)
@@ -162,9 +165,7 @@ def serve(path: str | Path, args: argparse.Namespace) -> int:
     print(
         f"imr-search: serving on {url} with {workers} processes (Ctrl+C to stop)", file=sys.stderr
     )
-    return serve_prefork(
-        lambda: create_app({"INDEX_PATH": path}), sock, workers=workers, threads=args.threads
-    )
+    return serve_prefork(lambda: create_app(config), sock, workers=workers, threads=args.threads)
 
 
 def run_serve(args: argparse.Namespace) -> int:

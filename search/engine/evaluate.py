@@ -23,6 +23,7 @@ from whoosh import query as wq
 from ..results import QueryError
 from ..schema import BIGRAM_SUFFIX, LETTER_TEXT_FIELDS, TEXT_FIELDS
 from ._codec import LENGTH_TABLE
+from .parallel import each
 from .segments import (
     BoolArray,
     FloatArray,
@@ -187,8 +188,10 @@ class Evaluator:
         if time.monotonic() > self.deadline:
             raise SearchTimeout("The search took too long; try fewer or more specific words.")
 
-    def prepare(self, q: wq.Query) -> None:
-        """Read the posting lists of every term of the query (and expand prefixes)."""
+    def prepare(self, q: wq.Query, threads: int = 1) -> None:
+        """Read the posting lists of every term of the query (and expand prefixes), the
+        segments' lists on up to `threads` threads."""
+        keys: list[tuple[str, str]] = []
         for leaf in leaf_terms(q):
             if isinstance(leaf, wq.Prefix):
                 key = (leaf.fieldname, leaf.text)
@@ -206,27 +209,26 @@ class Evaluator:
                     self.expansions[key] = [
                         w.decode() if isinstance(w, bytes) else w for w in words
                     ]
-                for word in self.expansions[key]:
-                    self._load(leaf.fieldname, word)
+                keys.extend((leaf.fieldname, word) for word in self.expansions[key])
             else:
-                self._load(leaf.fieldname, str(leaf.text))
+                keys.append((leaf.fieldname, str(leaf.text)))
+        keys = [k for k in dict.fromkeys(keys) if k not in self.postings]
+        per_seg = each(lambda i: [self._load(i, *key) for key in keys], len(self.leaves), threads)
+        for k, key in enumerate(keys):
+            self.postings[key] = lists = [seg[k] for seg in per_seg]
+            self.df[key] = sum(len(ids) for ids, _ in lists)
 
-    def _load(self, fieldname: str, text: str) -> None:
-        key = (fieldname, text)
-        if key in self.postings:
-            return
-        per_seg = []
-        for leaf in self.leaves:
-            self.check_time()
-            ckey = (leaf.segid, fieldname, text)
-            found = self.cache.get(ckey) if self.cache is not None else None
-            if found is None:
-                found = postings(leaf.reader, fieldname, text)
-                if self.cache is not None:
-                    self.cache.put(ckey, found)
-            per_seg.append(found)
-        self.postings[key] = per_seg
-        self.df[key] = sum(len(ids) for ids, _ in per_seg)
+    def _load(self, i: int, fieldname: str, text: str) -> tuple[IntArray, FloatArray]:
+        """A term's decoded postings in segment i (kept in the cache)."""
+        self.check_time()
+        leaf = self.leaves[i]
+        ckey = (leaf.segid, fieldname, text)
+        found = self.cache.get(ckey) if self.cache is not None else None
+        if found is None:
+            found = postings(leaf.reader, fieldname, text)
+            if self.cache is not None:
+                self.cache.put(ckey, found)
+        return found
 
     def avg_length(self, fieldname: str) -> float:
         """Average token count of a text field over the documents that carry it."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +20,7 @@ from .hits import ordered
 from .segments import BoolArray, FacetTable, IntArray, SegmentData, segment_counts
 
 FacetCounts = dict[str, dict[str, int]]
+FILTER_CACHE: Final = 256  # filters' code arrays kept (by facet, values and table sizes)
 
 
 @dataclass
@@ -51,6 +53,7 @@ class FacetCounter:
         self._ranks: dict[str, IntArray] = {}
         self._arrays: dict[str, npt.NDArray[np.object_]] = {}
         self._by_spelling: dict[str, tuple[int, dict[str, list[int]]]] = {}
+        self._filters: dict[tuple[str, tuple[str, ...], int, int], IntArray] = {}
 
     def retain(self, segids: set[str]) -> None:
         """Forget the cached counts of segments no longer in the index."""
@@ -71,27 +74,45 @@ class FacetCounter:
             return counts
         return {f: v[: sizes[f]] for f, v in found.items() if v is not None}
 
+    def sizes(self) -> dict[str, int]:
+        """Each facet's number of codes now (a search counts in arrays of these sizes)."""
+        return {f: self._size(f) for f in FACETS}
+
     def count(self, matches: Sequence[SegmentMatch]) -> FacetCounts:
         """{facet: {value: decisions}}, each facet under the other facets' filters."""
-        sizes = {f: self._size(f) for f in FACETS}
+        sizes = self.sizes()
+        return self.total([self.segment(m, sizes) for m in matches], sizes)
+
+    def total(
+        self, parts: Sequence[Mapping[str, IntArray]], sizes: Mapping[str, int]
+    ) -> FacetCounts:
+        """The segments' counts (of segment()) added up and named."""
         totals = {f: np.zeros(sizes[f], dtype=np.int64) for f in FACETS}
-        for m in matches:
-            if not m.filters:
-                self._count_in(m, m.text, sizes, totals, FACETS)
-                continue
-            # A facet counts the documents that pass every filter but, at most, its own.
-            others = {}
-            for facet in m.filters:
-                sel = m.text.copy()
-                for other, fmask in m.filters.items():
-                    if other != facet:
-                        sel &= fmask
-                others[facet] = sel
-            passing = final_mask(m)
-            self._count_in(m, passing, sizes, totals, [f for f in FACETS if f not in m.filters])
-            for facet, sel in others.items():
-                self._count_in(m, sel, sizes, totals, [facet])
+        for part in parts:
+            for facet, counts in part.items():
+                totals[facet] += counts
         return {f: self._named(f, totals[f]) for f in FACETS}
+
+    def segment(self, m: SegmentMatch, sizes: Mapping[str, int]) -> dict[str, IntArray]:
+        """One segment's counts per facet code, each facet under the other facets' filters
+        (segments are counted apart, so on several threads at once)."""
+        totals = {f: np.zeros(sizes[f], dtype=np.int64) for f in FACETS}
+        if not m.filters:
+            self._count_in(m, m.text, sizes, totals, FACETS)
+            return totals
+        # A facet counts the documents that pass every filter but, at most, its own.
+        others = {}
+        for facet in m.filters:
+            sel = m.text.copy()
+            for other, fmask in m.filters.items():
+                if other != facet:
+                    sel &= fmask
+            others[facet] = sel
+        passing = final_mask(m)
+        self._count_in(m, passing, sizes, totals, [f for f in FACETS if f not in m.filters])
+        for facet, sel in others.items():
+            self._count_in(m, sel, sizes, totals, [facet])
+        return totals
 
     def _count_in(
         self,
@@ -139,6 +160,28 @@ class FacetCounter:
         folded = self._folded(facet)
         wanted = {v.casefold() for v in values}
         return np.asarray(sorted(c for v in wanted for c in folded.get(v, ())), dtype=np.int64)
+
+    def filter_codes(self, facet: str, values: tuple[str, ...]) -> IntArray:
+        """Engine codes (of combinations, for a multi facet) having any of the values: found
+        once per search term and table size, not once per segment."""
+        table = self.tables[facet]
+        key = (facet, values, len(table.values), len(table.combos))
+        found = self._filters.get(key)
+        if found is not None:
+            return found
+        found = self.spelled(facet, values)
+        if facet in MULTI_FACETS and len(table.combos):
+            # the combinations holding any of the codes, from the flat (value, combination)
+            # pairs: one pass in numpy, not a set intersection per combination
+            flat, owner = self.combo_values(facet, len(table.combos))
+            hit = owner[np.isin(flat, found)]  # ascending, as owner is
+            found = hit[np.flatnonzero(np.diff(hit, prepend=-1))]
+        elif facet in MULTI_FACETS:
+            found = found[:0]
+        if len(self._filters) >= FILTER_CACHE:
+            self._filters.clear()
+        self._filters[key] = found
+        return found
 
     def combo_values(self, facet: str, size: int) -> tuple[IntArray, IntArray]:
         """The value codes of combinations 0..size-1 laid end to end, and each one's

@@ -31,51 +31,69 @@ def letter_rows(
     leaves: Sequence[Leaf], matches: Matches, top: int | None = None, sort: str = SORT_RELEVANCE
 ) -> tuple[LetterRows, int, int]:
     """Matching letters as rows (segment, letter, best score, date, key), the number of
-    matching letters, and of matching decisions.
+    matching letters, and of matching decisions."""
+    pairs = zip(leaves, matches, strict=True)
+    return joined_rows([segment_rows(s, leaf, m, top, sort) for s, (leaf, m) in enumerate(pairs)])
 
-    With `top`, each segment keeps only its rows that can be among the first `top` in
+
+SegmentRows = tuple[LetterRows | None, int, int]  # a segment's rows, letters, decisions
+
+
+def segment_rows(
+    s: int,
+    leaf: Leaf,
+    match: tuple[BoolArray, np.ndarray],
+    top: int | None = None,
+    sort: str = SORT_RELEVANCE,
+) -> SegmentRows:
+    """Segment s's matching letters as rows (None: none), their number, and the matching
+    decisions'.
+
+    With `top`, the segment keeps only its rows that can be among the first `top` in
     `sort` order (the rest cannot reach the page), so a broad query holds a page's worth
     of rows per segment, not a row per matching letter of the index.
     """
-    parts: list[LetterRows] = []
-    decisions = total = 0
-    for s, (leaf, (mask, score)) in enumerate(zip(leaves, matches, strict=True)):
-        docs = np.flatnonzero(mask)
-        if not len(docs):
-            continue
-        data = leaf.data
-        dense = len(docs) * 8 > data.n  # (then a pass over the mask beats a gather)
-        decided = data.decided()
-        decisions += int(np.count_nonzero(mask & decided if dense else decided[docs]))
-        letter = np.take(data.letter, docs)  # (np.take: a third faster than data.letter[...])
-        change = _changes(letter)
-        letters = int(np.count_nonzero(change))
-        total += letters
-        if top is not None and sort == SORT_RELEVANCE and letters > top:
-            # Only letters whose best decision is among the best-scored ones can reach
-            # the page: their rows are made, not one per matching letter.
-            docs, letter, starts = _best_docs(docs, letter, score, top)
-        else:
-            starts = np.flatnonzero(change)
-        del change
-        ids: IntArray = letter[starts].astype(np.int64)
-        rows: LetterRows = (
-            np.full(len(ids), s, dtype=np.int64),
-            ids,
-            np.maximum.reduceat(score[docs], starts),
-            data.date[data.starts[ids]],
-            data.lkey[data.starts[ids]],
-        )
-        del docs, letter, starts
-        if top is not None and len(ids) > top:
-            keep = page_order(rows, sort, top)
-            rows = (rows[0][keep], rows[1][keep], rows[2][keep], rows[3][keep], rows[4][keep])
-        parts.append(rows)
-    if not parts:
+    mask, score = match
+    docs = np.flatnonzero(mask)
+    if not len(docs):
+        return None, 0, 0
+    data = leaf.data
+    dense = len(docs) * 8 > data.n  # (then a pass over the mask beats a gather)
+    decided = data.decided()
+    decisions = int(np.count_nonzero(mask & decided if dense else decided[docs]))
+    letter = np.take(data.letter, docs)  # (np.take: a third faster than data.letter[...])
+    change = _changes(letter)
+    letters = int(np.count_nonzero(change))
+    if top is not None and sort == SORT_RELEVANCE and letters > top:
+        # Only letters whose best decision is among the best-scored ones can reach
+        # the page: their rows are made, not one per matching letter.
+        docs, letter, starts = _best_docs(docs, letter, score, top)
+    else:
+        starts = np.flatnonzero(change)
+    del change
+    ids: IntArray = letter[starts].astype(np.int64)
+    rows: LetterRows = (
+        np.full(len(ids), s, dtype=np.int64),
+        ids,
+        np.maximum.reduceat(score[docs], starts),
+        data.date[data.starts[ids]],
+        data.lkey[data.starts[ids]],
+    )
+    del docs, letter, starts
+    if top is not None and len(ids) > top:
+        rows = select(rows, page_order(rows, sort, top))
+    return rows, letters, decisions
+
+
+def joined_rows(parts: Sequence[SegmentRows]) -> tuple[LetterRows, int, int]:
+    """The segments' rows as one set of rows, the matching letters and decisions."""
+    rows = [p[0] for p in parts if p[0] is not None]
+    total, decisions = sum(p[1] for p in parts), sum(p[2] for p in parts)
+    if not rows:
         empty = np.zeros(0, dtype=np.int64)
         return (empty, empty, np.zeros(0, dtype=np.float32), empty, empty), 0, 0
     cat = np.concatenate
-    columns = [cat([p[k] for p in parts]) for k in range(5)]
+    columns = [cat([r[k] for r in rows]) for k in range(5)]
     return (columns[0], columns[1], columns[2], columns[3], columns[4]), total, decisions
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import numpy as np
 
@@ -33,7 +33,6 @@ from ..results import Hit, QueryError, SearchRequest, SearchResponse
 from ..schema import (
     C_REC,
     F_RID,
-    MULTI_FACETS,
     TEXT_FIELDS,
     unpack_record,
 )
@@ -52,17 +51,20 @@ from .hits import (
     understood_request,
 )
 from .letters import (
+    SegmentRows,
+    joined_rows,
     letter_hit,
     letter_rows,
     letters_outside,
     matching_ordinals,
     same_letters,
+    segment_rows,
     select,
 )
+from .parallel import SEARCH_THREADS, each
 from .segments import (
     BoolArray,
     FacetTable,
-    IntArray,
     SegmentData,
     live_mask,
     load_segment,
@@ -79,6 +81,7 @@ __all__ = [
 ]
 
 _LRU = LRU  # the name tests and older callers import
+T = TypeVar("T")
 
 TIME_LIMIT: Final = 5.0  # seconds a search may take (less when its request must end sooner)
 HIGHLIGHT_HITS: Final = 100  # hits of a page that get highlights (a 5000-hit page would not)
@@ -97,7 +100,13 @@ class SearchIndex:
     """A read-only view of an index; refresh() picks up new commits. Thread-safe, no lock
     held during a search."""
 
-    def __init__(self, path: Path, ix: Any, mapped_budget: int = SERVE_MAPPED_BUDGET) -> None:
+    def __init__(
+        self,
+        path: Path,
+        ix: Any,
+        mapped_budget: int = SERVE_MAPPED_BUDGET,
+        threads: int | None = None,
+    ) -> None:
         self.path = path
         self._ix = ix
         self.mapped_budget = mapped_budget
@@ -108,20 +117,24 @@ class SearchIndex:
         self._words: dict[str, dict[str, int]] = {}  # segment -> the speller's words (lazy)
         self._lives: dict[tuple[str, int], BoolArray] = {}
         self._masks = LRU(MASK_CACHE, MASK_CACHE_BYTES)  # (segment, facet, values) -> mask
-        self._codes: dict[tuple[str, tuple[str, ...], int, int], IntArray] = {}
         self._records = LRU(RECORD_CACHE)  # (segment, docnum) -> Determination
         self._counter = FacetCounter(self._tables)
         self._postings = PostingCache()
         self._scores = PostingCache(SCORE_CACHE_BYTES)
         self._snap: Snapshot | None = None
         self._pinned = False
+        # threads one search may use (parallel.each): the cores, unless worker processes
+        # share them (a server of one process per core searches on one thread each)
+        self.threads = max(1, threads or SEARCH_THREADS)
         self._open_reader()
 
     @classmethod
-    def open(cls, path: str | Path, mapped_budget: int = SERVE_MAPPED_BUDGET) -> SearchIndex:
+    def open(
+        cls, path: str | Path, mapped_budget: int = SERVE_MAPPED_BUDGET, threads: int | None = None
+    ) -> SearchIndex:
         """Open the index at path; raises IndexMissing when there is none."""
         folder = Path(path)
-        return cls(folder, open_index(folder), mapped_budget)
+        return cls(folder, open_index(folder), mapped_budget, threads)
 
     def close(self) -> None:
         """Release the index files."""
@@ -190,31 +203,9 @@ class SearchIndex:
         found: BoolArray | None = self._masks.fetch(key)
         if found is not None:
             return found
-        mask = leaf.data.facets[facet].mask(self._filter_codes(facet, values))
+        mask = leaf.data.facets[facet].mask(self._counter.filter_codes(facet, values))
         self._masks.store(key, mask)
         return mask
-
-    def _filter_codes(self, facet: str, values: tuple[str, ...]) -> IntArray:
-        """Engine codes (of combinations, for a multi facet) having any of the values: found
-        once per search term and table size, not once per segment."""
-        table = self._tables[facet]
-        key = (facet, values, len(table.values), len(table.combos))
-        found: IntArray | None = self._codes.get(key)
-        if found is not None:
-            return found
-        found = self._counter.spelled(facet, values)
-        if facet in MULTI_FACETS and len(table.combos):
-            # the combinations holding any of the codes, from the flat (value, combination)
-            # pairs: one pass in numpy, not a set intersection per combination
-            flat, owner = self._counter.combo_values(facet, len(table.combos))
-            hit = owner[np.isin(flat, found)]  # ascending, as owner is
-            found = hit[np.flatnonzero(np.diff(hit, prepend=-1))]
-        elif facet in MULTI_FACETS:
-            found = found[:0]
-        if len(self._codes) >= MASK_CACHE:
-            self._codes.clear()
-        self._codes[key] = found
-        return found
 
     # --- searching ------------------------------------------------------------------------
 
@@ -230,12 +221,24 @@ class SearchIndex:
     ) -> tuple[list[SegmentMatch], list[tuple[BoolArray, np.ndarray]], Evaluator]:
         """Per segment: the text query's matches with each filter's mask, and (matching live
         documents, scores)."""
+        found, out, ev, _ = self._segments_then(snap, parsed, deadline, None)
+        return found, out, ev
+
+    def _segments_then(
+        self,
+        snap: Snapshot,
+        parsed: ParsedQuery,
+        deadline: float,
+        then: Callable[[int, SegmentMatch, tuple[BoolArray, np.ndarray]], T] | None,
+    ) -> tuple[list[SegmentMatch], list[tuple[BoolArray, np.ndarray]], Evaluator, list[T | None]]:
+        """_matches, and `then` of each segment's matches (facet counts, letter rows) in the
+        same part: the segments are searched on several threads (parallel.each)."""
         ev = Evaluator(snap.reader, snap.leaves, deadline, self._postings, self._scores)
         if not parsed.empty:
-            ev.prepare(parsed.query)
-        found: list[SegmentMatch] = []
-        out = []
-        for i, leaf in enumerate(snap.leaves):
+            ev.prepare(parsed.query, self.threads)
+
+        def part(i: int) -> tuple[SegmentMatch, tuple[BoolArray, np.ndarray], T | None]:
+            leaf = snap.leaves[i]
             if parsed.empty:
                 text = leaf.live.copy()
                 score = np.zeros(leaf.data.n, dtype=np.float32)
@@ -247,10 +250,12 @@ class SearchIndex:
                 for facet, values in parsed.filters.items()
             }
             match = SegmentMatch(leaf.data, leaf.live, leaf.segid, text, filters)
-            found.append(match)
-            out.append((final_mask(match), score))
+            pair = (final_mask(match), score)
             ev.check_time()
-        return found, out, ev
+            return match, pair, None if then is None else then(i, match, pair)
+
+        parts = each(part, len(snap.leaves), self.threads)
+        return [p[0] for p in parts], [p[1] for p in parts], ev, [p[2] for p in parts]
 
     def search(self, request: SearchRequest) -> SearchResponse:
         """Run a search; raises QueryError for a bad query, filter, sort or page."""
@@ -264,18 +269,27 @@ class SearchIndex:
         text, filters = parsed.text, dict(parsed.filters)
         deadline = search_deadline(TIME_LIMIT)
         snap = self._current()
-        found, matches, ev = self._matches(snap, parsed, deadline)
         browse = parsed.empty and not parsed.filters
         # Without query text every score is equal and ties go to the newest: say so.
         sort = SORT_NEWEST if parsed.empty and request.sort == SORT_RELEVANCE else request.sort
         top = request.page * request.size
+        keep = max(top, BROWSE_ROWS) if browse else top
         cached = snap.browse.get(sort) if browse else None
         if cached is not None and top > len(cached[4]):
             cached = None  # deeper than the kept rows: computed afresh
+        sizes = self._counter.sizes()
+
+        def counted(i: int, match: SegmentMatch, pair: Any) -> tuple[Any, SegmentRows]:
+            # a segment's facet counts and letter rows, on the thread that matched it
+            counts = self._counter.segment(match, sizes)
+            return counts, segment_rows(i, snap.leaves[i], pair, keep, sort)
+
+        _, matches, ev, parts = self._segments_then(
+            snap, parsed, deadline, counted if cached is None else None
+        )
         if cached is None:
-            facets = self._counter.count(found)
-            keep = max(top, BROWSE_ROWS) if browse else top
-            letters, total, total_decisions = self._letters(snap, matches, keep, sort)
+            facets = self._counter.total([p[0] for p in parts if p is not None], sizes)
+            letters, total, total_decisions = joined_rows([p[1] for p in parts if p is not None])
             order = page_order(letters, sort, keep)
             if browse:
                 # Browsing everything (the landing page) is sorted once per commit, and only
