@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .fields import FACETS, LAYOUTS, OUTCOMES, SECTION_KEYS
+from .lazy import lazy_attribute
 from .model import Decision, Determination, Reviewer, Section, Worker
 from .results import DecisionHit, Hit, QueryError, SearchRequest, SearchResponse
 
@@ -54,9 +55,4 @@ _ENGINE_NAMES = {
 
 def __getattr__(name: str) -> object:
     """search.SearchIndex and friends, imported on first use."""
-    module = _ENGINE_NAMES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'search' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f".{module}", __name__), name)
+    return lazy_attribute(__name__, _ENGINE_NAMES, name)

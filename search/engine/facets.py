@@ -78,11 +78,6 @@ class FacetCounter:
         """Each facet's number of codes now (a search counts in arrays of these sizes)."""
         return {f: self._size(f) for f in FACETS}
 
-    def count(self, matches: Sequence[SegmentMatch]) -> FacetCounts:
-        """{facet: {value: decisions}}, each facet under the other facets' filters."""
-        sizes = self.sizes()
-        return self.total([self.segment(m, sizes) for m in matches], sizes)
-
     def total(
         self, parts: Sequence[Mapping[str, IntArray]], sizes: Mapping[str, int]
     ) -> FacetCounts:

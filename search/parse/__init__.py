@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
+
+from ..lazy import lazy_attribute
 
 if TYPE_CHECKING:
     from .header import make_id, parse_date
@@ -12,7 +13,7 @@ if TYPE_CHECKING:
 __all__ = ["make_id", "parse_date", "parse_loaded", "parse_text"]
 
 # name -> its stage module, imported on first use: a searcher needs only the drug names
-# (parse.drugs), not the section and item stages' hundred-odd regexes (~80 ms to compile)
+# (parse.drugs), not the section and item stages' hundred-odd regexes (~60 ms to compile)
 _HOMES = {
     "make_id": "header",
     "parse_date": "header",
@@ -23,7 +24,4 @@ _HOMES = {
 
 def __getattr__(name: str) -> Any:
     """The public parse functions, from their stage modules on first use."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f".{home}", __name__), name)
+    return lazy_attribute(__name__, _HOMES, name)
