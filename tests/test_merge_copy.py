@@ -14,7 +14,7 @@ from test_index import _contents
 from whoosh.reading import SegmentReader
 from whoosh.writing import NO_MERGE
 
-from search.engine import mergepolicy
+from search.engine import mergepolicy, merging
 from search.engine.docs import record_documents
 from search.engine.percopy import _copyable
 from search.engine.searcher import SearchIndex
@@ -175,3 +175,53 @@ def test_column_copy_renumbers_many_distinct_refbytes_values(
     assert got["docs"] == expected["docs"]
     assert got["raw"][column] == expected["raw"][column]
     assert got["raw"] == expected["raw"] and got["totals"] == expected["totals"]
+
+
+def _term_records(folder: Path) -> dict[bytes, bytes]:
+    """Every record of a one-segment index's term index: key (field number, term) -> value."""
+    ix = open_index(folder)
+    try:
+        (segment,) = ix.toc().segments
+        reader = SegmentReader(ix.storage, ix.schema, segment)
+        try:
+            return dict(reader._terms._tindex.items())
+        finally:
+            reader.close()
+    finally:
+        ix.close()
+
+
+@pytest.mark.parametrize("deleting", [False, True])
+def test_inlined_lists_copied_renumbered_match_decoding_them(
+    tmp_path: Path, generated_dir: Path, monkeypatch: pytest.MonkeyPatch, deleting: bool
+) -> None:
+    """A merge copies a segment's inlined posting lists renumbered by a shift (no decode into
+    lists): the merged term index is byte for byte what decoding every list writes, with
+    letters deleted from the first of three segments (whose lists must be decoded) or none."""
+    monkeypatch.setattr(mergepolicy, "MERGE_FACTOR", 100)
+    generated = sorted(generated_dir.glob("*.txt"))[:90]
+    folder = tmp_path / "ix"
+    for k in range(0, 90, 30):
+        index_paths(folder, generated[k : k + 30], workers=1, batch_size=1000)
+        if k == 0:
+            with SearchIndex.open(folder) as idx:
+                first = sorted(h.id for h in idx.search(SearchRequest(size=1000)).results)
+    gone = first[::5] if deleting else []
+    copied, decoded = tmp_path / "copied", tmp_path / "decoded"
+    shutil.copytree(folder, copied)
+    shutil.copytree(folder, decoded)
+    calls: list[int] = []
+    real = merging.inlined_renumbered
+
+    def counted(value: bytes, shift: int) -> bytes:
+        calls.append(shift)
+        return real(value, shift)
+
+    monkeypatch.setattr(merging, "inlined_renumbered", counted)
+    _merge_all(copied, column_copy=True, gone=gone)
+    assert sum(1 for shift in calls if shift) > 1000  # the copy ran, renumbering
+    monkeypatch.setattr(merging, "_shifts", lambda *_: False)
+    _merge_all(decoded, column_copy=True, gone=gone)
+    records = _term_records(copied)
+    assert records == _term_records(decoded) and len(records) > 10_000
+    assert _contents(copied) == _contents(decoded)

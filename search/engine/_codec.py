@@ -616,6 +616,7 @@ __all__ = [
     "deleted_docs",
     "field_items",
     "field_names",
+    "field_records",
     "field_terms_df",
     "iter_terms",
     "length_bytes",
@@ -636,6 +637,34 @@ def field_items(terms: TermsReader, fieldname: str) -> Iterator[tuple[bytes, Any
         if name != fieldname:
             return
         yield tbytes, info
+
+
+def field_records(terms: TermsReader, fieldname: str) -> Iterator[tuple[bytes, bytes]]:
+    """(term bytes, W3TermInfo bytes) of one field of a segment, in term order, read straight
+    from the map: a merge decodes a record only when it must (most are copied renumbered)."""
+    fieldmap = terms._fieldmap  # type: ignore[attr-defined]
+    if fieldname not in fieldmap:
+        return
+    tindex = terms._tindex
+    prefix = struct.pack("!H", fieldmap[fieldname])
+    buf = getattr(tindex.dbfile, "_buf", None)
+    if not isinstance(tindex.dbfile, MapFile) or buf is None:  # not mapped: Whoosh's reads
+        for key, value in tindex.items_from(prefix):
+            if key[:2] != prefix:
+                return
+            yield key[2:], value
+        return
+    pos = tindex.closest_key_pos(prefix)
+    end = tindex.endofdata
+    lengths = _HASH_LENGTHS.unpack_from
+    while pos is not None and pos < end:
+        keylen, datalen = lengths(buf, pos)
+        keypos = pos + 8
+        datapos = keypos + keylen
+        if buf[keypos : keypos + 2] != prefix:
+            return
+        yield bytes(buf[keypos + 2 : datapos]), bytes(buf[datapos : datapos + datalen])
+        pos = datapos + datalen
 
 
 def field_names(terms: TermsReader) -> list[str]:

@@ -8,22 +8,26 @@ import itertools
 import struct
 import zlib
 from array import array
-from pickle import Unpickler, loads
+from pickle import Unpickler, dumps, loads
 from typing import Any, Final
 
 import numpy as np
 from whoosh import columns
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from ._codec import _view, read_postings
 
 BLOCK: Final = 128  # postings per block, as Whoosh's W3 codec
 _BLOCK_LENGTH: Final = struct.Struct("!i")  # a posting block's length, negative for the last
+# A W3TermInfo record: flags (1: postings inlined after it), weight, doc frequency, min and max
+# length bytes, max weight, first and last document number; then the pickled postings.
+_INFO: Final = struct.Struct(W3TermInfo._struct.format)
+_MAXID: Final = struct.Struct("!19xI")  # the last document number, at the end of _INFO
 
 
 def tagged(items: Any, k: int) -> Any:
-    """(term bytes, k, info) for each (term bytes, info) of merged source k."""
+    """(term bytes, k, record) for each (term bytes, record) of merged source k."""
     for tbytes, info in items:
         yield tbytes, k, info
 
@@ -68,11 +72,38 @@ def short_postings(terms: Any, info: Any) -> tuple[list[int], list[int]] | None:
     return ids, freqs
 
 
+def _shifts(payload: bytes, mapping: Any) -> bool:
+    """Whether a merged source's term record (of a segment with nothing deleted) is an
+    inlined list that its shift renumbers."""
+    return payload[0] == 1 and _MAXID.unpack_from(payload)[0] < len(mapping)
+
+
+def inlined_renumbered(value: bytes, shift: int) -> bytes:
+    """A term index record of inlined postings (W3TermInfo bytes) with every document number
+    moved by shift; nothing else decoded or changed."""
+    if not shift:
+        return value
+    flags, weight, df, minlen, maxlen, maxweight, minid, maxid = _INFO.unpack_from(value)
+    ids, weights, values = loads(value[_INFO.size :])
+    head = _INFO.pack(flags, weight, df, minlen, maxlen, maxweight, minid + shift, maxid + shift)
+    return head + dumps((tuple([docnum + shift for docnum in ids]), weights, values), 2)
+
+
 def join_postings(group: list[tuple[int, Any]], sources: list[tuple[Any, Any, int | None]]) -> Any:
-    """One term's (ids, freqs) lists from its buffered and merged parts (None: empty)."""
-    if len(group) == 1 and group[0][0] < 0:
-        ids, freqs = group[0][1]
-        return ids, freqs
+    """One term's postings from its buffered and merged parts: (ids, freqs) lists, or the
+    term index record itself (bytes) when it is one merged segment's inlined list, renumbered
+    by a shift; None when every posting was deleted.
+
+    Parts: (-1, (ids, freqs)) of the writer's own buffer, (k, W3TermInfo bytes) of source k.
+    """
+    if len(group) == 1:
+        k, payload = group[0]
+        if k < 0:
+            return payload
+        _, mapping, shift = sources[k]
+        # (most terms of a merge: one segment's inlined list, nothing of it deleted)
+        if shift is not None and _shifts(payload, mapping):
+            return inlined_renumbered(payload, shift)
     # Compact arrays (4 bytes a posting), not lists of ints: a merged list can be long.
     ids_out = array("I")
     freqs_out = array("I")
@@ -82,7 +113,13 @@ def join_postings(group: list[tuple[int, Any]], sources: list[tuple[Any, Any, in
             freqs_out.extend(payload[1])
             continue
         terms, mapping, shift = sources[k]
-        short = short_postings(terms, payload)
+        if shift is not None and _shifts(payload, mapping):
+            ids_, weights_, _ = loads(payload[_INFO.size :])
+            ids_out.extend([docnum + shift for docnum in ids_])
+            freqs_out.extend([int(w) for w in weights_])
+            continue
+        info = W3TermInfo.from_bytes(payload)
+        short = short_postings(terms, info)
         if short is not None and shift is not None and short[0][-1] < len(mapping):
             # (most lists: one block, of a segment with nothing deleted) no numpy set-up
             ids_out.extend([docnum + shift for docnum in short[0]])
@@ -92,7 +129,7 @@ def join_postings(group: list[tuple[int, Any]], sources: list[tuple[Any, Any, in
             ids = np.asarray(short[0], dtype=np.int64)
             weights = np.asarray(short[1], dtype=np.float32)
         else:
-            ids, weights = read_postings(terms, payload)
+            ids, weights = read_postings(terms, info)
         inside = ids < len(mapping)
         new = mapping[ids[inside]]
         keep = new >= 0

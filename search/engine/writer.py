@@ -33,7 +33,7 @@ from whoosh.writing import SegmentWriter
 
 from ..schema import SCHEMA, field_terms
 from ._arrays import ARRAYS_EXT, ARRAYS_MIN, ArrayWriter
-from ._codec import attach_arrays, field_items, field_names, trim_mapped
+from ._codec import attach_arrays, field_names, field_records, trim_mapped
 from .chunk import TERM_SEP, Inverted
 from .merging import join_postings, shift_of, tagged, write_per_doc
 from .percopy import copy_per_doc
@@ -382,12 +382,16 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
         pos = written = postfile.tell()
         pack_info = W3TermInfo._struct.pack
         arrays: ArrayWriter | None = None  # long lists again, as arrays (_arrays)
-        for name, tbytes, ids, freqs in self._merged_postings():
+        for name, tbytes, found in self._merged_postings():
             fieldid = fieldmap.get(name)
             if fieldid is None:
                 fieldid = fieldmap[name] = len(fieldmap)
-            count = len(ids)
             key = pack_ushort(fieldid) + tbytes
+            if type(found) is bytes:  # a merged segment's inlined list, renumbered as it was
+                tindex.add(key, found)
+                continue
+            ids, freqs = found
+            count = len(ids)
             if count == 1:  # most terms (word pairs above all): the short path below, inline
                 doc = ids[0]
                 weight = float(freqs[0])
@@ -441,14 +445,15 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
             arrays.close()
 
     def _own_postings(self) -> Any:
-        """(fieldname, term bytes, ids, freqs) of this writer's own buffer, in key order."""
+        """(fieldname, term bytes, (ids, freqs)) of this writer's own buffer, in key order."""
         for name in sorted(self._post):
             for term, ids, freqs in _field_postings(self._post[name]):
-                yield name, term.encode("utf-8"), ids, freqs
+                yield name, term.encode("utf-8"), (ids, freqs)
 
     def _merged_postings(self) -> Any:
-        """(fieldname, term bytes, ids, freqs) in Whoosh's key order: this writer's own
-        postings, then each merged segment's, renumbered, as one sorted list per term.
+        """(fieldname, term bytes, postings) in Whoosh's key order: this writer's own
+        postings, then each merged segment's, renumbered, as one sorted list per term: (ids,
+        freqs), or a term index record to copy as it is (merging.join_postings).
 
         Own documents come first and merged segments follow in order, each renumbered
         monotonically, so concatenating keeps every list sorted. Only one term's lists are
@@ -467,7 +472,7 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
                 ((t.encode("utf-8"), -1, (ids, freqs)) for t, ids, freqs in own),
                 # tagged binds each source's k now: a generator expression here would read
                 # k when it runs, the last source's for every stream (wrong file, wrong ids).
-                *(tagged(field_items(terms, name), k) for k, (terms, _, _) in enumerate(sources)),
+                *(tagged(field_records(terms, name), k) for k, (terms, _, _) in enumerate(sources)),
             ]
             group: list[tuple[int, Any]] = []
             current: bytes | None = None
@@ -480,13 +485,13 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
                     if group and current is not None:
                         found = join_postings(group, sources)
                         if found is not None:
-                            yield name, current, *found
+                            yield name, current, found
                     group, current = [], tbytes
                 group.append((k, payload))
             if group and current is not None:
                 found = join_postings(group, sources)
                 if found is not None:
-                    yield name, current, *found
+                    yield name, current, found
 
     def _commit_toc(self, segments: Any) -> None:
         """Publish the generation power-safely (see toc.commit: Lucene's order)."""
