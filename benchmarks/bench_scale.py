@@ -93,6 +93,16 @@ def evict_page_cache(path: Path) -> float:
     return advised / 1e6
 
 
+def _split(index_run: dict[str, Any]) -> str:
+    """An index run's CPU a letter by process, when the run recorded it."""
+    if "cpu_ms_merges" not in index_run:
+        return ""
+    return (
+        f": parse workers {index_run['cpu_ms_parse_workers']:.2f}, writer "
+        f"{index_run['cpu_ms_writer']:.2f}, merges {index_run['cpu_ms_merges']:.2f}"
+    )
+
+
 def _child_index(ix: str, letters: str, workers: int, ram_budget: int) -> dict[str, Any]:
     from benchmarks.bench_index import HeapPeak
     from search.index import index_paths, storage_size
@@ -109,13 +119,19 @@ def _child_index(ix: str, letters: str, workers: int, ram_budget: int) -> dict[s
     # CPU seconds of the writer and its children (parse workers, background merges): unlike
     # wall time, not inflated by other work
     cpu = sum(u.ru_utime + u.ru_stime for u in (self_use, kids_use))
+    per = 1000 / summary.added if summary.added else 0.0
+    writer_cpu = self_use.ru_utime + self_use.ru_stime
     return {
         "added": summary.added,
         "unchanged": summary.unchanged,
         "failed": summary.failed,
         "seconds": seconds,
         "letters_per_s": summary.added / seconds if seconds else 0.0,
-        "cpu_ms_per_letter": cpu * 1000 / summary.added if summary.added else 0.0,
+        "cpu_ms_per_letter": cpu * per,
+        # the same CPU split: the merge process reports its own; the parse workers are the rest
+        "cpu_ms_writer": writer_cpu * per,
+        "cpu_ms_merges": summary.merge_cpu * per,
+        "cpu_ms_parse_workers": (cpu - writer_cpu - summary.merge_cpu) * per,
         "peak_rss_writer_mb": own,
         # the heap's own peak (RssAnon sampled): VmHWM also counts mapped segment pages
         "peak_heap_writer_mb": heap.peak,
@@ -353,7 +369,8 @@ def report(
         f"(load average {load[0]:.1f}); cold: the engine's files dropped from the page cache",
         f"indexing: {index_run['letters_per_s']:.0f} letters/s wall "
         f"({index_run['added']:,} added in {index_run['seconds']:.0f} s, "
-        f"{index_run.get('cpu_ms_per_letter', 0):.2f} ms CPU per letter); peak RSS writer "
+        f"{index_run.get('cpu_ms_per_letter', 0):.2f} ms CPU per letter{_split(index_run)}); "
+        "peak RSS writer "
         f"{index_run['peak_rss_writer_mb']:.0f} MB (heap peak "
         f"{index_run.get('peak_heap_writer_mb', 0):.0f} MB), each child (parse worker, merge) "
         f"<= {index_run['peak_rss_parse_worker_mb']:.0f} MB; index {index_run['index_mb']:.0f} MB",

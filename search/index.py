@@ -68,6 +68,7 @@ class IndexSummary:
     seconds: float = 0.0
     audit: Audit = field(default_factory=Audit)  # parse quality of the letters parsed in it
     segments: int = 0  # the index's segments after the run
+    merge_cpu: float = 0.0  # CPU seconds of the run's background merges (in their process)
 
     @property
     def processed(self) -> int:
@@ -330,6 +331,7 @@ def index_paths(
                     batch.commit(final=False)
             batch.commit(final=True)
             summary.segments = len(ix.toc().segments)
+            summary.merge_cpu = batch.merges.cpu if batch.merges is not None else 0.0
             if rebuild:
                 publish_rebuild(folder, staging)
         except BaseException:

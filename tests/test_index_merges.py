@@ -43,8 +43,8 @@ def test_background_merges_build_the_same_index(
     tmp_path: Path, generated_dir: Path, small_tiers: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """40 commits of 6 letters with merges in a child process: every posting, stored field
-    and column equals a one-batch build's; merges were published; no staging folder stays;
-    the files check out."""
+    and column equals a one-batch build's; merges were published and their CPU counted; no
+    staging folder stays; the files check out."""
     started: list[int] = []
     real_start = MergeScheduler.start
 
@@ -60,6 +60,7 @@ def test_background_merges_build_the_same_index(
     summary = index_paths(tmp_path / "many", paths, workers=1, batch_size=6)
     assert summary.added == len(paths)
     assert sum(started) >= 3  # merges ran in the background
+    assert summary.merge_cpu > 0  # and reported their CPU (bench_index splits it out)
     assert len(_segments(tmp_path / "many")) < len(paths) // 6 // 2
     assert _contents(tmp_path / "one") == _contents(tmp_path / "many")
     assert not [n for n in os.listdir(tmp_path / "many") if n.startswith(STAGING_PREFIX)]

@@ -68,6 +68,16 @@ def merge_into(staging: str, folder: str, pickled: bytes) -> tuple[Any, FileSums
     return merged, durable_files(staging, [merged], {})[merged.segid]
 
 
+def timed_merge(staging: str, folder: str, pickled: bytes) -> tuple[Any, FileSums, float]:
+    """merge_into, and the CPU seconds the child spent on it (the run reports merges' CPU
+    apart from the parse workers')."""
+    import time
+
+    started = time.process_time()
+    merged, sums = merge_into(staging, folder, pickled)
+    return merged, sums, time.process_time() - started
+
+
 def renumbered_deletions(sources: list[Any], before: dict[str, frozenset[int]]) -> set[int]:
     """The merged segment's document numbers of what was deleted in its sources since the
     merge started: each source's documents live at the start, in order, numbered on."""
@@ -96,6 +106,7 @@ class MergeScheduler:
         self._before: dict[str, frozenset[int]] = {}  # their deletions when it started
         self._staging = ""
         self._count = 0
+        self.cpu = 0.0  # CPU seconds of the merges finished (published or not)
 
     @property
     def running(self) -> bool:
@@ -136,7 +147,7 @@ class MergeScheduler:
         # Pickled now, with the deletions of _before: the pool sends a task later, and the
         # writer meanwhile deletes in these very segment objects.
         snapshot = pickle.dumps(picked, pickle.HIGHEST_PROTOCOL)
-        self._job = self._pool.apply_async(merge_into, (self._staging, self.folder, snapshot))
+        self._job = self._pool.apply_async(timed_merge, (self._staging, self.folder, snapshot))
         return True
 
     def publish(self, writer: Any, segments: list[Any], *, wait: bool = False) -> list[Any]:
@@ -148,11 +159,12 @@ class MergeScheduler:
             return list(segments)
         self._job = None
         try:
-            merged, sums = job.get()
+            merged, sums, cpu = job.get()
         except Exception as exc:  # the sources stay: the index is as if never merged
             log.warning("background merge of %s failed: %s", self._sources, exc)
             shutil.rmtree(self._staging, ignore_errors=True)
             return list(segments)
+        self.cpu += cpu
         current = {seg.segid: seg for seg in segments}
         sources = [current.get(segid) for segid in self._sources]
         if any(seg is None for seg in sources):  # (a commit dropped one: never while we write)
