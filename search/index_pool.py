@@ -15,7 +15,10 @@ from .engine.docs import record_documents
 
 CHUNK: Final = 128  # letters a worker parses and inverts per task (fewer for small runs)
 INLINE_BELOW: Final = 24  # fewer files than this are parsed in-process (no pool start-up)
-WINDOW: Final = 3  # chunks in flight per parse worker
+# Chunks in flight per parse worker (about 1.5 MB pickled each): enough to go on parsing
+# through a commit, seconds at scale, while the writer takes no chunk (3 left the two cores
+# 10% idle: 80,000 letters at 1.80 cores busy against 1.94 with 16).
+WINDOW: Final = 16
 
 
 @dataclass(frozen=True, slots=True)
