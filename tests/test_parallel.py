@@ -70,10 +70,21 @@ def test_segments_are_searched_on_several_threads(
 ) -> None:
     seen: set[str] = set()
     original = parallel.each
+    # The first two parts of a threaded search meet before going on: the caller, blocked in
+    # its first part, cannot take the second, so a pool thread must (else the barrier breaks
+    # and the search fails). Without it the caller could take every part before a helper
+    # started, on a busy machine, and the test failed with nothing wrong.
+    meet = threading.Barrier(2, timeout=10)
+    calls: list[int] = []
 
     def watched(work: Any, count: int, threads: int = 1) -> Any:
+        meeting = threads > 1 and count >= 2 and not calls  # (the first threaded call)
+        calls.append(count)
+
         def part(i: int) -> Any:
             seen.add(threading.current_thread().name)
+            if meeting and i < 2:
+                meet.wait()
             return work(i)
 
         return original(part, count, threads)
