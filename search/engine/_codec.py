@@ -591,20 +591,26 @@ def field_terms_df(reader: SegmentReader, fieldname: str) -> Iterator[tuple[str,
             word = text.decode("utf-8") if isinstance(text, bytes) else text
             yield word, int(info.doc_frequency())
         return
-    prefix = struct.pack("!H", fieldmap[fieldname])
+    df_at = _TERM_DF.unpack_from
+    for term, value, _ in _field_spans(tindex, buf, fieldmap[fieldname]):
+        yield str(buf[term:value], "utf-8"), df_at(buf, value + _TERM_DF_AT)[0]
+
+
+def _field_spans(tindex: Any, buf: Any, number: int) -> Iterator[tuple[int, int, int]]:
+    """(term start, value start, value end) in the mapped term index of each record of the
+    field numbered `number`, in term order (records: key length, value length, key, value;
+    a key is the field's number, then the term)."""
+    prefix = struct.pack("!H", number)
     pos = tindex.closest_key_pos(prefix)
     end = tindex.endofdata
-    lengths, df_at = _HASH_LENGTHS.unpack_from, _TERM_DF.unpack_from
+    lengths = _HASH_LENGTHS.unpack_from
     while pos is not None and pos < end:
         keylen, datalen = lengths(buf, pos)
         keypos = pos + 8
         if buf[keypos : keypos + 2] != prefix:
             return
-        yield (
-            str(buf[keypos + 2 : keypos + keylen], "utf-8"),
-            df_at(buf, keypos + keylen + _TERM_DF_AT)[0],
-        )
         pos = keypos + keylen + datalen
+        yield keypos + 2, keypos + keylen, pos
 
 
 __all__ = [
@@ -646,25 +652,16 @@ def field_records(terms: TermsReader, fieldname: str) -> Iterator[tuple[bytes, b
     if fieldname not in fieldmap:
         return
     tindex = terms._tindex
-    prefix = struct.pack("!H", fieldmap[fieldname])
     buf = getattr(tindex.dbfile, "_buf", None)
     if not isinstance(tindex.dbfile, MapFile) or buf is None:  # not mapped: Whoosh's reads
+        prefix = struct.pack("!H", fieldmap[fieldname])
         for key, value in tindex.items_from(prefix):
             if key[:2] != prefix:
                 return
             yield key[2:], value
         return
-    pos = tindex.closest_key_pos(prefix)
-    end = tindex.endofdata
-    lengths = _HASH_LENGTHS.unpack_from
-    while pos is not None and pos < end:
-        keylen, datalen = lengths(buf, pos)
-        keypos = pos + 8
-        datapos = keypos + keylen
-        if buf[keypos : keypos + 2] != prefix:
-            return
-        yield bytes(buf[keypos + 2 : datapos]), bytes(buf[datapos : datapos + datalen])
-        pos = datapos + datalen
+    for term, value, end in _field_spans(tindex, buf, fieldmap[fieldname]):
+        yield bytes(buf[term:value]), bytes(buf[value:end])
 
 
 def field_names(terms: TermsReader) -> list[str]:
