@@ -92,7 +92,9 @@ class FacetTable:
         out = [known.get(u, -2) for u in uniques]  # segments share most values
         if -2 not in out:
             return out
-        code = self.code
+        # (The first open codes every value of every segment: thousands of drug names and
+        # state combinations, so the loop calls no method per value.)
+        codes, values, combo_codes, combos = self.codes, self.values, self.combo_codes, self.combos
         for k, raw in enumerate(uniques):
             if out[k] != -2:
                 continue
@@ -101,13 +103,27 @@ class FacetTable:
                 continue
             text = raw.decode("utf-8")
             if not multi:
-                known[raw] = out[k] = code(text)
+                found = codes.get(text)
+                if found is None:
+                    found = codes[text] = len(values)
+                    values.append(text)
+                known[raw] = out[k] = found
                 continue
-            parts = tuple(sorted(code(v) for v in text.split(MULTI_SEP) if v))
-            found = self.combo_codes.get(parts)
+            parts: list[int] = []
+            for value in text.split(MULTI_SEP):
+                if not value:
+                    continue
+                found = codes.get(value)
+                if found is None:
+                    found = codes[value] = len(values)
+                    values.append(value)
+                parts.append(found)
+            parts.sort()
+            combo = tuple(parts)
+            found = combo_codes.get(combo)
             if found is None:
-                found = self.combo_codes[parts] = len(self.combos)
-                self.combos.append(parts)
+                found = combo_codes[combo] = len(combos)
+                combos.append(combo)
             known[raw] = out[k] = found
         return out
 
@@ -311,8 +327,9 @@ def load_segment(reader: Any, tables: dict[str, FacetTable]) -> SegmentData:
     ordinal = numeric_column(reader, C_ORD, "i4")
     # Documents of a letter are contiguous; a new letter starts where the key changes.
     boundary = np.ones(n, dtype=bool)
-    if n > 1:
-        np.not_equal(lkey[1:], lkey[:-1], out=boundary[1:])
+    if n > 1:  # (equal keys have equal bytes: compared as native ints, no byte swapping)
+        keys = lkey.view(lkey.dtype.newbyteorder("="))
+        np.not_equal(keys[1:], keys[:-1], out=boundary[1:])
     starts = np.flatnonzero(boundary).astype(np.int64, copy=False)  # (intp: no copy)
     letter = np.cumsum(boundary.view(np.uint8), dtype=np.int64)  # (over bools: 6x slower)
     letter -= 1
