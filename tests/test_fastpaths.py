@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from search.engine import _blocks, _codec, evaluate, highlight, letters, segments
+from search.engine import _blocks, _codec, evaluate, facets, highlight, letters, segments
 from search.engine.hits import ordered, page_order
 from search.engine.letters import letter_rows, letters_outside
 from search.engine.searcher import SearchIndex, understood_request
@@ -495,3 +495,17 @@ def test_column_codes_are_shared_across_segments() -> None:
     second = multi.column_codes([b"b", b"b" + sep + b"a", b"c" + sep + b"a"], True)
     assert first == [0, -1, 1] and second == [1, 0, 2]
     assert multi.combos == [(0, 1), (1,), (0, 2)] and multi.values == ["a", "b", "c"]
+
+
+def test_values_spelled_the_same_but_for_case_count_as_the_first_spelling() -> None:
+    """A facet's counts merge values that differ only in case, under the spelling seen first
+    (a filter ignores case); the canonical codes grow with the table."""
+    tables = {f: segments.FacetTable() for f in FACETS}
+    table = tables["drug"]
+    assert table.column_codes([b"Ibuprofen", b"naproxen", b"IBUPROFEN", b"ibuprofen"], False)
+    counter = facets.FacetCounter(tables)
+    counts = np.array([3, 5, 2, 1], dtype=np.int64)
+    assert counter._canonical("drug").tolist() == [0, 1, 0, 0]
+    assert counter._named("drug", counts) == {"Ibuprofen": 6, "naproxen": 5}
+    table.column_codes([b"Naproxen", b"ketorolac"], False)
+    assert counter._canonical("drug").tolist() == [0, 1, 0, 0, 1, 5]

@@ -144,9 +144,9 @@ class FacetCounter:
         table = self.tables[facet]
         found = self._canon.get(facet)
         if found is None or len(found) != len(table.values):
-            found = np.empty(len(table.values), dtype=np.int64)
-            for codes in self._folded(facet).values():
-                found[codes] = codes[0]
+            first: dict[str, int] = {}  # casefolded spelling -> its first code
+            spelled = (first.setdefault(v.casefold(), c) for c, v in enumerate(table.values))
+            found = np.fromiter(spelled, dtype=np.int64, count=len(table.values))
             self._canon[facet] = found
         return found
 

@@ -83,25 +83,41 @@ class _Drugs(NamedTuple):
     synonyms: dict[str, tuple[str, ...]]
 
 
+def _rows() -> list[tuple[_Drug, list[tuple[str, bool]]]]:
+    """The vocabulary's rows: each drug with its names as written (lowercase, spaces
+    collapsed) and whether each is a brand."""
+    rows = []
+    for line in read_data("drugs.tsv").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        generic, klass, flags, aliases, brands = line.split("\t")
+        drug = _Drug(generic, klass, "t" in flags, "p" in flags)
+        written = [(generic, False)] + [(a, False) for a in aliases.split("|") if a != "-"]
+        written += [(b, True) for b in brands.split("|") if b != "-"]
+        rows.append((drug, [(" ".join(n.lower().split()), brand) for n, brand in written]))
+    return rows
+
+
+def _groups(rows: list[tuple[_Drug, list[tuple[str, bool]]]]) -> dict[str, tuple[str, ...]]:
+    """Every name -> all names of its drug, the generic first (rows of one generic joined)."""
+    written: dict[str, list[str]] = {}
+    for drug, names in rows:
+        group = written.setdefault(drug.generic, [drug.generic])
+        group += [n for n in dict.fromkeys(n for n, _ in names) if n not in group]
+    return {name: tuple(group) for group in written.values() for name in group}
+
+
 @cache
 def _drugs() -> _Drugs:
     """The drug vocabulary, indexed by the first word of every name."""
     index: dict[str, list[tuple[tuple[str, ...], _Drug, bool]]] = {}
     generics: dict[str, _Drug] = {}
     names: dict[str, _Drug] = {}
-    written: dict[str, list[str]] = {}
-    for line in read_data("drugs.tsv").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        generic, klass, flags, aliases, brands = line.split("\t")
-        drug = _Drug(generic, klass, "t" in flags, "p" in flags)
-        generics.setdefault(generic, drug)
-        group = written.setdefault(generic, [generic])
-        rows = [(generic, False)] + [(a, False) for a in aliases.split("|") if a != "-"]
-        for name, brand in rows + [(b, True) for b in brands.split("|") if b != "-"]:
-            lower = " ".join(name.lower().split())
+    rows = _rows()
+    for drug, written in rows:
+        generics.setdefault(drug.generic, drug)
+        for lower, brand in written:
             names.setdefault(lower, drug)
-            group += [] if lower in group else [lower]
             for variant in [lower, lower + "es"] if lower.endswith("patch") else [lower]:
                 words = tuple(WORD().findall(variant))
                 if words and all(words != w for w, _, _ in index.get(words[0], ())):
@@ -110,9 +126,8 @@ def _drugs() -> _Drugs:
     for drug in generics.values():
         if "/" in drug.generic:
             combos.setdefault(frozenset(drug.generic.split("/")), drug)
-    synonyms = {name: tuple(group) for group in written.values() for name in group}
     by_length = {k: tuple(sorted(v, key=lambda c: -len(c[0]))) for k, v in index.items()}
-    return _Drugs(by_length, generics, names, combos, synonyms)
+    return _Drugs(by_length, generics, names, combos, _groups(rows))
 
 
 def _scan(text: str, vocab: _Drugs) -> tuple[list[_Hit], set[int]]:
@@ -280,9 +295,15 @@ def drug_class(generic: str) -> str | None:
     return None
 
 
+@cache
+def _synonyms() -> dict[str, tuple[str, ...]]:
+    """drug_synonyms' table, without the name index a search never needs (a third the time)."""
+    return _groups(_rows())
+
+
 def drug_synonyms() -> dict[str, tuple[str, ...]]:
     """Every drug name (lowercase) -> all names of that drug, the generic first."""
-    return dict(_drugs().synonyms)
+    return dict(_synonyms())
 
 
 def ingredients(drug: str) -> tuple[str, ...]:
