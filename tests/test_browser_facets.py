@@ -127,3 +127,31 @@ def test_skip_link_reaches_the_first_result(
     first = page.locator(".hit-title a").first
     assert first.evaluate("el => el === document.activeElement")  # 3 key presses, not 78
     context.close()
+
+
+def test_a_truncated_facet_list_searches_every_value_on_enter(
+    server: str,  # noqa: F811
+    browser: Any,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the page lists only a facet's most frequent values, typing narrows those in
+    place and says so, and Enter opens the facet's page with every matching value."""
+    from web import views
+
+    monkeypatch.setattr(views, "FACET_VISIBLE", 2)
+    monkeypatch.setattr(views, "FACET_LISTED", 4)
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    watch = Watch(page, server)
+    page.goto(server + "/search?q=pain")
+    assert len(visible_values(page, "drug")) == 4
+    page.locator("#fq-drug").fill("o")
+    status = page.locator(".facet[aria-labelledby='facet-drug'] .facet-search-status")
+    assert "Enter searches them all" in status.inner_text()
+    page.locator("#fq-drug").press("Enter")
+    page.wait_for_url("**/facets/drug?*")
+    assert "fq=o" in page.url and "q=pain" in page.url
+    values = [v.replace("\u200b", "") for v in page.locator(".facet-value").all_inner_texts()]
+    assert len(values) > 4 and all("o" in v.lower() for v in values)
+    assert not watch.errors and not watch.external
+    context.close()

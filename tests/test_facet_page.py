@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
+import pytest
 from flask.testing import FlaskClient
 
+from web import views
 from web.facetpage import matching_values
 
 
@@ -61,3 +63,38 @@ def test_filter_panel_open_while_filtering_and_skip_link(web_client: FlaskClient
     assert re.search(r'<details class="filters" id="filters" open>', ticked)
     assert closed.index('href="#hits"') < closed.index('href="#main"')
     assert 'id="hits" tabindex="-1"' in closed
+
+
+def test_a_long_facet_lists_its_most_frequent_values_and_links_to_all(
+    web_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A facet with more values than the page lists shows the most frequent ones (chosen
+    values first) and a link to its own page, which has every value; a short one, all."""
+    monkeypatch.setattr(views, "FACET_VISIBLE", 2)
+    monkeypatch.setattr(views, "FACET_LISTED", 4)
+    counts = web_client.get("/api/search?q=pain").get_json()["facets"]
+    drugs = sorted(counts["drug"].items(), key=lambda kv: (-kv[1], kv[0].lower()))
+    assert len(drugs) > 4 and len(counts["outcome"]) <= 4
+    chosen = drugs[-1][0]  # the least frequent: listed first all the same
+    html = web_client.get("/search?" + urlencode({"q": "pain", "drug": chosen})).get_data(
+        as_text=True
+    )
+    section = re.search(
+        r'<section class="facet" aria-labelledby="facet-drug".*?</section>', html, re.S
+    )
+    assert section is not None and "data-facet-truncated" in section.group(0)
+    listed = [
+        v.replace("\u200b", "")
+        for v in re.findall(r'class="facet-value">([^<]*)<', section.group(0))
+    ]
+    assert len(listed) == 4 and listed[0] == chosen
+    link = re.search(
+        r'<p class="facet-all"><a href="([^"]+)">All (\d+) drug values</a>', section.group(0)
+    )
+    assert link is not None
+    page = web_client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    everything = re.findall(r'class="facet-value">([^<]*)<', page)
+    assert len(everything) == int(link.group(2)) > 4
+    outcome = re.search(r'aria-labelledby="facet-outcome".*?</section>', html, re.S)
+    assert outcome is not None
+    assert "data-facet-truncated" not in outcome.group(0) and "facet-all" not in outcome.group(0)

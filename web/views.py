@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 bp = Blueprint("views", __name__)
 
 FACET_VISIBLE: Final = 8  # values shown before "more"
+FACET_LISTED: Final = 100  # values a facet lists in the page; all of them on /facets/<name>
 SCOPE_CHOICES: Final = (
     (SCOPE_AUTO, "Auto: drug and service names in their decision"),
     (SCOPE_DECISION, "Decision only"),
@@ -140,6 +141,7 @@ def search_page() -> Any:
         read=read,
         would=would if would is not None and would.interpreted else None,
         facet_visible=FACET_VISIBLE,
+        facet_listed=FACET_LISTED,
         export_url=urls.state_url(replace(state, page=1), "/search.csv"),
         charts_url=urls.state_url(replace(state, page=1, size=DEFAULT_PAGE_SIZE), "/charts"),
     )

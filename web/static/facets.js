@@ -27,7 +27,11 @@
     }
     var status = form.querySelector(".facet-search-status");
     if (status) {
-      status.textContent = words.length ? shown + (shown === 1 ? " value" : " values") + " match" : "";
+      var found = shown + (shown === 1 ? " value" : " values") + " match";
+      if (section.hasAttribute("data-facet-truncated")) {
+        found += " among those listed; Enter searches them all";
+      }
+      status.textContent = words.length ? found : "";
     }
   }
 
@@ -36,10 +40,12 @@
     if (!input) { return; }
     input.addEventListener("input", function () { filterList(form); });
     form.addEventListener("submit", function (event) {
-      // Enter keeps the narrowed list on this page when something matches.
+      // Enter keeps the narrowed list on this page when something matches, unless the page
+      // lists only the most frequent values: then /facets/<name> searches every one.
       filterList(form);
-      var visible = form.closest(".facet").querySelector(".facet-options > li:not([hidden]) a");
-      if (visible) {
+      var section = form.closest(".facet");
+      var visible = section.querySelector(".facet-options > li:not([hidden]) a");
+      if (visible && !section.hasAttribute("data-facet-truncated")) {
         event.preventDefault();
         visible.focus();
       }
