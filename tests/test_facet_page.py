@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pytest
 from flask.testing import FlaskClient
 
-from web import views
+from web import facetpage, views
 from web.facetpage import matching_values
 
 
@@ -98,3 +98,21 @@ def test_a_long_facet_lists_its_most_frequent_values_and_links_to_all(
     outcome = re.search(r'aria-labelledby="facet-outcome".*?</section>', html, re.S)
     assert outcome is not None
     assert "data-facet-truncated" not in outcome.group(0) and "facet-all" not in outcome.group(0)
+
+
+def test_the_facet_page_lists_the_most_frequent_values_and_says_how_many_match(
+    web_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A facet page lists at most PAGE_VALUES values, those with the most decisions, and
+    says how many there are; a search box narrows to the others."""
+    monkeypatch.setattr(facetpage, "PAGE_VALUES", 3)
+    counts = web_client.get("/api/search?q=pain").get_json()["facets"]["drug"]
+    html = web_client.get("/facets/drug?q=pain").get_data(as_text=True)
+    shown = [v.replace("\u200b", "") for v in re.findall(r'class="facet-value">([^<]*)<', html)]
+    assert len(shown) == 3 and len(counts) > 3
+    assert [counts[v] for v in shown] == sorted(counts.values(), reverse=True)[:3]
+    assert f"{len(counts)} of {len(counts)} drug values" in html
+    assert "the 3 with the most decisions are listed" in html
+    rare = min(counts, key=lambda v: (counts[v], v))
+    narrowed = web_client.get("/facets/drug?" + urlencode({"q": "pain", "fq": rare}))
+    assert rare in narrowed.get_data(as_text=True).replace("\u200b", "")

@@ -16,6 +16,7 @@ from .urls import MAX_VALUE_LENGTH, ParamError, clean_text, parse_params
 bp = Blueprint("facetpage", __name__)
 
 FACET_PARAMS: Final = frozenset((*urls.SEARCH_PARAMS, "fq"))
+PAGE_VALUES: Final = 1000  # values one page lists, most frequent first (fq finds the others)
 
 
 def matching_values(values: list[tuple[str, int]], fq: str) -> list[tuple[str, int]]:
@@ -50,7 +51,8 @@ def facet_page(name: str) -> Any:
         state=state,
         facet=name,
         fq=fq,
-        values=shown,
+        values=shown[:PAGE_VALUES],
+        matching=len(shown),
         total=len(values),
         ignored=urls.unknown_params(request.args.keys(), FACET_PARAMS),
     )
