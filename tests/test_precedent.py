@@ -94,3 +94,23 @@ def test_page_shows_split_and_escapes_the_paste(web_client: FlaskClient) -> None
     assert "<script>alert(1)" not in text and "&lt;script&gt;alert(1)" in text
     assert "Overturned in " in text and "95% interval" in text
     assert 'href="/determinations/' in text and "#decision-" in text
+
+
+def test_the_drug_filter_is_typed_with_the_most_frequent_drugs_suggested(
+    web_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The drug filter is a text box with the drugs of most decisions suggested (a list of
+    every drug is thousands of options at scale); a typed brand name finds its generic."""
+    from web import precedent
+
+    monkeypatch.setattr(precedent, "SUGGESTED", 3)
+    counts = web_client.get("/api/search").get_json()["facets"]["drug"]
+    html = web_client.get("/precedent?" + urlencode({**TIZANIDINE, "drug": "Zanaflex"}))
+    page = html.get_data(as_text=True)
+    assert '<select id="pf-drug"' not in page and '<select id="pf-year"' in page
+    assert 'id="pf-drug" name="drug" type="text" list="pf-drug-values" value="Zanaflex"' in page
+    datalist = page.split('<datalist id="pf-drug-values">')[1].split("</datalist>")[0]
+    suggested = [part.split('"')[0] for part in datalist.split('<option value="')[1:]]
+    assert len(counts) > 3 and suggested == list(counts)[:3]
+    brand = api(web_client, **TIZANIDINE, drug="Zanaflex")
+    assert brand["results"] and all(r["drug"] == "tizanidine" for r in brand["results"])  # type: ignore[union-attr,index]

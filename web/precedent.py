@@ -34,6 +34,10 @@ MAX_SUMMARY: Final = 6000  # characters of the clinical summary or UR denial tex
 DEFAULT_LIMIT: Final = 20
 MAX_LIMIT: Final = 50
 PRECEDENT_FILTERS: Final = (FACET_DRUG, FACET_CATEGORY, FACET_YEAR)
+# Filters typed with suggestions, not picked from a list: the drug facet has thousands of
+# values at scale (5,748 at 300k letters: a <select> of them made the page 566 KB).
+TYPED_FILTERS: Final = frozenset((FACET_DRUG,))
+SUGGESTED: Final = 300  # a typed filter's suggestions: the values with the most decisions
 PARAMS: Final = frozenset(("request", "summary", "limit", *PRECEDENT_FILTERS))
 RATIONALE_PREVIEW: Final = 400  # characters shown when no passage matched
 
@@ -184,9 +188,13 @@ def find_precedents(query: PrecedentQuery) -> tuple[tuple[str, ...], list[Preced
 
 
 def filter_options() -> dict[str, list[str]]:
-    """The values offered for each precedent filter (whole index)."""
+    """The values offered for each precedent filter (whole index): a list's values by name,
+    a typed filter's suggestions by decisions (the engine's order), the most first."""
     facets = current_index().search(SearchRequest(size=1)).facets
-    options = {f: sorted(facets.get(f, {})) for f in PRECEDENT_FILTERS}
+    options = {
+        f: list(facets.get(f, {}))[:SUGGESTED] if f in TYPED_FILTERS else sorted(facets.get(f, {}))
+        for f in PRECEDENT_FILTERS
+    }
     options[FACET_YEAR].reverse()
     return options
 
@@ -242,6 +250,7 @@ def precedent_page() -> Any:
         options=filter_options(),
         ignored=urls.unknown_params(request.args.keys(), PARAMS),
         PRECEDENT_FILTERS=PRECEDENT_FILTERS,
+        TYPED_FILTERS=TYPED_FILTERS,
     )
 
 
