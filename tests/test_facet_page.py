@@ -116,3 +116,11 @@ def test_the_facet_page_lists_the_most_frequent_values_and_says_how_many_match(
     rare = min(counts, key=lambda v: (counts[v], v))
     narrowed = web_client.get("/facets/drug?" + urlencode({"q": "pain", "fq": rare}))
     assert rare in narrowed.get_data(as_text=True).replace("\u200b", "")
+
+
+def test_facet_search_boxes_read_find_a_or_an(web_client: FlaskClient) -> None:
+    html = web_client.get("/search?q=pain").get_data(as_text=True)
+    found = re.findall(r'placeholder="Find (an?) ([^"]*)…"', html)
+    assert found
+    for article, label in found:
+        assert article == ("an" if label[0] in "aeiou" else "a"), label
