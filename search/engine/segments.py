@@ -77,14 +77,6 @@ class FacetTable:
     raw_combos: dict[bytes, int] = field(default_factory=dict)  # column value -> combo code
     raw_codes: dict[bytes, int] = field(default_factory=dict)  # column value -> value code
 
-    def code(self, value: str) -> int:
-        """The code of a value, assigned on first sight."""
-        found = self.codes.get(value)
-        if found is None:
-            found = self.codes[value] = len(self.values)
-            self.values.append(value)
-        return found
-
     def column_codes(self, uniques: list[bytes], multi: bool) -> list[int]:
         """The codes of a segment's column values (-1: none): a value's code, or for a
         multi facet its combination's; each new spelling decoded once, by its bytes."""
@@ -92,8 +84,9 @@ class FacetTable:
         out = [known.get(u, -2) for u in uniques]  # segments share most values
         if -2 not in out:
             return out
-        # (The first open codes every value of every segment: thousands of drug names and
-        # state combinations, so the loop calls no method per value.)
+        # A value's code is assigned on first sight. (The first open codes every value of
+        # every segment: thousands of drug names and state combinations, so the loop calls
+        # no method per value.)
         codes, values, combo_codes, combos = self.codes, self.values, self.combo_codes, self.combos
         for k, raw in enumerate(uniques):
             if out[k] != -2:
@@ -102,15 +95,8 @@ class FacetTable:
                 out[k] = -1
                 continue
             text = raw.decode("utf-8")
-            if not multi:
-                found = codes.get(text)
-                if found is None:
-                    found = codes[text] = len(values)
-                    values.append(text)
-                known[raw] = out[k] = found
-                continue
             parts: list[int] = []
-            for value in text.split(MULTI_SEP):
+            for value in text.split(MULTI_SEP) if multi else (text,):
                 if not value:
                     continue
                 found = codes.get(value)
@@ -118,6 +104,9 @@ class FacetTable:
                     found = codes[value] = len(values)
                     values.append(value)
                 parts.append(found)
+            if not multi:
+                known[raw] = out[k] = parts[0]
+                continue
             parts.sort()
             combo = tuple(parts)
             found = combo_codes.get(combo)

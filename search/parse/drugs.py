@@ -83,6 +83,7 @@ class _Drugs(NamedTuple):
     synonyms: dict[str, tuple[str, ...]]
 
 
+@cache
 def _rows() -> list[tuple[_Drug, list[tuple[str, bool]]]]:
     """The vocabulary's rows: each drug with its names as written (lowercase, spaces
     collapsed) and whether each is a brand."""
@@ -113,8 +114,7 @@ def _drugs() -> _Drugs:
     index: dict[str, list[tuple[tuple[str, ...], _Drug, bool]]] = {}
     generics: dict[str, _Drug] = {}
     names: dict[str, _Drug] = {}
-    rows = _rows()
-    for drug, written in rows:
+    for drug, written in _rows():
         generics.setdefault(drug.generic, drug)
         for lower, brand in written:
             names.setdefault(lower, drug)
@@ -127,7 +127,7 @@ def _drugs() -> _Drugs:
         if "/" in drug.generic:
             combos.setdefault(frozenset(drug.generic.split("/")), drug)
     by_length = {k: tuple(sorted(v, key=lambda c: -len(c[0]))) for k, v in index.items()}
-    return _Drugs(by_length, generics, names, combos, _groups(rows))
+    return _Drugs(by_length, generics, names, combos, _synonyms())
 
 
 def _scan(text: str, vocab: _Drugs) -> tuple[list[_Hit], set[int]]:
