@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 bp = Blueprint("views", __name__)
 
 FACET_VISIBLE: Final = 8  # values shown before "more"
-FACET_LISTED: Final = 100  # values a facet lists in the page; all of them on /facets/<name>
+FACET_LISTED: Final = 100  # values a facet lists in the page; the rest on /facets/<name>
 SCOPE_CHOICES: Final = (
     (SCOPE_AUTO, "Auto: drug and service names in their decision"),
     (SCOPE_DECISION, "Decision only"),

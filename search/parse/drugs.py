@@ -80,7 +80,6 @@ class _Drugs(NamedTuple):
     generics: dict[str, _Drug]  # generic -> its first row
     names: dict[str, _Drug]  # every name, lowercase, as written in the data
     combos: dict[frozenset[str], _Drug]
-    synonyms: dict[str, tuple[str, ...]]
 
 
 @cache
@@ -127,7 +126,7 @@ def _drugs() -> _Drugs:
         if "/" in drug.generic:
             combos.setdefault(frozenset(drug.generic.split("/")), drug)
     by_length = {k: tuple(sorted(v, key=lambda c: -len(c[0]))) for k, v in index.items()}
-    return _Drugs(by_length, generics, names, combos, _synonyms())
+    return _Drugs(by_length, generics, names, combos)
 
 
 def _scan(text: str, vocab: _Drugs) -> tuple[list[_Hit], set[int]]:
