@@ -124,3 +124,44 @@ def test_facet_search_boxes_read_find_a_or_an(web_client: FlaskClient) -> None:
     assert found
     for article, label in found:
         assert article == ("an" if label[0] in "aeiou" else "a"), label
+
+
+def test_the_json_search_lists_facet_size_values_and_says_how_many_there_are(
+    web_client: FlaskClient,
+) -> None:
+    """/api/search?facet_size=N keeps each facet's N values with the most decisions (a
+    selected one besides), and facet_values_total counts them all."""
+    every = web_client.get("/api/search?q=pain&facet_size=all").get_json()
+    drugs = every["facets"]["drug"]
+    assert len(drugs) > 3 and every["facet_values_total"]["drug"] == len(drugs)
+    cut = web_client.get("/api/search?q=pain&facet_size=3").get_json()
+    assert cut["facet_values_total"] == every["facet_values_total"]
+    assert (
+        sorted(cut["facets"]["drug"].values(), reverse=True)
+        == sorted(drugs.values(), reverse=True)[:3]
+    )
+    assert all(len(values) <= 3 for values in cut["facets"].values())
+    rare = min(drugs, key=lambda v: (drugs[v], v))
+    chosen = web_client.get(
+        "/api/search?" + urlencode({"q": "pain", "drug": rare, "facet_size": 0})
+    )
+    assert chosen.get_json()["facets"]["drug"] == {rare: drugs[rare]}
+    assert web_client.get("/api/search?q=pain").get_json()["facets"] == every["facets"]  # < 100
+    for bad in ("-1", "x", "10001", "1.5"):
+        response = web_client.get(f"/api/search?q=pain&facet_size={bad}")
+        assert response.status_code == 400 and "facet_size" in response.get_json()["error"]
+
+
+def test_the_facet_page_has_a_json_twin(web_client: FlaskClient) -> None:
+    """/api/facets/<name> gives the facet page's values, counts and selection, all of them."""
+    query = {"q": "pain", "fq": "done", "drug": "hydrocodone/acetaminophen"}
+    body = web_client.get("/api/facets/drug?" + urlencode(query)).get_json()
+    html = web_client.get("/facets/drug?" + urlencode(query)).get_data(as_text=True)
+    shown = [v.replace("\u200b", "") for v in re.findall(r'class="facet-value">([^<]*)<', html)]
+    assert [v["value"] for v in body["values"]] == shown and body["matching_values"] == len(shown)
+    assert body["total_values"] >= len(shown) and body["fq"] == "done"
+    assert [v["value"] for v in body["values"] if v["selected"]] == ["hydrocodone/acetaminophen"]
+    assert 'href="/api/facets/drug?' in html
+    assert web_client.get("/api/facets/nonsense").status_code == 404
+    assert web_client.get("/api/facets/drug?q=(((").status_code == 400
+    assert web_client.get("/api/facets/drug?nope=1").status_code == 400

@@ -1,25 +1,29 @@
-"""JSON twins of the pages: /api/search, /api/determinations/<id>[/similar]."""
+"""JSON twins of the pages: /api/search, /api/facets/<name>, /api/determinations/<id>[/similar]."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, Final
 
 from flask import Blueprint, abort, jsonify, request
 
-from search.fields import FACET_OUTCOME
+from search.fields import FACET_OUTCOME, FACETS
 from search.results import Hit, SearchResponse
 
 from . import urls
 from .app import current_index
+from .facetpage import FACET_PARAMS, facet_state
 from .plaintext import add_plain_highlights
 from .urls import ParamError, parse_params
-from .views import bool_arg, charts_for, reader_for, run_search
+from .views import FACET_LISTED, bool_arg, charts_for, reader_for, run_search
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 MAX_SIMILAR: Final = 50
 SIMILAR_PARAMS: Final = frozenset(("same_drug", "same_outcome", "limit"))
+SEARCH_API_PARAMS: Final = frozenset((*urls.SEARCH_PARAMS, "facet_size"))
+MAX_FACET_SIZE: Final = 10_000
 
 
 def hits_json(hits: list[Hit]) -> list[dict[str, Any]]:
@@ -68,14 +72,68 @@ def api_charts() -> Any:
     )
 
 
+def parse_facet_size(raw: str | None) -> int | None:
+    """?facet_size: values listed per facet (default as the page; "all": None, every value)."""
+    raw = (raw or "").strip().lower()
+    if not raw:
+        return FACET_LISTED
+    if raw == "all":
+        return None
+    if not re.fullmatch(r"[0-9]{1,5}", raw) or int(raw) > MAX_FACET_SIZE:
+        raise ParamError(
+            "facet_size", f'must be a whole number from 0 to {MAX_FACET_SIZE} or "all"'
+        )
+    return int(raw)
+
+
+def top_counts(
+    counts: Mapping[str, int], selected: tuple[str, ...], size: int | None
+) -> dict[str, int]:
+    """The `size` values with the most decisions, selected values kept beyond it, in the
+    engine's order (most decisions first)."""
+    if size is None or len(counts) <= size:
+        return dict(counts)
+    kept = set(sorted(counts, key=lambda v: (-counts[v], v))[:size]) | set(selected)
+    return {v: n for v, n in counts.items() if v in kept}
+
+
 @bp.get("/search")
 def api_search() -> Any:
-    """The SearchResponse of the same GET parameters as /search, as JSON."""
-    reject_unknown()
+    """The SearchResponse of the same GET parameters as /search, as JSON; each facet lists
+    ?facet_size values (100 by default, as the page), `facet_values_total` says how many
+    it has."""
+    reject_unknown(SEARCH_API_PARAMS)
     state = parse_params(request.args)
+    size = parse_facet_size(request.args.get("facet_size"))
     body = run_search(current_index(), state).to_json()
+    facets = body["facets"]
+    body["facet_values_total"] = {f: len(facets.get(f, {})) for f in FACETS}
+    body["facets"] = {
+        f: top_counts(counts, state.filters.get(f, ()), size) for f, counts in facets.items()
+    }
     body["results"] = add_plain_highlights(public_results(body["results"]))
     return jsonify(body)
+
+
+@bp.get("/facets/<name>")
+def api_facet(name: str) -> Any:
+    """The twin of /facets/<name>: every value of one facet for the search, narrowed by `fq`,
+    with its count and whether it is selected, in the page's order."""
+    reject_unknown(FACET_PARAMS)
+    state, fq, values, shown = facet_state(name)
+    return jsonify(
+        {
+            "facet": name,
+            "query": state.q,
+            "filters": {k: list(v) for k, v in state.filters.items()},
+            "fq": fq,
+            "total_values": len(values),
+            "matching_values": len(shown),
+            "values": [
+                {"value": v, "count": n, "selected": state.is_active(name, v)} for v, n in shown
+            ],
+        }
+    )
 
 
 def _valid_or_404(det_id: str) -> None:

@@ -19,7 +19,10 @@ from search.fields import (
     SORTS,
 )
 
+from .api import MAX_FACET_SIZE
 from .precedent import DEFAULT_LIMIT, MAX_LIMIT, MAX_REQUEST, MAX_SUMMARY, PRECEDENT_FILTERS
+from .urls import MAX_VALUE_LENGTH
+from .views import FACET_LISTED
 
 bp = Blueprint("openapi", __name__)
 
@@ -160,6 +163,7 @@ def schemas() -> dict[str, Any]:
             "total_determinations": INT,
             "total_decisions": INT,
             "facets": counts,
+            "facet_values_total": {"type": "object", "additionalProperties": INT},
             "suggestion": NSTR,
             "results": {"type": "array", "items": ref("Hit")},
         }
@@ -234,8 +238,23 @@ def schemas() -> dict[str, Any]:
             },
         }
     )
+    facet_list = obj(
+        {
+            "facet": {"type": "string", "enum": list(FACETS)},
+            "query": STR,
+            "filters": {"type": "object", "additionalProperties": STRS},
+            "fq": STR,
+            "total_values": INT,
+            "matching_values": INT,
+            "values": {
+                "type": "array",
+                "items": obj({"value": STR, "count": INT, "selected": {"type": "boolean"}}),
+            },
+        }
+    )
     return {
         "Error": obj({"error": STR}),
+        "FacetValues": facet_list,
         "PlainPassage": passage_text,
         "DecisionHit": decision_hit,
         "Hit": hit,
@@ -288,12 +307,49 @@ def openapi() -> dict[str, Any]:
                 "get": {
                     "operationId": "search",
                     "summary": "Search decisions",
-                    "parameters": search_params(),
+                    "parameters": [
+                        *search_params(),
+                        query_param(
+                            "facet_size",
+                            {
+                                "type": "string",
+                                "pattern": f"^([0-9]{{1,4}}|{MAX_FACET_SIZE}|all)$",
+                                "examples": ["20", "all"],
+                                "default": str(FACET_LISTED),
+                            },
+                            "values listed per facet, most decisions first (all: every one)",
+                        ),
+                    ],
                     "responses": {
                         "200": json_response(
                             ref("SearchResponse"), "one page of results and facet counts"
                         ),
                         **ERRORS,
+                    },
+                }
+            },
+            "/api/facets/{name}": {
+                "get": {
+                    "operationId": "facet",
+                    "summary": "Every value of one facet for a search",
+                    "parameters": [
+                        {
+                            "name": "name",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "enum": list(FACETS)},
+                        },
+                        *search_params(),
+                        query_param(
+                            "fq",
+                            {"type": "string", "maxLength": MAX_VALUE_LENGTH},
+                            "only values containing these words",
+                        ),
+                    ],
+                    "responses": {
+                        "200": json_response(ref("FacetValues"), "the facet's values"),
+                        **ERRORS,
+                        "404": json_response(ref("Error"), "no facet has this name"),
                     },
                 }
             },
