@@ -162,6 +162,9 @@ def test_the_facet_page_has_a_json_twin(web_client: FlaskClient) -> None:
     assert body["total_values"] >= len(shown) and body["fq"] == "done"
     assert [v["value"] for v in body["values"] if v["selected"]] == ["hydrocodone/acetaminophen"]
     assert 'href="/api/facets/drug?' in html
-    assert web_client.get("/api/facets/nonsense").status_code == 404
+    missing = web_client.get("/api/facets/nonsense")
+    assert (
+        missing.status_code == 404 and "no filter called 'nonsense'" in missing.get_json()["error"]
+    )
     assert web_client.get("/api/facets/drug?q=(((").status_code == 400
     assert web_client.get("/api/facets/drug?nope=1").status_code == 400

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from markupsafe import Markup, escape
-from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    MethodNotAllowed,
+    NotFound,
+)
 
 from search.engine.evaluate import SearchTimeout
 from search.fields import (
@@ -161,7 +166,7 @@ def _handle_http(exc: HTTPException) -> Response:
     titles = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}
     title = titles.get(status, exc.name)
     description = exc.description or title
-    if status == 404 and not description.startswith("No determination"):
+    if status == 404 and description == NotFound.description:  # not one of our own
         description = "There is no page at this address. Try a search instead."
     response = error_response(status, title, description)
     if isinstance(exc, MethodNotAllowed) and exc.valid_methods:

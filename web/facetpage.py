@@ -31,7 +31,7 @@ def facet_state(name: str) -> tuple[SearchState, str, list[tuple[str, int]], lis
     from .views import facet_values, run_search
 
     if name not in FACETS:
-        abort(404, description=f"There is no filter called {name!r}.")
+        abort(404, description=f"There is no filter called {name[:60]!r}.")
     state = parse_params(request.args)
     fq = clean_text((request.args.getlist("fq") or [""])[-1])
     if len(fq) > MAX_VALUE_LENGTH:
