@@ -89,11 +89,11 @@ def parse_facet_size(raw: str | None) -> int | None:
 def top_counts(
     counts: Mapping[str, int], selected: tuple[str, ...], size: int | None
 ) -> dict[str, int]:
-    """The `size` values with the most decisions, selected values kept beyond it, in the
-    engine's order (most decisions first)."""
+    """The `size` values with the most decisions (a tie goes as the engine orders it),
+    selected values kept beyond it, in the engine's order."""
     if size is None or len(counts) <= size:
         return dict(counts)
-    kept = set(sorted(counts, key=lambda v: (-counts[v], v))[:size]) | set(selected)
+    kept = set(sorted(counts, key=lambda v: -counts[v])[:size]) | set(selected)  # (stable)
     return {v: n for v, n in counts.items() if v in kept}
 
 
