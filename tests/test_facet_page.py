@@ -168,3 +168,20 @@ def test_the_facet_page_has_a_json_twin(web_client: FlaskClient) -> None:
     )
     assert web_client.get("/api/facets/drug?q=(((").status_code == 400
     assert web_client.get("/api/facets/drug?nope=1").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("size", "selected", "kept"),
+    [
+        (None, (), ["b", "a", "c", "d"]),
+        (9, (), ["b", "a", "c", "d"]),
+        (2, (), ["b", "a"]),  # a and c tie: the engine's order decides
+        (1, ("d",), ["b", "d"]),  # a selected value stays, in its place
+        (0, (), []),
+    ],
+)
+def test_top_counts(size: int | None, selected: tuple[str, ...], kept: list[str]) -> None:
+    from web.api import top_counts
+
+    counts = {"b": 9, "a": 4, "c": 4, "d": 1}  # as the engine orders them
+    assert list(top_counts(counts, selected, size)) == kept
