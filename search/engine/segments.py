@@ -320,7 +320,9 @@ def load_segment(reader: Any, tables: dict[str, FacetTable]) -> SegmentData:
         keys = lkey.view(lkey.dtype.newbyteorder("="))
         np.not_equal(keys[1:], keys[:-1], out=boundary[1:])
     starts = np.flatnonzero(boundary).astype(np.int64, copy=False)  # (intp: no copy)
-    letter = np.cumsum(boundary.view(np.uint8), dtype=np.int64)  # (over bools: 6x slower)
+    # (widened first and summed in place: a cumsum that casts as it goes is 3x slower)
+    letter = boundary.astype(np.int64)
+    np.cumsum(letter, out=letter)
     letter -= 1
     del boundary
     facets: dict[str, FacetColumn] = {}
