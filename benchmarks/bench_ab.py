@@ -32,13 +32,9 @@ def child(tree: str, index: str, mix: str) -> dict[str, Any]:
     sys.path.insert(0, tree)
     from benchmarks import querymix
     from search.engine.searcher import SearchIndex
-    from search.results import SearchRequest
 
     queries = querymix.load(Path(mix))
-    requests = [
-        SearchRequest(q=q.ours()[0], filters=q.ours()[1], literal=True, scope="letter")
-        for q in queries
-    ]
+    requests = [q.request() for q in queries]
     start = time.process_time()
     opened = SearchIndex.open(index)
     open_cpu = time.process_time() - start

@@ -160,7 +160,6 @@ def _child_compact(ix: str) -> dict[str, Any]:
 def _child_ours(ix: str, mix_path: str, cold: bool) -> dict[str, Any]:
     from search.engine import searcher
     from search.engine.searcher import SearchIndex
-    from search.results import SearchRequest
 
     # Every query timed to its end: the 5-second limit is the server's policy, and a query
     # that reads its postings from a cold disk here can pass it.
@@ -170,12 +169,7 @@ def _child_ours(ix: str, mix_path: str, cold: bool) -> dict[str, Any]:
     t, cpu = time.perf_counter(), time.process_time()
     index = SearchIndex.open(ix)
     opened, opened_cpu = time.perf_counter(), time.process_time()
-    # As the peers take a query: the words as written (literal: no query understanding), in
-    # any field of the decision or of its letter (scope "letter", not tied to one decision).
-    requests = [
-        SearchRequest(q=q.ours()[0], filters=q.ours()[1], literal=True, scope="letter")
-        for q in queries
-    ]
+    requests = [q.request() for q in queries]  # as the peers take them
     index.search(requests[0])
     first, first_cpu = time.perf_counter(), time.process_time()
     timings: dict[str, list[list[float]]] = {"unseen": [], "warm": []}

@@ -65,7 +65,6 @@ def child(index: str, mix: str, query: int) -> dict[str, Any]:
 
     from benchmarks import querymix
     from search.engine.searcher import SearchIndex
-    from search.results import SearchRequest
 
     totals: dict[str, float] = {}
     for label, module, owner, name, _ in STAGES:
@@ -74,7 +73,7 @@ def child(index: str, mix: str, query: int) -> dict[str, Any]:
             target = getattr(target, owner)
         setattr(target, name, _wrap(totals, label, getattr(target, name)))
     q = querymix.load(Path(mix))[query]
-    request = SearchRequest(q=q.ours()[0], filters=q.ours()[1], literal=True, scope="letter")
+    request = q.request()
     t, cpu = time.perf_counter(), time.process_time()
     index = SearchIndex.open(index)
     opened, opened_cpu = time.perf_counter(), time.process_time()

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from search.engine.docs import decision_texts
 from search.model import Determination
@@ -84,6 +84,14 @@ class Query:
             a, b, c = self.words
             return f"({a} OR {b}) AND {c}", filters
         return " ".join(self.words), filters
+
+    def request(self) -> Any:
+        """Our SearchRequest, as the peers take a query: the words as written (literal: no
+        query understanding), in any field of the decision or of its letter (scope "letter")."""
+        from search.results import SearchRequest  # (bench_ab puts its tree first on the path)
+
+        q, filters = self.ours()
+        return SearchRequest(q=q, filters=filters, literal=True, scope="letter")
 
     def fts(self) -> str | None:
         """An FTS5 MATCH expression (None: no text)."""
